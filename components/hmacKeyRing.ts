@@ -1,0 +1,57 @@
+// HmacKeyRing: one secret's key material, one @pulumi/random resource per
+// live generation (runbook section 1, `openssl rand -hex 32`), and the data
+// each role's Kubernetes Secret object carries.
+
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { Role, SecretPlan } from "./model";
+
+export interface HmacKeyRingArgs {
+    /** The plan of this secret: its view (who holds which generation). */
+    plan: SecretPlan;
+}
+
+/** 32 random bytes, hex-encoded: 64 characters, as `openssl rand -hex 32`. */
+export const HMAC_KEY_BYTES = 32;
+
+export class HmacKeyRing extends pulumi.ComponentResource {
+    /** Key material per live generation; a secret Output, never a string. */
+    readonly keys: ReadonlyMap<number, pulumi.Output<string>>;
+    private readonly plan: SecretPlan;
+
+    constructor(name: string, args: HmacKeyRingArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("titan-secrets:hmac:KeyRing", name, {}, opts);
+        this.plan = args.plan;
+        const keys = new Map<number, pulumi.Output<string>>();
+        // Named by generation: moving between stages never regenerates a key
+        // still in use, and a generation that leaves `live` is deleted.
+        for (const generation of args.plan.view.live) {
+            const bytes = new random.RandomBytes(`${name}-g${generation}`, { length: HMAC_KEY_BYTES }, { parent: this });
+            keys.set(generation, pulumi.secret(bytes.hex));
+        }
+        this.keys = keys;
+        this.registerOutputs({});
+    }
+
+    /** Environment variable -> value for one role's Secret object. */
+    dataFor(role: Role): Record<string, pulumi.Output<string> | string> {
+        const { spec, view } = this.plan;
+        const p = spec.envPrefix;
+        const held = view[role];
+        const data: Record<string, pulumi.Output<string> | string> = {
+            [`${p}_SECRET_PRIMARY`]: this.key(held.generations[0]),
+            [`${p}_KEY_ID`]: held.keyIds[0],
+        };
+        if (held.generations.length > 1) {
+            data[`${p}_SECRET_SECONDARY`] = this.key(held.generations[1]);
+            data[`${p}_KEY_ID_SECONDARY`] = held.keyIds[1];
+        }
+        return data;
+    }
+
+    private key(generation: number): pulumi.Output<string> {
+        const key = this.keys.get(generation);
+        if (key === undefined) throw new Error(`HmacKeyRing ${this.plan.spec.name}: generation ${generation} is not live`);
+        return key;
+    }
+}

@@ -1,0 +1,6 @@
+export * from "./model";
+export * from "./hmacKeyRing";
+export * from "./kubernetesProvider";
+export * from "./titanWorkload";
+export * from "./titanSecrets";
+export * from "./program";

@@ -1,0 +1,297 @@
+// Stack config -> StackSpec. zod checks the shape (it reports every problem
+// with its path, which we turn into our own sentences); the cross-references
+// zod cannot see (unknown services, roles, generations) are checked below.
+
+import { z } from "zod";
+import { ConfigError, ConfigIssue, closest, configKey, configPath, show } from "./errors";
+import { KINDS, KubernetesSpec, STAGES, SecretSpec, ServiceSpec, StackSpec } from "./types";
+
+/** Defaults per kind (DESIGN.md, runbook "Frequency"). */
+export const KIND_DEFAULTS = {
+    hmac: { maxAgeDays: 90, minOverlapHours: 24, envPrefix: "TITAN_HMAC" },
+} as const;
+
+const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const KEY_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
+const serviceSchema = z.strictObject({
+    image: z.string().min(1),
+    replicas: z.number().int().min(0).max(1000).optional(),
+    env: z.record(z.string().regex(ENV_NAME), z.string()).optional(),
+    port: z.number().int().min(1).max(65535).optional(),
+});
+
+const secretSchema = z.strictObject({
+    kind: z.enum(KINDS as [string, ...string[]]),
+    generation: z.number().int().min(1),
+    stage: z.enum(STAGES as [string, ...string[]]),
+    keyId: z.string().regex(KEY_ID).optional(),
+    previousKeyId: z.string().regex(KEY_ID).optional(),
+    verifiers: z.array(z.string()),
+    presenters: z.array(z.string()),
+    maxAgeDays: z.number().int().min(1).optional(),
+    minOverlapHours: z.number().int().min(0).optional(),
+    force: z.boolean().optional(),
+    incident: z.string().min(1).optional(),
+    envPrefix: z.string().regex(ENV_NAME).optional(),
+});
+
+const kubernetesSchema = z.strictObject({
+    namespace: z.string().regex(NAME).optional(),
+    renderDir: z.string().min(1).optional(),
+    context: z.string().min(1).optional(),
+});
+
+/** What a person can write, per zod issue, in words. */
+function allowedFor(issue: z.core.$ZodIssue): string {
+    switch (issue.code) {
+        case "invalid_type":
+            if (issue.expected === "int") return "a whole number";
+            if (issue.expected === "record" || issue.expected === "object") return "a map of keys to values";
+            if (issue.expected === "array") return "a list";
+            return `a ${issue.expected}`;
+        case "invalid_value":
+            return `one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+        case "too_small":
+            if (issue.origin === "array") return `a list of at least ${issue.minimum} item(s)`;
+            if (issue.origin === "string") return "a non-empty string";
+            return `a number >= ${issue.minimum}`;
+        case "too_big":
+            return `a number <= ${issue.maximum}`;
+        case "invalid_format":
+            return issue.format === "regex" ? `text matching ${(issue as { pattern?: string }).pattern ?? "the allowed pattern"}` : issue.format;
+        case "invalid_key":
+            return "environment variable names (letters, digits, _; not starting with a digit)";
+        default:
+            return issue.message;
+    }
+}
+
+function zodIssues(root: string, error: z.ZodError, known: Record<string, readonly string[]>, prefix: string[] = []): ConfigIssue[] {
+    return error.issues.map((issue) => {
+        const path = [root, ...prefix, ...issue.path.map((p) => (typeof p === "symbol" ? String(p) : p))];
+        if (issue.code === "unrecognized_keys") {
+            const where = path[path.length - 1];
+            const candidates = known[typeof where === "string" && root === "secrets" ? "secret" : root] ?? [];
+            const hints = issue.keys.map((k) => {
+                const near = closest(k, candidates);
+                return near ? `${JSON.stringify(k)} (did you mean ${JSON.stringify(near)}?)` : JSON.stringify(k);
+            });
+            return {
+                key: configKey(path),
+                found: `unknown key${issue.keys.length > 1 ? "s" : ""} ${hints.join(", ")}`,
+                allowed: candidates.join(", "),
+            };
+        }
+        return { key: configKey(path), found: show(issue.input), allowed: allowedFor(issue) };
+    });
+}
+
+const KNOWN_KEYS: Record<string, readonly string[]> = {
+    secret: Object.keys(secretSchema.shape),
+    services: Object.keys(serviceSchema.shape),
+    kubernetes: Object.keys(kubernetesSchema.shape),
+};
+
+/**
+ * Parses a map entry by entry, so one bad entry does not hide the checks of
+ * the others. Returns the entries that parsed.
+ */
+function parseEach<T>(root: string, raw: unknown, schema: z.ZodType<T>, issues: ConfigIssue[]): [string, T][] {
+    const map = z.record(z.string(), z.unknown()).safeParse(raw ?? {}, { reportInput: true });
+    if (!map.success) {
+        issues.push(...zodIssues(root, map.error, KNOWN_KEYS));
+        return [];
+    }
+    const parsed: [string, T][] = [];
+    for (const [name, value] of Object.entries(map.data)) {
+        const r = schema.safeParse(value, { reportInput: true });
+        if (r.success) parsed.push([name, r.data]);
+        else issues.push(...zodIssues(root, r.error, KNOWN_KEYS, [name]));
+    }
+    return parsed;
+}
+
+export interface RawConfig {
+    kubernetes?: unknown;
+    services?: unknown;
+    secrets?: unknown;
+}
+
+/**
+ * Parses and cross-checks the stack config. Throws ConfigError listing every
+ * problem found; returns a spec with every default filled in.
+ */
+export function parseConfig(raw: RawConfig): StackSpec {
+    const issues: ConfigIssue[] = [];
+
+    const k8s = kubernetesSchema.safeParse(raw.kubernetes ?? {}, { reportInput: true });
+    if (!k8s.success) issues.push(...zodIssues("kubernetes", k8s.error, KNOWN_KEYS));
+
+    const servicesRaw = parseEach("services", raw.services, serviceSchema, issues);
+    const secretsRaw = parseEach("secrets", raw.secrets, secretSchema, issues);
+
+    const services = new Map<string, ServiceSpec>();
+    for (const [name, s] of servicesRaw) {
+        if (!NAME.test(name) || name.length > 63) {
+            issues.push({
+                key: configKey(["services", name]),
+                found: `the service name ${JSON.stringify(name)}`,
+                allowed: "a Kubernetes name: lower-case letters, digits and '-', at most 63 characters",
+            });
+        }
+        services.set(name, { name, image: s.image, replicas: s.replicas ?? 1, env: s.env ?? {}, port: s.port });
+    }
+
+    const secrets = new Map<string, SecretSpec>();
+    for (const [name, s] of secretsRaw) {
+        const defaults = KIND_DEFAULTS[s.kind as keyof typeof KIND_DEFAULTS];
+        const spec: SecretSpec = {
+            name,
+            kind: s.kind as SecretSpec["kind"],
+            generation: s.generation,
+            stage: s.stage as SecretSpec["stage"],
+            keyId: s.keyId ?? defaultKeyId(name, s.generation),
+            previousKeyId: s.previousKeyId ?? defaultKeyId(name, s.generation - 1),
+            verifiers: s.verifiers,
+            presenters: s.presenters,
+            maxAgeDays: s.maxAgeDays ?? defaults.maxAgeDays,
+            minOverlapHours: s.minOverlapHours ?? defaults.minOverlapHours,
+            force: s.force ?? false,
+            incident: s.incident,
+            envPrefix: s.envPrefix ?? defaults.envPrefix,
+        };
+        issues.push(...checkSecret(spec, s.keyId !== undefined, s.previousKeyId !== undefined, services));
+        secrets.set(name, spec);
+    }
+    if (issues.length === 0) issues.push(...checkDelivery(secrets, services));
+
+    if (issues.length > 0) throw new ConfigError(issues);
+    return {
+        kubernetes: { namespace: "titan", ...(k8s.data ?? {}) } as KubernetesSpec,
+        services,
+        secrets,
+    };
+}
+
+export function defaultKeyId(secret: string, generation: number): string {
+    return `${secret}-g${generation}`;
+}
+
+/** Whether the stage keeps generation N-1 live beside N. */
+export function hasSecondary(stage: SecretSpec["stage"]): boolean {
+    return stage === "overlap" || stage === "revert";
+}
+
+function checkSecret(s: SecretSpec, keyIdDeclared: boolean, previousDeclared: boolean, services: Map<string, ServiceSpec>): ConfigIssue[] {
+    const issues: ConfigIssue[] = [];
+    const at = (...p: string[]) => configKey(["secrets", s.name, ...p]);
+    // Kubernetes object names are `<secret>-verifiers-g<N>-g<M>`: keep room.
+    if (!NAME.test(s.name) || s.name.length > 40) {
+        issues.push({
+            key: configKey(["secrets", s.name]),
+            found: `the secret name ${JSON.stringify(s.name)}`,
+            allowed: "lower-case letters, digits and '-', at most 40 characters (it names Kubernetes objects)",
+        });
+    }
+    for (const role of ["verifiers", "presenters"] as const) {
+        const seen = new Set<string>();
+        s[role].forEach((svc, i) => {
+            if (!services.has(svc)) {
+                const near = closest(svc, services.keys());
+                issues.push({
+                    key: configKey(["secrets", s.name, role, i]),
+                    found: `${JSON.stringify(svc)}, which is not a declared service${near ? ` (did you mean ${JSON.stringify(near)}?)` : ""}`,
+                    allowed: `a service declared under ${configKey(["services"])}: ${[...services.keys()].join(", ") || "(none declared)"}`,
+                });
+            }
+            if (seen.has(svc)) {
+                issues.push({ key: at(role), found: `${JSON.stringify(svc)} twice`, allowed: "each service at most once" });
+            }
+            seen.add(svc);
+        });
+    }
+    for (const svc of s.verifiers) {
+        if (s.presenters.includes(svc)) {
+            issues.push({
+                key: at("presenters"),
+                found: `${JSON.stringify(svc)}, which is also listed under verifiers`,
+                allowed: "a service is either a verifier or a presenter of one secret, never both (split it, or use two secrets)",
+            });
+        }
+    }
+    if (s.kind === "hmac" && s.verifiers.length === 0) {
+        issues.push({ key: at("verifiers"), found: "an empty list", allowed: "at least one service that verifies the HMAC signatures" });
+    }
+    if (hasSecondary(s.stage) && s.generation < 2) {
+        issues.push({
+            key: at("generation"),
+            found: `${s.generation} with stage ${JSON.stringify(s.stage)}`,
+            allowed: `a generation >= 2 in ${s.stage}, which keeps the previous generation live beside it`,
+            fix: `pulumi config set --path '${configPath(["secrets", s.name, "generation"])}' ${s.generation + 1}`,
+        });
+    }
+    if (s.stage === "compromised" && !s.incident) {
+        issues.push({
+            key: at("incident"),
+            found: "nothing, with stage \"compromised\"",
+            allowed: "an incident ID (any non-empty text) that explains the emergency rotation",
+            fix: `pulumi config set --path '${configPath(["secrets", s.name, "incident"])}' INC-1234`,
+        });
+    }
+    if (hasSecondary(s.stage) && keyIdDeclared && !previousDeclared) {
+        issues.push({
+            key: at("previousKeyId"),
+            found: `nothing, while keyId is declared (${JSON.stringify(s.keyId)}) and generation ${s.generation - 1} is still live`,
+            allowed: `the key ID of generation ${s.generation - 1}, so that verifiers keep accepting it`,
+            fix: `pulumi config set --path '${configPath(["secrets", s.name, "previousKeyId"])}' <key ID of generation ${s.generation - 1}>`,
+        });
+    }
+    if (hasSecondary(s.stage) && s.keyId === s.previousKeyId) {
+        issues.push({ key: at("keyId"), found: `${JSON.stringify(s.keyId)} for both generations`, allowed: "a key ID that differs from the previous generation's" });
+    }
+    return issues;
+}
+
+/** The environment variables a secret delivers to one role. */
+export function deliveredEnvNames(s: SecretSpec, role: "verifier" | "presenter"): string[] {
+    const p = s.envPrefix;
+    return role === "verifier"
+        ? [`${p}_SECRET_PRIMARY`, `${p}_SECRET_SECONDARY`, `${p}_KEY_ID`, `${p}_KEY_ID_SECONDARY`]
+        : [`${p}_SECRET_PRIMARY`, `${p}_KEY_ID`];
+}
+
+/** Two secrets may not deliver the same variable to one service. */
+function checkDelivery(secrets: Map<string, SecretSpec>, services: Map<string, ServiceSpec>): ConfigIssue[] {
+    const issues: ConfigIssue[] = [];
+    const owner = new Map<string, string>(); // "<service>/<VAR>" -> secret
+    for (const s of secrets.values()) {
+        for (const role of ["verifier", "presenter"] as const) {
+            for (const svc of role === "verifier" ? s.verifiers : s.presenters) {
+                for (const v of deliveredEnvNames(s, role)) {
+                    const k = `${svc}/${v}`;
+                    const other = owner.get(k);
+                    if (other !== undefined && other !== s.name) {
+                        issues.push({
+                            key: configKey(["secrets", s.name, "envPrefix"]),
+                            found: `${JSON.stringify(s.envPrefix)}, so ${svc} would get ${v} from both ${JSON.stringify(other)} and ${JSON.stringify(s.name)}`,
+                            allowed: "a prefix that no other secret delivered to the same service uses",
+                            fix: `pulumi config set --path '${configPath(["secrets", s.name, "envPrefix"])}' TITAN_HMAC_${s.name.toUpperCase().replace(/-/g, "_")}`,
+                        });
+                        break;
+                    }
+                    owner.set(k, s.name);
+                    if (services.get(svc)?.env[v] !== undefined) {
+                        issues.push({
+                            key: configKey(["services", svc, "env", v]),
+                            found: `a plain value for ${v}, which secret ${JSON.stringify(s.name)} delivers`,
+                            allowed: "environment names that no secret delivers to this service",
+                        });
+                    }
+                }
+            }
+        }
+    }
+    return issues;
+}

@@ -1,0 +1,8 @@
+// The rotation model of DESIGN.md in pure TypeScript (no Pulumi import).
+export * from "./types";
+export * from "./errors";
+export * from "./config";
+export * from "./stages";
+export * from "./rollout";
+export * from "./ledger";
+export * from "./plan";

@@ -1,0 +1,151 @@
+// planRotation: every decision of one `pulumi up`, made before any resource
+// is declared. The components only turn this plan into resources.
+
+import { ConfigError, ConfigIssue } from "./errors";
+import { isOverdue, ledgerEntry } from "./ledger";
+import { Consumption, Edge, SecretTransition, changedWorkloads, checkAcyclic, consumptions, rolloutEdges, waves } from "./rollout";
+import { SecretView, checkTransition, describePoint, ledgerView, specView } from "./stages";
+import { Ledger, LedgerEntry, Role, SecretSpec, ServiceSpec, StackSpec } from "./types";
+
+export interface SecretPlan {
+    spec: SecretSpec;
+    view: SecretView;
+    previous?: LedgerEntry;
+    previousView?: SecretView;
+    /** The (generation, stage) differs from the ledger's, or the ledger has none. */
+    moving: boolean;
+    /** Per role, the workloads its Kubernetes Secret object waits for. */
+    secretObjectDependsOn: Record<Role, string[]>;
+    entry: LedgerEntry;
+}
+
+export interface WorkloadPlan {
+    service: ServiceSpec;
+    consumes: Consumption[];
+    /** Its pod template changes because of a secret. */
+    changed: boolean;
+    /** Workloads that must finish rolling out first. */
+    dependsOn: string[];
+    /** Pod template annotation: what it holds, by generation. Changes iff the data does. */
+    consumesAnnotation: string;
+    /** Deployment annotation: the stage of each secret it consumes (no roll). */
+    stagesAnnotation: string;
+}
+
+export interface Plan {
+    secrets: SecretPlan[];
+    workloads: WorkloadPlan[];
+    edges: Edge[];
+    waves: string[][];
+    ledger: Ledger;
+    /** Shown as warnings in preview and up. */
+    warnings: string[];
+    /** Shown as info: what this up does to each moving rotation. */
+    summary: string[];
+}
+
+export const ANNOTATION_CONSUMES = "titan-secrets.io/consumes";
+export const ANNOTATION_STAGES = "titan-secrets.io/stages";
+
+/**
+ * Decides everything for one up: validates each secret's transition against
+ * the ledger (throws ConfigError with every problem), computes views, edges
+ * (throws on a cycle), waves, annotations, the new ledger and the messages.
+ */
+export function planRotation(spec: StackSpec, previous: Ledger, now: Date): Plan {
+    const issues: ConfigIssue[] = [];
+    const transitions: SecretTransition[] = [];
+    for (const s of spec.secrets.values()) {
+        issues.push(...checkTransition(previous[s.name], s, now));
+        const prev = previous[s.name];
+        transitions.push({ spec: s, previous: prev && ledgerView(prev, s.name), next: specView(s) });
+    }
+    if (issues.length > 0) throw new ConfigError(issues);
+
+    const cons = consumptions(spec.services.keys(), transitions);
+    const changed = changedWorkloads(cons);
+    const edges = rolloutEdges(transitions, cons);
+    checkAcyclic(edges);
+    const order = waves(changed, edges);
+
+    const secrets: SecretPlan[] = transitions.map((t) => {
+        const prev = previous[t.spec.name];
+        const depsOf = (role: Role) => {
+            const members = new Set(role === "verifier" ? t.spec.verifiers : t.spec.presenters);
+            return [...new Set(edges.filter((e) => e.secret === t.spec.name && members.has(e.from)).map((e) => e.to))].sort();
+        };
+        return {
+            spec: t.spec,
+            view: t.next,
+            previous: prev,
+            previousView: t.previous,
+            moving: prev === undefined || prev.generation !== t.spec.generation || prev.stage !== t.spec.stage,
+            secretObjectDependsOn: { verifier: depsOf("verifier"), presenter: depsOf("presenter") },
+            entry: ledgerEntry(t.spec, t.next, prev, now),
+        };
+    });
+
+    const workloads: WorkloadPlan[] = [...spec.services.values()].map((service) => {
+        const consumes = (cons.get(service.name) ?? []).slice().sort((a, b) => a.secret.localeCompare(b.secret));
+        return {
+            service,
+            consumes,
+            changed: changed.has(service.name),
+            dependsOn: [...new Set(edges.filter((e) => e.from === service.name).map((e) => e.to))].sort(),
+            consumesAnnotation: consumes.map((c) => `${c.secret}=${c.role}:${c.view.generations.map((g) => `g${g}`).join(",")}`).join(";"),
+            stagesAnnotation: consumes
+                .map((c) => {
+                    const s = spec.secrets.get(c.secret)!;
+                    return `${c.secret}=${s.stage}@g${s.generation}`;
+                })
+                .join(";"),
+        };
+    });
+
+    const ledger: Ledger = Object.fromEntries(secrets.map((s) => [s.spec.name, s.entry]));
+    return { secrets, workloads, edges, waves: order, ledger, warnings: warningsFor(secrets, now), summary: summaryFor(secrets, workloads, order) };
+}
+
+function warningsFor(secrets: SecretPlan[], now: Date): string[] {
+    const out: string[] = [];
+    for (const p of secrets) {
+        const s = p.spec;
+        if (s.stage === "compromised" && p.moving) {
+            const dropped = (p.previousView?.live ?? []).filter((g) => g !== s.generation);
+            out.push(
+                `COMPROMISED ${s.name} (incident ${s.incident}): ` +
+                    (dropped.length > 0 ? `generation ${dropped.join(" and ")} is dropped` : "only this generation is kept") +
+                    ` at once from every verifier and presenter, with no ordering. Requests authenticated with the old key fail until every ` +
+                    `workload has restarted: auth failures are expected during this up (watch auth_failures).`,
+            );
+        }
+        if (s.stage === "stable" && isOverdue(p.entry, now)) {
+            out.push(`${s.name} is overdue for rotation: generation ${s.generation} reached maxAgeDays (${s.maxAgeDays}) at ${p.entry.dueAt}. Start with stage overlap at generation ${s.generation + 1}.`);
+        }
+    }
+    return out;
+}
+
+function summaryFor(secrets: SecretPlan[], workloads: WorkloadPlan[], order: string[][]): string[] {
+    const out: string[] = [];
+    const waveOf = new Map<string, number>();
+    order.forEach((wave, i) => wave.forEach((w) => waveOf.set(w, i + 1)));
+    for (const p of secrets) {
+        const from = p.previous ? describePoint(p.previous) : "not in the ledger";
+        const rolling = workloads.filter((w) => w.consumes.some((c) => c.secret === p.spec.name && c.changed));
+        if (!p.moving && rolling.length === 0) continue;
+        const byRole = (role: Role) =>
+            rolling
+                .filter((w) => w.consumes.some((c) => c.secret === p.spec.name && c.role === role))
+                .map((w) => `${w.service.name} (wave ${waveOf.get(w.service.name)})`);
+        const holding = (role: Role) => p.view[role].generations.map((g) => `g${g}`).join("+");
+        const unchanged = workloads.filter((w) => !w.changed).map((w) => w.service.name);
+        out.push(
+            `${p.spec.name}: ${from} -> ${describePoint(p.spec)}. ` +
+                `Verifiers to ${holding("verifier")}: ${byRole("verifier").join(", ") || "none restart"}. ` +
+                `Presenters to ${holding("presenter")}: ${byRole("presenter").join(", ") || "none restart"}. ` +
+                `Not restarted: ${unchanged.join(", ") || "none"}.`,
+        );
+    }
+    return out;
+}

@@ -1,0 +1,143 @@
+// The order of a roll-out (DESIGN.md, safety rule 1 and 4): which workloads
+// change, which must wait for which, and the waves that follow.
+
+import { ConfigError, configKey } from "./errors";
+import { Role, SecretSpec, Stage } from "./types";
+import { RoleView, SecretView, sameRoleView } from "./stages";
+
+/** What one workload consumes of one secret. */
+export interface Consumption {
+    secret: string;
+    role: Role;
+    view: RoleView;
+    /** False when the workload held exactly this view at the last up. */
+    changed: boolean;
+}
+
+/** A dependency edge: `from` starts rolling only after `to` has finished. */
+export interface Edge {
+    from: string;
+    to: string;
+    secret: string;
+}
+
+export interface SecretTransition {
+    spec: SecretSpec;
+    /** The view at the last successful up; undefined when the ledger has none. */
+    previous?: SecretView;
+    next: SecretView;
+}
+
+/** Per workload, what it consumes, from the transitions of every secret. */
+export function consumptions(services: Iterable<string>, transitions: SecretTransition[]): Map<string, Consumption[]> {
+    const out = new Map<string, Consumption[]>();
+    for (const svc of services) out.set(svc, []);
+    for (const t of transitions) {
+        for (const role of ["verifier", "presenter"] as const) {
+            const members = role === "verifier" ? t.spec.verifiers : t.spec.presenters;
+            for (const svc of members) {
+                const view = t.next[role];
+                const changed = !sameRoleView(t.previous?.[role], view);
+                out.get(svc)?.push({ secret: t.spec.name, role, view, changed });
+            }
+        }
+    }
+    return out;
+}
+
+/** Workloads whose pod template changes because of a secret. */
+export function changedWorkloads(cons: Map<string, Consumption[]>): Set<string> {
+    return new Set([...cons].filter(([, cs]) => cs.some((c) => c.changed)).map(([svc]) => svc));
+}
+
+/** Which side rolls first in a stage, if the stage orders its roll-out at all. */
+export function firstRole(stage: Stage): Role | undefined {
+    if (stage === "overlap") return "verifier";
+    if (stage === "revert") return "presenter";
+    return undefined; // stable: one side changes at a time; compromised: all at once
+}
+
+/**
+ * The edges of this up. In `overlap` each presenter whose view of the secret
+ * changes waits for every verifier whose view of it changes; in `revert` the
+ * other way round. An edge to a workload whose view of the secret stays the
+ * same would order nothing, and the edges of a rotation that is not moving
+ * would refuse an unrelated rotation as a cycle, so only those get edges.
+ */
+export function rolloutEdges(transitions: SecretTransition[], cons: Map<string, Consumption[]>): Edge[] {
+    const edges: Edge[] = [];
+    for (const t of transitions) {
+        const first = firstRole(t.spec.stage);
+        if (first === undefined) continue;
+        const moves = (svc: string) => cons.get(svc)?.some((c) => c.secret === t.spec.name && c.changed) ?? false;
+        const before = (first === "verifier" ? t.spec.verifiers : t.spec.presenters).filter(moves);
+        const after = (first === "verifier" ? t.spec.presenters : t.spec.verifiers).filter(moves);
+        for (const from of after) for (const to of before) edges.push({ from, to, secret: t.spec.name });
+    }
+    return edges;
+}
+
+/**
+ * Refuses contradictory orders: finds a cycle among the edges and names the
+ * secrets whose rotations demand it.
+ */
+export function checkAcyclic(edges: Edge[]): void {
+    const out = new Map<string, Edge[]>();
+    for (const e of edges) out.set(e.from, [...(out.get(e.from) ?? []), e]);
+    const state = new Map<string, "visiting" | "done">();
+    const stack: Edge[] = [];
+    const visit = (node: string): Edge[] | undefined => {
+        state.set(node, "visiting");
+        for (const e of out.get(node) ?? []) {
+            const s = state.get(e.to);
+            if (s === "visiting") {
+                const start = stack.findIndex((x) => x.from === e.to);
+                return [...stack.slice(start), e];
+            }
+            if (s === undefined) {
+                stack.push(e);
+                const found = visit(e.to);
+                if (found) return found;
+                stack.pop();
+            }
+        }
+        state.set(node, "done");
+        return undefined;
+    };
+    for (const node of [...out.keys()].sort()) {
+        if (state.has(node)) continue;
+        const cycle = visit(node);
+        if (cycle) throw cycleError(cycle);
+    }
+}
+
+function cycleError(cycle: Edge[]): ConfigError {
+    const secrets = [...new Set(cycle.map((e) => e.secret))].sort();
+    const steps = cycle.map((e) => `${e.from} after ${e.to} (${e.secret})`).join(", ");
+    return new ConfigError([
+        {
+            key: configKey(["secrets"]),
+            found: `rotations of ${secrets.map((s) => JSON.stringify(s)).join(" and ")} in one up whose orders contradict each other: ${steps}`,
+            allowed: "rotations whose roll-out orders can be satisfied together",
+            fix: `move ${JSON.stringify(secrets[secrets.length - 1])} back to its last applied stage, apply ${JSON.stringify(secrets[0])} first, then the other in a later up`,
+        },
+    ]);
+}
+
+/**
+ * Waves: wave 1 holds the changing workloads that wait for nothing; wave k+1
+ * those whose dependencies are all in waves <= k. Assumes an acyclic graph.
+ */
+export function waves(changed: Set<string>, edges: Edge[]): string[][] {
+    const deps = new Map<string, Set<string>>([...changed].map((w) => [w, new Set<string>()]));
+    for (const e of edges) deps.get(e.from)?.add(e.to);
+    const result: string[][] = [];
+    const placed = new Set<string>();
+    while (placed.size < deps.size) {
+        const wave = [...deps].filter(([w, d]) => !placed.has(w) && [...d].every((x) => placed.has(x))).map(([w]) => w).sort();
+        if (wave.length === 0) throw new Error("waves: dependency cycle (checkAcyclic must run first)");
+        wave.forEach((w) => placed.add(w));
+        result.push(wave);
+    }
+    return result;
+}

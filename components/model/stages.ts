@@ -1,0 +1,157 @@
+// What each stage means for who holds which generation, and which stage may
+// follow which. Every operation moves one secret one step (Tink-style).
+
+import { defaultKeyId } from "./config";
+import { ConfigIssue, configKey, configPath } from "./errors";
+import { LedgerEntry, SecretSpec, Stage } from "./types";
+
+/** The keys one role holds, primary first. */
+export interface RoleView {
+    generations: number[];
+    keyIds: string[];
+}
+
+/** Who holds which generation at a (generation, stage) point. */
+export interface SecretView {
+    verifier: RoleView;
+    presenter: RoleView;
+    /** Generations whose key material must exist, newest first. */
+    live: number[];
+}
+
+export interface StagePoint {
+    generation: number;
+    stage: Stage;
+}
+
+/**
+ * The view of a stage (DESIGN.md): `stable`/`compromised` N: N everywhere;
+ * `overlap` N: verifiers N and N-1, presenters N; `revert` N: verifiers keep
+ * N and N-1 unchanged, presenters go back to N-1.
+ */
+export function viewOf(p: StagePoint, keyIdOf: (generation: number) => string): SecretView {
+    const n = p.generation;
+    const role = (gens: number[]): RoleView => ({ generations: gens, keyIds: gens.map(keyIdOf) });
+    switch (p.stage) {
+        case "stable":
+        case "compromised":
+            return { verifier: role([n]), presenter: role([n]), live: [n] };
+        case "overlap":
+            return { verifier: role([n, n - 1]), presenter: role([n]), live: [n, n - 1] };
+        case "revert":
+            return { verifier: role([n, n - 1]), presenter: role([n - 1]), live: [n, n - 1] };
+    }
+}
+
+/** The view the config asks for. */
+export function specView(s: SecretSpec): SecretView {
+    return viewOf(s, (g) => (g === s.generation ? s.keyId : s.previousKeyId));
+}
+
+/** The view the ledger recorded at the last successful `pulumi up`. */
+export function ledgerView(e: LedgerEntry, secret: string): SecretView {
+    return viewOf(e, (g) => e.keys.find((k) => k.generation === g)?.keyId ?? defaultKeyId(secret, g));
+}
+
+export function sameRoleView(a: RoleView | undefined, b: RoleView | undefined): boolean {
+    return a !== undefined && b !== undefined && a.keyIds.join("\u0000") === b.keyIds.join("\u0000") && a.generations.join(",") === b.generations.join(",");
+}
+
+export function describePoint(p: StagePoint): string {
+    return `${p.stage} at generation ${p.generation}`;
+}
+
+/** The stages that may follow `p` in one `pulumi up`. */
+export function nextSteps(p: StagePoint): StagePoint[] {
+    const n = p.generation;
+    const live = p.stage === "overlap" || p.stage === "revert" ? [n, n - 1] : [n];
+    const steps: StagePoint[] = [];
+    switch (p.stage) {
+        case "stable":
+            steps.push({ stage: "overlap", generation: n + 1 });
+            break;
+        case "compromised":
+            steps.push({ stage: "stable", generation: n }, { stage: "overlap", generation: n + 1 });
+            break;
+        case "overlap":
+            steps.push({ stage: "stable", generation: n }, { stage: "revert", generation: n });
+            break;
+        case "revert":
+            steps.push({ stage: "stable", generation: n - 1 }, { stage: "overlap", generation: n });
+            break;
+    }
+    // Emergency: keep one live generation and drop the rest, or a fresh one.
+    for (const g of [Math.max(...live) + 1, ...live]) {
+        if (!(p.stage === "compromised" && g === n)) steps.push({ stage: "compromised", generation: g });
+    }
+    return steps;
+}
+
+export function isNextStep(from: StagePoint, to: StagePoint): boolean {
+    return nextSteps(from).some((s) => s.stage === to.stage && s.generation === to.generation);
+}
+
+const HOUR_MS = 3_600_000;
+
+/** When the minimum overlap of `prev` ends, if moving to `to` has to wait for it. */
+export function overlapGuardUntil(prev: LedgerEntry, to: StagePoint, minOverlapHours: number): Date | undefined {
+    if (prev.stage !== "overlap" || to.stage !== "stable" || to.generation !== prev.generation) return undefined;
+    return new Date(Date.parse(prev.stageAppliedAt) + minOverlapHours * HOUR_MS);
+}
+
+function formatDuration(ms: number): string {
+    const minutes = Math.max(0, Math.round(ms / 60_000));
+    const h = Math.floor(minutes / 60);
+    const m = minutes % 60;
+    return h > 0 ? `${h}h ${m}m` : `${m}m`;
+}
+
+/**
+ * Checks that the config's stage may follow the ledger's, and that live
+ * generations keep their key IDs. `now` is injected so tests control time.
+ */
+export function checkTransition(prev: LedgerEntry | undefined, s: SecretSpec, now: Date): ConfigIssue[] {
+    if (prev === undefined) return [];
+    const at = (...p: string[]) => configKey(["secrets", s.name, ...p]);
+    const issues: ConfigIssue[] = [];
+    if (prev.kind !== s.kind) {
+        return [{ key: at("kind"), found: `${JSON.stringify(s.kind)}, but the ledger records ${JSON.stringify(prev.kind)}`, allowed: `${JSON.stringify(prev.kind)} (a secret keeps its kind; declare a new secret instead)` }];
+    }
+    const to: StagePoint = { generation: s.generation, stage: s.stage };
+    const same = prev.generation === to.generation && prev.stage === to.stage;
+    if (!same && !isNextStep(prev, to)) {
+        const options = nextSteps(prev).map(describePoint);
+        issues.push({
+            key: at("stage"),
+            found: `${describePoint(to)}, but the last applied stage is ${describePoint(prev)}`,
+            allowed: `${describePoint(prev)} (no change), or one step: ${options.join("; ")}`,
+        });
+        return issues;
+    }
+    const until = overlapGuardUntil(prev, to, s.minOverlapHours);
+    if (until !== undefined && now.getTime() < until.getTime() && !s.force) {
+        const waited = now.getTime() - Date.parse(prev.stageAppliedAt);
+        issues.push({
+            key: at("stage"),
+            found: `stable at generation ${s.generation} only ${formatDuration(waited)} after overlap at generation ${prev.generation} was applied (${prev.stageAppliedAt})`,
+            allowed: `stable at generation ${s.generation} from ${until.toISOString()} on, when minOverlapHours (${s.minOverlapHours}) have passed and in-flight messages signed with generation ${prev.generation - 1} are done`,
+            fix: `wait ${formatDuration(until.getTime() - now.getTime())}, or override with pulumi config set --path '${configPath(["secrets", s.name, "force"])}' true`,
+        });
+    }
+    // A live generation keeps its key ID: verifiers look keys up by it.
+    for (const g of specView(s).live) {
+        const keyId = g === s.generation ? s.keyId : s.previousKeyId;
+        const recorded = prev.keys.find((k) => k.generation === g);
+        if (recorded && recorded.keyId !== keyId) {
+            const field = g === s.generation ? "keyId" : "previousKeyId";
+            issues.push({
+                key: at(field),
+                found: `${JSON.stringify(keyId)} for generation ${g}, which is live with key ID ${JSON.stringify(recorded.keyId)}`,
+                allowed: `${JSON.stringify(recorded.keyId)}: a live generation keeps its key ID`,
+                fix: `pulumi config set --path '${configPath(["secrets", s.name, field])}' ${recorded.keyId}`,
+            });
+        }
+    }
+    return issues;
+}
+

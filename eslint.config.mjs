@@ -1,0 +1,22 @@
+// Lint: typescript-eslint's recommended rules, plus the two that guard this
+// project's promises: no floating promises (a lost Output apply can hide an
+// error) and no console in the program itself (values reach users only
+// through pulumi.log, and never a secret).
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["node_modules/**", ".engine/**", "bin/**", "rendered/**", "tools/**", "coverage/**"] },
+  ...tseslint.configs.recommended,
+  {
+    files: ["**/*.ts"],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      "@typescript-eslint/no-floating-promises": "error",
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
+    },
+  },
+  {
+    files: ["index.ts", "components/**/*.ts"],
+    rules: { "no-console": "error" },
+  },
+);

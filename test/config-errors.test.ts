@@ -1,0 +1,111 @@
+// Bad config, each with the sentence the user sees: the key, what was found,
+// what is allowed.
+
+import { describe, expect, it } from "vitest";
+import { ConfigError, RawConfig, parseConfig } from "../components/model";
+import { TITAN_SERVICES, hmac, titanConfig } from "./support/fleet";
+
+const one = (secret: Record<string, unknown>): RawConfig => titanConfig({ "hmac-main": secret });
+
+const cases: [string, RawConfig, string][] = [
+    [
+        "unknown service",
+        one(hmac(1, "stable", { presenters: ["titan-brian"] })),
+        'titan-secrets:secrets.hmac-main.presenters[0]: found "titan-brian", which is not a declared service (did you mean "titan-brain"?); allowed: a service declared under titan-secrets:services: titan-brain, titan-execution-rs, titan-sentinel, titan-ai-quant.',
+    ],
+    [
+        "a service both verifier and presenter",
+        one(hmac(1, "stable", { presenters: ["titan-brain", "titan-sentinel"] })),
+        'titan-secrets:secrets.hmac-main.presenters: found "titan-sentinel", which is also listed under verifiers; allowed: a service is either a verifier or a presenter of one secret, never both',
+    ],
+    [
+        "overlap at generation 1",
+        one(hmac(1, "overlap")),
+        'titan-secrets:secrets.hmac-main.generation: found 1 with stage "overlap"; allowed: a generation >= 2 in overlap, which keeps the previous generation live beside it. Fix: pulumi config set --path \'secrets.hmac-main.generation\' 2',
+    ],
+    [
+        "revert at generation 1",
+        one(hmac(1, "revert")),
+        'titan-secrets:secrets.hmac-main.generation: found 1 with stage "revert"; allowed: a generation >= 2 in revert',
+    ],
+    [
+        "compromised without an incident",
+        one(hmac(2, "compromised")),
+        "titan-secrets:secrets.hmac-main.incident: found nothing, with stage \"compromised\"; allowed: an incident ID (any non-empty text) that explains the emergency rotation. Fix: pulumi config set --path 'secrets.hmac-main.incident' INC-1234",
+    ],
+    ["negative generation", one(hmac(-1, "stable")), "titan-secrets:secrets.hmac-main.generation: found -1; allowed: a number >= 1."],
+    ["non-integer generation", one(hmac(1.5, "stable")), "titan-secrets:secrets.hmac-main.generation: found 1.5; allowed: a whole number."],
+    ["generation as text", one(hmac("two" as never, "stable")), 'titan-secrets:secrets.hmac-main.generation: found "two"; allowed: a number.'],
+    ["negative maxAgeDays", one(hmac(1, "stable", { maxAgeDays: -5 })), "titan-secrets:secrets.hmac-main.maxAgeDays: found -5; allowed: a number >= 1."],
+    ["non-integer minOverlapHours", one(hmac(1, "stable", { minOverlapHours: 2.5 })), "titan-secrets:secrets.hmac-main.minOverlapHours: found 2.5; allowed: a whole number."],
+    [
+        "unknown stage",
+        one(hmac(1, "retire")),
+        'titan-secrets:secrets.hmac-main.stage: found "retire"; allowed: one of "stable", "overlap", "revert", "compromised".',
+    ],
+    ["unknown kind", one({ ...hmac(1, "stable"), kind: "jwt" }), 'titan-secrets:secrets.hmac-main.kind: found "jwt"; allowed: one of "hmac".'],
+    [
+        "empty verifiers for hmac",
+        one(hmac(1, "stable", { verifiers: [] })),
+        "titan-secrets:secrets.hmac-main.verifiers: found an empty list; allowed: at least one service that verifies the HMAC signatures.",
+    ],
+    [
+        "a misspelt key",
+        one({ ...hmac(1, "stable"), verifers: ["titan-sentinel"] }),
+        'titan-secrets:secrets.hmac-main: found unknown key "verifers" (did you mean "verifiers"?); allowed: kind, generation, stage, keyId, previousKeyId, verifiers, presenters, maxAgeDays, minOverlapHours, force, incident, envPrefix.',
+    ],
+    ["missing verifiers", one({ kind: "hmac", generation: 1, stage: "stable", presenters: [] }), "titan-secrets:secrets.hmac-main.verifiers: found nothing; allowed: a list."],
+    [
+        "custom keyId in overlap without the previous one",
+        one(hmac(2, "overlap", { keyId: "brain-2026b" })),
+        'titan-secrets:secrets.hmac-main.previousKeyId: found nothing, while keyId is declared ("brain-2026b") and generation 1 is still live; allowed: the key ID of generation 1',
+    ],
+    [
+        "a key ID with a space",
+        one(hmac(1, "stable", { keyId: "brain key" })),
+        'titan-secrets:secrets.hmac-main.keyId: found "brain key"; allowed: text matching',
+    ],
+    [
+        "a secret name Kubernetes cannot use",
+        titanConfig({ HMAC_Main: hmac(1, "stable") }),
+        'titan-secrets:secrets.HMAC_Main: found the secret name "HMAC_Main"; allowed: lower-case letters, digits and \'-\', at most 40 characters',
+    ],
+    ["a service without an image", titanConfig({}, { "titan-brain": { replicas: 1 } }), "titan-secrets:services.titan-brain.image: found nothing; allowed: a string."],
+    ["negative replicas", titanConfig({}, { "titan-brain": { image: "x", replicas: -1 } }), "titan-secrets:services.titan-brain.replicas: found -1; allowed: a number >= 0."],
+    [
+        "two secrets delivering the same variables to one service",
+        titanConfig({ a: hmac(1, "stable"), b: hmac(1, "stable") }),
+        'titan-secrets:secrets.b.envPrefix: found "TITAN_HMAC", so titan-execution-rs would get TITAN_HMAC_SECRET_PRIMARY from both "a" and "b"; allowed: a prefix that no other secret delivered to the same service uses. Fix: pulumi config set --path \'secrets.b.envPrefix\' TITAN_HMAC_B',
+    ],
+    [
+        "a plain env var shadowing a delivered secret",
+        titanConfig({ k: hmac(1, "stable") }, { ...TITAN_SERVICES, "titan-brain": { image: "x", env: { TITAN_HMAC_KEY_ID: "k" } } }),
+        "titan-secrets:services.titan-brain.env.TITAN_HMAC_KEY_ID: found a plain value for TITAN_HMAC_KEY_ID, which secret \"k\" delivers; allowed: environment names that no secret delivers to this service.",
+    ],
+    ["unknown kubernetes key", { ...one(hmac(1, "stable")), kubernetes: { renderdir: "x" } }, 'titan-secrets:kubernetes: found unknown key "renderdir" (did you mean "renderDir"?); allowed: namespace, renderDir, context.'],
+    ["secrets not a map", { services: TITAN_SERVICES, secrets: ["hmac-main"] }, "titan-secrets:secrets: found a list of 1; allowed: a map of keys to values."],
+];
+
+describe("bad config fails with a sentence naming the key", () => {
+    it("has at least 15 cases", () => expect(cases.length).toBeGreaterThanOrEqual(15));
+    it.each(cases)("%s", (_name, raw, expected) => {
+        let error: unknown;
+        try {
+            parseConfig(raw);
+        } catch (e) {
+            error = e;
+        }
+        expect(error).toBeInstanceOf(ConfigError);
+        expect((error as ConfigError).message).toContain(expected);
+    });
+    it("reports every problem at once", () => {
+        const raw = titanConfig({ a: hmac(0, "stable"), b: hmac(2, "compromised", { verifiers: [] }) });
+        expect(() => parseConfig(raw)).toThrow(/Invalid stack config \(3 problems\)/);
+    });
+    it("accepts the good config and fills in the defaults", () => {
+        const spec = parseConfig(one(hmac(1, "stable")));
+        expect(spec.secrets.get("hmac-main")).toMatchObject({ keyId: "hmac-main-g1", maxAgeDays: 90, minOverlapHours: 24, envPrefix: "TITAN_HMAC", force: false });
+        expect(spec.services.get("titan-sentinel")).toMatchObject({ replicas: 1, env: { LOG_LEVEL: "info" } });
+        expect(spec.kubernetes).toEqual({ namespace: "titan", renderDir: "rendered" });
+    });
+});
