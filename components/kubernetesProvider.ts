@@ -8,7 +8,7 @@ import { KubernetesSpec } from "./model";
 
 export function kubernetesProvider(spec: KubernetesSpec, opts?: pulumi.CustomResourceOptions): k8s.Provider {
     if (spec.renderDir !== undefined) {
-        pulumi.log.warn(
+        void pulumi.log.warn(
             `kubernetes.renderDir is set: manifests are rendered to ${spec.renderDir} instead of applied to a cluster. ` +
                 `Rendered Secret manifests hold key material in plaintext (files are mode 0600); keep that folder out of version control and off shared disks.`,
         );

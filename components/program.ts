@@ -49,7 +49,7 @@ export async function readPreviousLedger(): Promise<Ledger> {
     const details = await ref.getOutputDetails("ledger");
     const { ledger, dropped } = readLedger(details.value ?? details.secretValue);
     if (dropped.length > 0) {
-        pulumi.log.warn(`The last ledger has unreadable rows for ${dropped.join(", ")}; they are treated as first seen (no overlap guard, no ordering shortcut).`);
+        void pulumi.log.warn(`The last ledger has unreadable rows for ${dropped.join(", ")}; they are treated as first seen (no overlap guard, no ordering shortcut).`);
     }
     return ledger;
 }
@@ -58,8 +58,8 @@ export async function titanSecretsProgram(options: ProgramOptions = {}): Promise
     const spec = readStackSpec();
     const previous = await readPreviousLedger();
     const plan: Plan = refuse(() => planRotation(spec, previous, (options.now ?? (() => new Date()))()));
-    for (const w of plan.warnings) pulumi.log.warn(w);
-    for (const line of plan.summary) pulumi.log.info(line);
+    for (const w of plan.warnings) void pulumi.log.warn(w);
+    for (const line of plan.summary) void pulumi.log.info(line);
 
     new TitanSecrets("titan", { spec, plan }, options.componentOptions);
     return {
