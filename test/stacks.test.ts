@@ -1,0 +1,27 @@
+// The committed stack files are valid config and say what DESIGN.md says
+// each stack is.
+import { describe, expect, it } from "vitest";
+import { parseConfig, planRotation } from "../components/model";
+import { stackConfig } from "./support/stackFiles";
+
+describe("stack files", () => {
+    it.each(["dev", "prod"])("%s parses, plans, and never uses a default Kubernetes provider", (stack) => {
+        const { raw, all } = stackConfig(stack);
+        const spec = parseConfig(raw);
+        expect(all["pulumi:disable-default-providers"]).toEqual(["kubernetes"]);
+        const plan = planRotation(spec, {}, new Date());
+        expect(plan.secrets.length).toBeGreaterThan(0);
+    });
+
+    it("dev renders manifests to a folder; prod names a cluster context instead", () => {
+        expect(parseConfig(stackConfig("dev").raw).kubernetes).toMatchObject({ renderDir: "rendered" });
+        const prod = parseConfig(stackConfig("prod").raw).kubernetes;
+        expect(prod.renderDir).toBeUndefined();
+        expect(prod.context).toBe("titan-prod");
+    });
+
+    it("prod declares the Titan workloads", () => {
+        const services = [...parseConfig(stackConfig("prod").raw).services.keys()];
+        expect(services).toEqual(expect.arrayContaining(["titan-brain", "titan-execution-rs", "titan-sentinel", "titan-ai-quant"]));
+    });
+});

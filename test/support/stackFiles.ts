@@ -1,0 +1,13 @@
+// Reads a committed Pulumi.<stack>.yaml into the program's raw config.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { RawConfig } from "../../components/model";
+
+export const REPO = join(__dirname, "..", "..");
+
+export function stackConfig(stack: string): { raw: RawConfig; all: Record<string, unknown> } {
+    const doc = parse(readFileSync(join(REPO, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
+    const get = (k: string) => doc.config[`titan-secrets:${k}`];
+    return { raw: { kubernetes: get("kubernetes"), services: get("services"), secrets: get("secrets") }, all: doc.config };
+}
