@@ -4,4 +4,4 @@
 // See ../shared/DESIGN.md and README.md.
 import { titanSecretsProgram } from "./components/program";
 
-export = titanSecretsProgram();
+export = titanSecretsProgram().then((r) => r.outputs);

@@ -14,12 +14,19 @@ export interface ProgramOptions {
     componentOptions?: pulumi.ComponentResourceOptions;
 }
 
+/**
+ * The stack outputs. Only what stays the same on an up that changes nothing:
+ * the waves of this up are logged in the preview, not exported, or every
+ * up would show an output change.
+ */
 export interface ProgramOutputs {
     /** Per secret: generation, stage, key IDs, when applied, when due. No values. */
     ledger: Ledger;
-    /** The order this up rolls workloads in. */
-    rollout: { waves: string[][]; edges: { from: string; to: string; secret: string }[] };
-    warnings: string[];
+}
+
+export interface ProgramResult {
+    outputs: ProgramOutputs;
+    plan: Plan;
 }
 
 /** Config errors end the program with their message, without a stack trace. */
@@ -54,7 +61,7 @@ export async function readPreviousLedger(): Promise<Ledger> {
     return ledger;
 }
 
-export async function titanSecretsProgram(options: ProgramOptions = {}): Promise<ProgramOutputs> {
+export async function titanSecretsProgram(options: ProgramOptions = {}): Promise<ProgramResult> {
     const spec = readStackSpec();
     const previous = await readPreviousLedger();
     const plan: Plan = refuse(() => planRotation(spec, previous, (options.now ?? (() => new Date()))()));
@@ -62,9 +69,5 @@ export async function titanSecretsProgram(options: ProgramOptions = {}): Promise
     for (const line of plan.summary) void pulumi.log.info(line);
 
     new TitanSecrets("titan", { spec, plan }, options.componentOptions);
-    return {
-        ledger: plan.ledger,
-        rollout: { waves: plan.waves, edges: plan.edges },
-        warnings: plan.warnings,
-    };
+    return { outputs: { ledger: plan.ledger }, plan };
 }

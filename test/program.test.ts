@@ -83,7 +83,7 @@ describe("a full rotation: stable g1 -> overlap g2 -> stable g2", () => {
         expect(one(overlap, T.secret, "hmac-main-presenters").dependsOn.sort()).toEqual(["titan-execution-rs", "titan-sentinel"]);
         expect(one(overlap, T.deployment, "titan-sentinel").dependsOn).toEqual(["hmac-main-verifiers"]);
         expect(one(overlap, T.secret, "hmac-main-verifiers").dependsOn).toEqual([]);
-        expect(overlap.outputs!.rollout.waves).toEqual([["titan-execution-rs", "titan-sentinel"], ["titan-brain"]]);
+        expect(overlap.plan!.waves).toEqual([["titan-execution-rs", "titan-sentinel"], ["titan-brain"]]);
     });
 
     it("stable g2: g1's key is gone, only the verifiers roll", () => {

@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { vi } from "vitest";
 import { ProgramOutputs, titanSecretsProgram } from "../../components/program";
 import { HmacKeyRing } from "../../components/hmacKeyRing";
-import { Ledger, RawConfig } from "../../components/model";
+import { Ledger, Plan, RawConfig } from "../../components/model";
 
 export interface RecordedResource {
     type: string;
@@ -23,6 +23,7 @@ export interface RecordedResource {
 export interface ProgramRun {
     resources: RecordedResource[];
     outputs?: ProgramOutputs;
+    plan?: Plan;
     error?: Error;
     logs: string[];
     keyRings: HmacKeyRing[];
@@ -102,7 +103,9 @@ export async function runProgram(raw: RawConfig, previous: Ledger, now: Date, pr
 
     const run: ProgramRun = { resources: [], logs, keyRings };
     try {
-        run.outputs = await titanSecretsProgram({ now: () => now, componentOptions: { transformations: [record] } });
+        const result = await titanSecretsProgram({ now: () => now, componentOptions: { transformations: [record] } });
+        run.outputs = result.outputs;
+        run.plan = result.plan;
         await Promise.all(created.map((r) => promiseOf(r.urn)));
         // Let the mock monitor finish every registration it started.
         await new Promise((r) => setTimeout(r, 20));
