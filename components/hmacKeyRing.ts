@@ -1,6 +1,10 @@
 // HmacKeyRing: one secret's key material, one @pulumi/random resource per
 // live generation (runbook section 1, `openssl rand -hex 32`), and the data
 // each role's Kubernetes Secret object carries.
+//
+// RandomPassword, not RandomBytes or RandomId: those two use the key itself
+// (base64) as the resource ID, which Pulumi keeps unencrypted in state.
+// RandomPassword's ID is "none" and its result is a secret.
 
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
@@ -14,6 +18,16 @@ export interface HmacKeyRingArgs {
 /** 32 random bytes, hex-encoded: 64 characters, as `openssl rand -hex 32`. */
 export const HMAC_KEY_BYTES = 32;
 
+/** 64 characters drawn uniformly from 0-9a-f: 256 bits, the shape of `openssl rand -hex 32`. */
+export const HEX_KEY_ARGS: random.RandomPasswordArgs = {
+    length: HMAC_KEY_BYTES * 2,
+    lower: false,
+    upper: false,
+    numeric: true,
+    special: true,
+    overrideSpecial: "abcdef",
+};
+
 export class HmacKeyRing extends pulumi.ComponentResource {
     /** Key material per live generation; a secret Output, never a string. */
     readonly keys: ReadonlyMap<number, pulumi.Output<string>>;
@@ -26,8 +40,8 @@ export class HmacKeyRing extends pulumi.ComponentResource {
         // Named by generation: moving between stages never regenerates a key
         // still in use, and a generation that leaves `live` is deleted.
         for (const generation of args.plan.view.live) {
-            const bytes = new random.RandomBytes(`${name}-g${generation}`, { length: HMAC_KEY_BYTES }, { parent: this });
-            keys.set(generation, pulumi.secret(bytes.hex));
+            const key = new random.RandomPassword(`${name}-g${generation}`, HEX_KEY_ARGS, { parent: this });
+            keys.set(generation, pulumi.secret(key.result));
         }
         this.keys = keys;
         this.registerOutputs({});

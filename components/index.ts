@@ -4,3 +4,4 @@ export * from "./kubernetesProvider";
 export * from "./titanWorkload";
 export * from "./titanSecrets";
 export * from "./program";
+export * from "./redactDebugLog";

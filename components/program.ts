@@ -5,6 +5,7 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, Ledger, Plan, StackSpec, parseConfig, planRotation, readLedger } from "./model";
+import { redactRpcDebugLogs } from "./redactDebugLog";
 import { TitanSecrets } from "./titanSecrets";
 
 export interface ProgramOptions {
@@ -62,6 +63,7 @@ export async function readPreviousLedger(): Promise<Ledger> {
 }
 
 export async function titanSecretsProgram(options: ProgramOptions = {}): Promise<ProgramResult> {
+    redactRpcDebugLogs();
     const spec = readStackSpec();
     const previous = await readPreviousLedger();
     const plan: Plan = refuse(() => planRotation(spec, previous, (options.now ?? (() => new Date()))()));

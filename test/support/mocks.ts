@@ -29,7 +29,7 @@ export interface ProgramRun {
     keyRings: HmacKeyRing[];
 }
 
-/** The value the random mock "generates" for a RandomBytes resource: a function of its name only. */
+/** The value the random mock "generates" for a key resource: a function of its name only. */
 export function mockKeyHex(resourceName: string): string {
     return createHash("sha256").update(`titan-test-key:${resourceName}`).digest("hex");
 }
@@ -55,11 +55,9 @@ export async function runProgram(raw: RawConfig, previous: Ledger, now: Date, pr
                     state.outputs = { ledger: previous };
                     state.secretOutputNames = [];
                 }
-                if (args.type === "random:index/randomBytes:RandomBytes") {
-                    state.hex = mockKeyHex(args.name);
-                    state.base64 = Buffer.from(state.hex as string, "hex").toString("base64");
-                    generatedValues.add(state.hex as string);
-                    generatedValues.add(state.base64 as string);
+                if (args.type === T.randomPassword) {
+                    state.result = mockKeyHex(args.name);
+                    generatedValues.add(state.result as string);
                 }
                 const entry = recorded.get(`${args.type}::${args.name}`);
                 if (entry) {
@@ -141,7 +139,7 @@ export function reveal<V>(value: V): V {
 }
 
 export const T = {
-    randomBytes: "random:index/randomBytes:RandomBytes",
+    randomPassword: "random:index/randomPassword:RandomPassword",
     secret: "kubernetes:core/v1:Secret",
     deployment: "kubernetes:apps/v1:Deployment",
     provider: "pulumi:providers:kubernetes",

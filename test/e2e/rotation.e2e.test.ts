@@ -1,0 +1,232 @@
+// A whole HMAC rotation through the real engine: pulumi up and preview with
+// real state, real secret encryption, real dependency ordering, and the real
+// kubernetes (render mode) and random providers, on a copy of the dev stack.
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { E2EProject, Step, engineMissing, stepLog } from "./harness";
+import { stackConfig } from "../support/stackFiles";
+
+const missing = engineMissing();
+const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
+const VERIFIERS = ["titan-execution-rs", "titan-sentinel"];
+const PRESENTER = "titan-brain";
+const CHANGING_OPS = ["create", "update", "replace", "create-replacement", "delete-replaced", "delete"];
+
+function devConfig(): Record<string, unknown> {
+    return stackConfig("dev").all;
+}
+
+function hmacAt(generation: number, stage: string, extra: Record<string, unknown> = {}) {
+    return { "titan-hmac": { kind: "hmac", generation, stage, verifiers: VERIFIERS, presenters: [PRESENTER], ...extra } };
+}
+
+/** Index of the first event matching, or -1. */
+function indexOf(log: [string, string, string][], name: string, phase: string): number {
+    return log.findIndex(([n, op, p]) => n === name && p === phase && op !== "same");
+}
+
+/** Workloads whose Deployment had a step that changes something. */
+function steppedDeployments(step: Step): string[] {
+    return [...new Set(stepLog(step.events, DEPLOYMENT).filter(([, op]) => CHANGING_OPS.includes(op)).map(([n]) => n))].sort();
+}
+
+/**
+ * Workloads whose pods roll: the step changes the pod template. (A change of
+ * the Deployment's own `titan-secrets.io/stages` annotation is an update
+ * that restarts nothing.)
+ */
+function rolledDeployments(step: Step): string[] {
+    const rolled = step.events
+        .map((e) => e.resourcePreEvent?.metadata)
+        .filter((m) => m?.type === DEPLOYMENT && Object.keys(m.detailedDiff ?? {}).some((k) => k.startsWith("spec.template")));
+    return [...new Set(rolled.map((m) => m!.urn.split("::").pop()!))].sort();
+}
+
+/** Warnings the engine reported (what the preview shows under Diagnostics). */
+function warnings(step: Step): string[] {
+    return step.events.filter((e) => e.diagnosticEvent?.severity === "warning").map((e) => e.diagnosticEvent!.message);
+}
+
+/** A secret in a --show-secrets export: {<sig>: ..., plaintext: "<JSON>"}. */
+function plain(v: any): any {
+    return v && typeof v === "object" && "plaintext" in v ? JSON.parse(v.plaintext) : v;
+}
+
+/** Values of every key in state, from the operator's view (--show-secrets). */
+async function keyValues(project: E2EProject): Promise<Map<string, string>> {
+    const state = JSON.parse(await project.exportState(true));
+    const out = new Map<string, string>();
+    for (const r of state.deployment.resources ?? []) {
+        if (r.type === "random:index/randomPassword:RandomPassword") out.set(r.urn.split("::").pop(), plain(r.outputs.result));
+    }
+    return out;
+}
+
+/**
+ * Every managed resource's URN, inputs, outputs and dependencies (secrets
+ * decrypted: their ciphertext changes on every export). The StackReference
+ * is left out: it is a read, whose cached copy of the last ledger a refused
+ * up may refresh without changing anything.
+ */
+async function stateOf(project: E2EProject): Promise<string> {
+    const state = JSON.parse(await project.exportState(true));
+    const managed = (state.deployment.resources ?? []).filter((r: any) => r.type !== "pulumi:pulumi:StackReference");
+    return JSON.stringify(managed.map((r: any) => [r.urn, r.inputs, r.outputs, r.dependencies]), (_k, v) => plain(v));
+}
+
+/** A preview that would change nothing: only unchanged resources and reads. */
+function noChanges(changes: Record<string, number>): string[] {
+    return Object.keys(changes).filter((op) => op !== "same" && op !== "read");
+}
+
+/** Secret objects rendered to the folder: metadata.name -> decoded data. */
+function renderedSecrets(project: E2EProject): Map<string, Record<string, string>> {
+    const out = new Map<string, Record<string, string>>();
+    for (const obj of project.rendered().values()) {
+        if (obj.kind !== "Secret") continue;
+        const data: Record<string, string> = { ...(obj.stringData ?? {}) };
+        for (const [k, v] of Object.entries(obj.data ?? {})) data[k] = Buffer.from(String(v), "base64").toString("utf8");
+        out.set(obj.metadata.name, data);
+    }
+    return out;
+}
+
+describe("rotation through the real engine (dev stack, rendered manifests)", () => {
+    let project: E2EProject;
+    const seenKeys = new Map<string, string>();
+    const remember = async () => (await keyValues(project)).forEach((v, k) => seenKeys.set(`${k}@${v.slice(0, 6)}`, v));
+
+    beforeAll(async () => {
+        if (missing) throw new Error(missing);
+        project = await E2EProject.create("dev", devConfig());
+    }, 120_000);
+    afterAll(() => project?.destroy());
+
+    it("1. up at stable g1, then a preview with no changes", async () => {
+        const up = await project.up();
+        expect(up.error, up.output).toBeUndefined();
+        await remember();
+        expect([...(await keyValues(project)).keys()]).toEqual(["titan-hmac-g1"]);
+        const preview = await project.preview();
+        expect(preview.error, preview.output).toBeUndefined();
+        expect(noChanges(preview.changes)).toEqual([]);
+        expect(preview.changes.same).toBeGreaterThan(0);
+        expect(warnings(preview).join("\n")).toMatch(/kubernetes.renderDir is set: .*plaintext/);
+    });
+
+    it("2. overlap g2: verifiers finish before the presenter starts; untouched workloads have no step", async () => {
+        const keysBefore = await keyValues(project);
+        project.setConfig("secrets", hmacAt(2, "overlap"));
+        const up = await project.up();
+        expect(up.error, up.output).toBeUndefined();
+        await remember();
+        const log = stepLog(up.events, DEPLOYMENT);
+        const presenterStart = indexOf(log, PRESENTER, "pre");
+        expect(presenterStart).toBeGreaterThan(-1);
+        for (const v of VERIFIERS) {
+            const done = indexOf(log, v, "done");
+            expect(done, `${v} finished`).toBeGreaterThan(-1);
+            expect(done, `${v} finished before ${PRESENTER} started`).toBeLessThan(presenterStart);
+        }
+        expect(rolledDeployments(up)).toEqual([PRESENTER, ...VERIFIERS].sort());
+        expect(log.filter(([n]) => n === "titan-ai-quant").every(([, op]) => op === "same")).toBe(true);
+
+        const keys = await keyValues(project);
+        expect(keys.get("titan-hmac-g1")).toBe(keysBefore.get("titan-hmac-g1")); // not regenerated
+        expect(keys.get("titan-hmac-g2")).toMatch(/^[0-9a-f]{64}$/);
+        expect(keys.get("titan-hmac-g2")).not.toBe(keys.get("titan-hmac-g1"));
+        const secrets = renderedSecrets(project);
+        expect(secrets.get("titan-hmac-verifiers-g2-g1")).toEqual({
+            TITAN_HMAC_SECRET_PRIMARY: keys.get("titan-hmac-g2"),
+            TITAN_HMAC_KEY_ID: "titan-hmac-g2",
+            TITAN_HMAC_SECRET_SECONDARY: keys.get("titan-hmac-g1"),
+            TITAN_HMAC_KEY_ID_SECONDARY: "titan-hmac-g1",
+        });
+        expect(secrets.get("titan-hmac-presenters-g2")).toEqual({ TITAN_HMAC_SECRET_PRIMARY: keys.get("titan-hmac-g2"), TITAN_HMAC_KEY_ID: "titan-hmac-g2" });
+    });
+
+    it("3. stable g2 at once is refused with no change; with minOverlapHours 0 g1's key is deleted", async () => {
+        const before = await stateOf(project);
+        project.setConfig("secrets", hmacAt(2, "stable"));
+        const preview = await project.preview();
+        expect(preview.error).toBeDefined();
+        expect(preview.output).toMatch(/titan-secrets:secrets\.titan-hmac\.stage: found stable at generation 2 only \d+m after overlap at generation 2 was applied/);
+        const up = await project.up();
+        expect(up.error).toBeDefined();
+        expect(steppedDeployments(up)).toEqual([]);
+        expect(await stateOf(project)).toEqual(before);
+
+        project.setConfig("secrets", hmacAt(2, "stable", { minOverlapHours: 0 }));
+        const retire = await project.up();
+        expect(retire.error, retire.output).toBeUndefined();
+        expect(rolledDeployments(retire)).toEqual(VERIFIERS); // titan-brain holds g2 already: no restart
+        expect([...(await keyValues(project)).keys()]).toEqual(["titan-hmac-g2"]);
+        const again = await project.preview();
+        expect(noChanges(again.changes)).toEqual([]);
+    });
+
+    it("4. the way back: overlap g3 -> revert -> stable g2 rolls presenters first, then verifiers", async () => {
+        const g2 = (await keyValues(project)).get("titan-hmac-g2");
+        project.setConfig("secrets", hmacAt(3, "overlap"));
+        expect((await project.up()).error).toBeUndefined();
+        await remember();
+        project.setConfig("secrets", hmacAt(3, "revert"));
+        const revert = await project.up();
+        expect(revert.error, revert.output).toBeUndefined();
+        expect(rolledDeployments(revert)).toEqual([PRESENTER]); // verifiers keep accepting g3 and g2
+        expect(renderedSecrets(project).get("titan-hmac-presenters-g2")?.TITAN_HMAC_SECRET_PRIMARY).toBe(g2);
+        project.setConfig("secrets", hmacAt(2, "stable"));
+        const back = await project.up();
+        expect(back.error, back.output).toBeUndefined();
+        expect(rolledDeployments(back)).toEqual(VERIFIERS);
+        const keys = await keyValues(project);
+        expect([...keys.keys()]).toEqual(["titan-hmac-g2"]);
+        expect(keys.get("titan-hmac-g2")).toBe(g2);
+    });
+
+    it("4b. a revert in which both sides change: every presenter finishes before any verifier starts", async () => {
+        const fresh = await E2EProject.create("dev", { ...devConfig(), "titan-secrets:secrets": hmacAt(2, "revert") });
+        try {
+            const up = await fresh.up();
+            expect(up.error, up.output).toBeUndefined();
+            const log = stepLog(up.events, DEPLOYMENT);
+            const presenterDone = indexOf(log, PRESENTER, "done");
+            for (const v of VERIFIERS) expect(indexOf(log, v, "pre")).toBeGreaterThan(presenterDone);
+            project.transcript.push(...fresh.transcript);
+            (await keyValues(fresh)).forEach((v, k) => seenKeys.set(`revert:${k}`, v));
+        } finally {
+            fresh.destroy();
+        }
+    });
+
+    it("5. bad config fails the preview with its message and changes nothing", async () => {
+        const before = await stateOf(project);
+        project.setConfig("secrets", hmacAt(2, "stable", { presenters: ["titan-brian"] }));
+        const preview = await project.preview();
+        expect(preview.error).toBeDefined();
+        expect(preview.output).toContain('titan-secrets:secrets.titan-hmac.presenters[0]: found "titan-brian", which is not a declared service (did you mean "titan-brain"?)');
+        const up = await project.up();
+        expect(up.error).toBeDefined();
+        expect(await stateOf(project)).toEqual(before);
+        project.setConfig("secrets", hmacAt(2, "stable"));
+    });
+
+    it("6. no key value in state export, outputs or CLI output; rendered files are private", async () => {
+        await project.outputs();
+        await project.exportState();
+        const haystack = project.transcript.join("\n");
+        expect(seenKeys.size).toBeGreaterThanOrEqual(4);
+        for (const [name, value] of seenKeys) {
+            const bytes = Buffer.from(value, "hex");
+            for (const encoded of [value, value.toUpperCase(), Buffer.from(value).toString("base64"), bytes.toString("base64"), bytes.toString("base64url")]) {
+                expect(haystack.includes(encoded), `${name} appears in plain output`).toBe(false);
+            }
+        }
+        expect(haystack).toContain("titan-hmac-g2"); // the search ran over real output
+        const modes = project.renderedModes();
+        expect(modes.length).toBeGreaterThan(0);
+        for (const mode of modes) expect(mode & 0o077, `mode ${mode.toString(8)}`).toBe(0);
+        const ledger = (await project.outputs()).ledger as Record<string, { stage: string; generation: number }>;
+        expect(ledger["titan-hmac"]).toMatchObject({ stage: "stable", generation: 2 });
+    });
+});
