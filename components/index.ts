@@ -5,3 +5,5 @@ export * from "./titanWorkload";
 export * from "./titanSecrets";
 export * from "./program";
 export * from "./redactDebugLog";
+export * from "./passwordCredential";
+export * from "./stores";

@@ -42,7 +42,16 @@ function refuse<T>(f: () => T): T {
 
 export function readStackSpec(config = new pulumi.Config()): StackSpec {
     return refuse(() =>
-        parseConfig({ kubernetes: config.getObject("kubernetes"), services: config.getObject("services"), secrets: config.getObject("secrets") }),
+        parseConfig(
+            {
+                kubernetes: config.getObject("kubernetes"),
+                stores: config.getObject("stores"),
+                aws: config.getObject("aws"),
+                services: config.getObject("services"),
+                secrets: config.getObject("secrets"),
+            },
+            pulumi.getStack(),
+        ),
     );
 }
 

@@ -1,12 +1,18 @@
 // TitanSecrets: the whole stack as one component. It turns a Plan into
-// resources: key rings, one Kubernetes Secret object per (secret, role), and
-// the Deployments, wired so that dependency edges carry the roll-out order.
+// resources: key material per secret (HMAC key rings, service passwords),
+// one Kubernetes Secret object per (secret, role), the Deployments, the AWS
+// backends and the stores of record, wired so that dependency edges carry
+// the roll-out order.
 
+import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import * as vault from "@pulumi/vault";
 import { HmacKeyRing } from "./hmacKeyRing";
 import { kubernetesProvider } from "./kubernetesProvider";
-import { Plan, Role, SecretPlan, StackSpec } from "./model";
+import { Plan, Role, SecretPlan, StackSpec, backendNode, deliveryFor, isExternal } from "./model";
+import { PasswordCredential } from "./passwordCredential";
+import { SecretsManagerRecord, VaultRecord } from "./stores";
 import { MANAGED_BY, TitanWorkload } from "./titanWorkload";
 
 export interface TitanSecretsArgs {
@@ -23,9 +29,13 @@ export function secretObjectName(secret: string, role: Role, generations: number
     return `${secret}-${role}s-${generations.map((g) => `g${g}`).join("-")}`;
 }
 
+type Material = HmacKeyRing | PasswordCredential;
+
 export class TitanSecrets extends pulumi.ComponentResource {
     readonly provider: k8s.Provider;
-    readonly keyRings = new Map<string, HmacKeyRing>();
+    readonly awsProvider?: aws.Provider;
+    readonly vaultProvider?: vault.Provider;
+    readonly materials = new Map<string, Material>();
     readonly secretObjects = new Map<string, k8s.core.v1.Secret>();
     readonly workloads = new Map<string, TitanWorkload>();
 
@@ -34,12 +44,34 @@ export class TitanSecrets extends pulumi.ComponentResource {
         const { spec, plan } = args;
         this.provider = kubernetesProvider(spec.kubernetes, { parent: this });
         const k8sOpts = { parent: this, provider: this.provider };
+        const needsAws = spec.stores.secretsManager !== undefined || plan.secrets.some((p) => p.spec.backend && isExternal(p.spec.backend));
+        if (needsAws) this.awsProvider = new aws.Provider("aws", { region: spec.aws.region as aws.Region }, { parent: this });
+        if (spec.stores.vault) this.vaultProvider = new vault.Provider("vault", { address: spec.stores.vault.address }, { parent: this });
 
         for (const p of plan.secrets) {
-            this.keyRings.set(p.spec.name, new HmacKeyRing(p.spec.name, { plan: p }, { parent: this }));
+            const material =
+                p.spec.kind === "hmac"
+                    ? new HmacKeyRing(p.spec.name, { plan: p }, { parent: this })
+                    : new PasswordCredential(p.spec.name, { plan: p, awsProvider: this.awsProvider }, { parent: this });
+            this.materials.set(p.spec.name, material);
+            const values = material instanceof HmacKeyRing ? material.keys : material.passwords;
+            if (spec.stores.vault) new VaultRecord(`${p.spec.name}-vault`, { plan: p, values, store: spec.stores.vault, provider: this.vaultProvider! }, { parent: this });
+            if (spec.stores.secretsManager) {
+                new SecretsManagerRecord(`${p.spec.name}-sm`, { plan: p, values, store: spec.stores.secretsManager, provider: this.awsProvider! }, { parent: this });
+            }
         }
         const secretPlans = new Map(plan.secrets.map((p) => [p.spec.name, p]));
         const workloadPlans = new Map(plan.workloads.map((w) => [w.service.name, w]));
+        const backends = new Map(
+            plan.secrets.flatMap((p) => {
+                const node = backendNode(p.spec);
+                const resource = (this.materials.get(p.spec.name) as PasswordCredential).backendResource;
+                return node && resource ? [[node, resource] as const] : [];
+            }),
+        );
+
+        // A node of the roll-out graph: a Deployment, or an AWS backend.
+        const node = (n: string): pulumi.Resource => backends.get(n) ?? workload(n).deployment;
 
         // Created depth-first along the plan's edges, which are acyclic
         // (planRotation refused a cycle), so every dependency exists first.
@@ -58,11 +90,11 @@ export class TitanSecrets extends pulumi.ComponentResource {
                         annotations: { "titan-secrets.io/generations": held.join(","), "titan-secrets.io/key-ids": p.view[role].keyIds.join(",") },
                     },
                     type: "Opaque",
-                    stringData: this.keyRings.get(p.spec.name)!.dataFor(role),
+                    stringData: this.materials.get(p.spec.name)!.dataFor(role),
                 },
                 // The presenters' object of an overlap changes only in the
                 // presenters' wave: it waits for the verifiers (safety rule 2).
-                { ...k8sOpts, dependsOn: p.secretObjectDependsOn[role].map((w) => workload(w).deployment) },
+                { ...k8sOpts, dependsOn: p.secretObjectDependsOn[role].map(node) },
             );
             this.secretObjects.set(key, obj);
             return obj;
@@ -81,11 +113,17 @@ export class TitanSecrets extends pulumi.ComponentResource {
                 {
                     plan: w,
                     namespace: spec.kubernetes.namespace,
-                    secretRefs: refs.map((r) => ({
-                        objectName: secretObjectName(r.plan.spec.name, r.role, r.plan.view[r.role].generations),
-                        keys: Object.keys(this.keyRings.get(r.plan.spec.name)!.dataFor(r.role)),
-                    })),
-                    waitFor: [...w.dependsOn.map((d) => workload(d).deployment), ...refs.map((r) => r.object)],
+                    secretRefs: refs.map((r) => {
+                        const present = Object.keys(this.materials.get(r.plan.spec.name)!.dataFor(r.role));
+                        const d = deliveryFor(r.plan.spec, r.role);
+                        return {
+                            objectName: secretObjectName(r.plan.spec.name, r.role, r.plan.view[r.role].generations),
+                            env: d.secretEnv.filter((k) => present.includes(k)),
+                            files: d.files,
+                            plainEnv: d.plainEnv,
+                        };
+                    }),
+                    waitFor: [...w.dependsOn.map(node), ...refs.map((r) => r.object)],
                     provider: this.provider,
                 },
                 { parent: this },

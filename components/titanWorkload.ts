@@ -10,8 +10,12 @@ import { ANNOTATION_CONSUMES, ANNOTATION_STAGES, WorkloadPlan } from "./model";
 export interface SecretRef {
     /** metadata.name of the Secret object. */
     objectName: string;
-    /** The keys it holds, delivered as environment variables of the same name. */
-    keys: string[];
+    /** Keys delivered as environment variables of the same name. */
+    env: string[];
+    /** Keys delivered as files (mode 0400). */
+    files: { key: string; path: string }[];
+    /** Plain variables that go with it (where the files are). */
+    plainEnv: Record<string, string>;
 }
 
 export interface TitanWorkloadArgs {
@@ -19,7 +23,7 @@ export interface TitanWorkloadArgs {
     namespace: string;
     /** One entry per consumed secret, in the order of `plan.consumes`. */
     secretRefs: SecretRef[];
-    /** Resources that must be in place (rolled out) before this Deployment changes. */
+    /** Resources that must be in place (rolled out, or updated for an AWS backend) before this Deployment changes. */
     waitFor: pulumi.Resource[];
     /** The stack's one Kubernetes provider (never the default one). */
     provider: k8s.Provider;
@@ -27,16 +31,46 @@ export interface TitanWorkloadArgs {
 
 export const MANAGED_BY = { "app.kubernetes.io/managed-by": "titan-secrets" };
 
-/** The container env: plain values from config, then secret references, sorted. */
+/** The container env: plain values from config and deliveries, then secret references, sorted. */
 export function containerEnv(plain: Record<string, string>, refs: SecretRef[]): k8s.types.input.core.v1.EnvVar[] {
-    const fromSecrets = refs.flatMap((r) => r.keys.map((key) => ({ name: key, valueFrom: { secretKeyRef: { name: r.objectName, key } } })));
-    const values = Object.entries(plain).map(([name, value]) => ({ name, value }));
+    const fromSecrets = refs.flatMap((r) => r.env.map((key) => ({ name: key, valueFrom: { secretKeyRef: { name: r.objectName, key } } })));
+    const allPlain = Object.assign({}, plain, ...refs.map((r) => r.plainEnv)) as Record<string, string>;
+    const values = Object.entries(allPlain).map(([name, value]) => ({ name, value }));
     return [...values, ...fromSecrets].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Files at mode 0400: one projected volume per directory, one source per Secret object. */
+export const FILE_MODE = 0o400;
+
+export function fileVolumes(refs: SecretRef[]): { volumes: k8s.types.input.core.v1.Volume[]; mounts: k8s.types.input.core.v1.VolumeMount[] } {
+    const dirs = [...new Set(refs.flatMap((r) => r.files.map((f) => dirOf(f.path))))].sort();
+    const volumes = dirs.map((dir) => ({
+        name: volumeName(dir),
+        projected: {
+            defaultMode: FILE_MODE,
+            sources: refs
+                .filter((r) => r.files.some((f) => dirOf(f.path) === dir))
+                .map((r) => ({
+                    secret: { name: r.objectName, items: r.files.filter((f) => dirOf(f.path) === dir).map((f) => ({ key: f.key, path: f.path.slice(dir.length + 1), mode: FILE_MODE })) },
+                })),
+        },
+    }));
+    const mounts = dirs.map((dir) => ({ name: volumeName(dir), mountPath: dir, readOnly: true }));
+    return { volumes, mounts };
+}
+
+function dirOf(path: string): string {
+    return path.slice(0, path.lastIndexOf("/"));
+}
+
+function volumeName(dir: string): string {
+    return dir.replace(/^\//, "").replace(/[^a-z0-9]+/g, "-");
 }
 
 export function deploymentArgs(args: TitanWorkloadArgs): k8s.apps.v1.DeploymentArgs {
     const { service, consumesAnnotation, stagesAnnotation } = args.plan;
     const labels = { app: service.name, ...MANAGED_BY };
+    const { volumes, mounts } = fileVolumes(args.secretRefs);
     return {
         metadata: {
             name: service.name,
@@ -59,10 +93,13 @@ export function deploymentArgs(args: TitanWorkloadArgs): k8s.apps.v1.DeploymentA
                         {
                             name: service.name,
                             image: service.image,
+                            args: service.args,
                             env: containerEnv(service.env, args.secretRefs),
                             ports: service.port ? [{ containerPort: service.port }] : undefined,
+                            volumeMounts: mounts.length > 0 ? mounts : undefined,
                         },
                     ],
+                    volumes: volumes.length > 0 ? volumes : undefined,
                 },
             },
         },

@@ -4,12 +4,27 @@
 
 import { z } from "zod";
 import { ConfigError, ConfigIssue, closest, configKey, configPath, show } from "./errors";
-import { KINDS, KubernetesSpec, STAGES, SecretSpec, ServiceSpec, StackSpec } from "./types";
+import { AwsSpec, BACKENDS, BackendSpec, BackendType, KINDS, KubernetesSpec, STAGES, SecretSpec, ServiceSpec, StackSpec, StoresSpec } from "./types";
+import { deliveryFor } from "./delivery";
 
-/** Defaults per kind (DESIGN.md, runbook "Frequency"). */
+/** Defaults per kind (DESIGN.md, runbook "Frequency": HMAC 90 days, service credentials 180). */
 export const KIND_DEFAULTS = {
-    hmac: { maxAgeDays: 90, minOverlapHours: 24, envPrefix: "TITAN_HMAC" },
+    hmac: { maxAgeDays: 90, minOverlapHours: 24, envPrefix: "TITAN_HMAC", length: 64 },
+    password: { maxAgeDays: 180, minOverlapHours: 24, envPrefix: "", length: 32 },
 } as const;
+
+/** Per backend: how many credentials it holds at once, and what it is called by default. */
+export const BACKEND_DEFAULTS: Record<BackendType, Omit<BackendSpec, "type" | "identifier" | "instanceClass">> = {
+    rds: { slots: 1, username: "titan", permissions: "", port: 5432, file: "db" },
+    elasticache: { slots: 2, username: "default", permissions: "", port: 6379, file: "redis" },
+    redis: { slots: 2, username: "titan", permissions: "~* &* +@all", port: 6379, file: "redis" },
+    nats: { slots: 2, username: "titan", permissions: ">", port: 4222, file: "nats" },
+};
+
+/** Backends that are AWS resources (the program updates them); the others are cluster workloads. */
+export function isExternal(b: BackendSpec): boolean {
+    return b.type === "rds" || b.type === "elasticache";
+}
 
 const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -20,6 +35,18 @@ const serviceSchema = z.strictObject({
     replicas: z.number().int().min(0).max(1000).optional(),
     env: z.record(z.string().regex(ENV_NAME), z.string()).optional(),
     port: z.number().int().min(1).max(65535).optional(),
+    args: z.array(z.string()).optional(),
+});
+
+const FILE = /^[a-z][a-z0-9_]{0,30}$/;
+const backendSchema = z.strictObject({
+    type: z.enum(BACKENDS as [string, ...string[]]),
+    identifier: z.string().regex(/^[a-zA-Z][a-zA-Z0-9-]{0,62}$/).optional(),
+    instanceClass: z.string().min(1).optional(),
+    username: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_-]{0,62}$/).optional(),
+    permissions: z.string().min(1).optional(),
+    port: z.number().int().min(1).max(65535).optional(),
+    file: z.string().regex(FILE).optional(),
 });
 
 const secretSchema = z.strictObject({
@@ -35,7 +62,27 @@ const secretSchema = z.strictObject({
     force: z.boolean().optional(),
     incident: z.string().min(1).optional(),
     envPrefix: z.string().regex(ENV_NAME).optional(),
+    backend: backendSchema.optional(),
+    length: z.number().int().min(16).max(128).optional(),
 });
+
+const storesSchema = z.strictObject({
+    vault: z
+        .strictObject({
+            address: z.string().min(1).optional(),
+            mount: z.string().regex(/^[a-zA-Z0-9_-]+$/).optional(),
+            path: z.string().regex(/^[a-zA-Z0-9_\/-]+$/).optional(),
+        })
+        .optional(),
+    secretsManager: z
+        .strictObject({
+            prefix: z.string().regex(/^[a-zA-Z0-9/_+=.@-]*$/).optional(),
+            kmsKeyId: z.string().min(1).optional(),
+        })
+        .optional(),
+});
+
+const awsSchema = z.strictObject({ region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/).optional() });
 
 const kubernetesSchema = z.strictObject({
     namespace: z.string().regex(NAME).optional(),
@@ -73,7 +120,7 @@ function zodIssues(root: string, error: z.ZodError, known: Record<string, readon
         const path = [root, ...prefix, ...issue.path.map((p) => (typeof p === "symbol" ? String(p) : p))];
         if (issue.code === "unrecognized_keys") {
             const where = path[path.length - 1];
-            const candidates = known[typeof where === "string" && root === "secrets" ? "secret" : root] ?? [];
+            const candidates = known[where === "backend" ? "backend" : root === "secrets" ? "secret" : root] ?? [];
             const hints = issue.keys.map((k) => {
                 const near = closest(k, candidates);
                 return near ? `${JSON.stringify(k)} (did you mean ${JSON.stringify(near)}?)` : JSON.stringify(k);
@@ -90,8 +137,11 @@ function zodIssues(root: string, error: z.ZodError, known: Record<string, readon
 
 const KNOWN_KEYS: Record<string, readonly string[]> = {
     secret: Object.keys(secretSchema.shape),
+    backend: Object.keys(backendSchema.shape),
     services: Object.keys(serviceSchema.shape),
     kubernetes: Object.keys(kubernetesSchema.shape),
+    stores: Object.keys(storesSchema.shape),
+    aws: Object.keys(awsSchema.shape),
 };
 
 /**
@@ -115,19 +165,27 @@ function parseEach<T>(root: string, raw: unknown, schema: z.ZodType<T>, issues: 
 
 export interface RawConfig {
     kubernetes?: unknown;
+    stores?: unknown;
+    aws?: unknown;
     services?: unknown;
     secrets?: unknown;
 }
 
 /**
  * Parses and cross-checks the stack config. Throws ConfigError listing every
- * problem found; returns a spec with every default filled in.
+ * problem found; returns a spec with every default filled in. `stack` names
+ * the default store paths.
  */
-export function parseConfig(raw: RawConfig): StackSpec {
+export function parseConfig(raw: RawConfig, stack = "dev"): StackSpec {
     const issues: ConfigIssue[] = [];
 
     const k8s = kubernetesSchema.safeParse(raw.kubernetes ?? {}, { reportInput: true });
     if (!k8s.success) issues.push(...zodIssues("kubernetes", k8s.error, KNOWN_KEYS));
+
+    const storesRaw = storesSchema.safeParse(raw.stores ?? {}, { reportInput: true });
+    if (!storesRaw.success) issues.push(...zodIssues("stores", storesRaw.error, KNOWN_KEYS));
+    const awsRaw = awsSchema.safeParse(raw.aws ?? {}, { reportInput: true });
+    if (!awsRaw.success) issues.push(...zodIssues("aws", awsRaw.error, KNOWN_KEYS));
 
     const servicesRaw = parseEach("services", raw.services, serviceSchema, issues);
     const secretsRaw = parseEach("secrets", raw.secrets, secretSchema, issues);
@@ -141,7 +199,7 @@ export function parseConfig(raw: RawConfig): StackSpec {
                 allowed: "a Kubernetes name: lower-case letters, digits and '-', at most 63 characters",
             });
         }
-        services.set(name, { name, image: s.image, replicas: s.replicas ?? 1, env: s.env ?? {}, port: s.port });
+        services.set(name, { name, image: s.image, replicas: s.replicas ?? 1, env: s.env ?? {}, port: s.port, args: s.args });
     }
 
     const secrets = new Map<string, SecretSpec>();
@@ -161,15 +219,33 @@ export function parseConfig(raw: RawConfig): StackSpec {
             force: s.force ?? false,
             incident: s.incident,
             envPrefix: s.envPrefix ?? defaults.envPrefix,
+            backend: s.backend && { ...BACKEND_DEFAULTS[s.backend.type as BackendType], ...s.backend, type: s.backend.type as BackendType },
+            length: s.length ?? defaults.length,
         };
         issues.push(...checkSecret(spec, s.keyId !== undefined, s.previousKeyId !== undefined, services));
         secrets.set(name, spec);
     }
     if (issues.length === 0) issues.push(...checkDelivery(secrets, services));
 
+    const stores: StoresSpec = {};
+    if (storesRaw.data?.vault) stores.vault = { mount: "secret", path: `titan/${stack}`, ...storesRaw.data.vault };
+    if (storesRaw.data?.secretsManager) stores.secretsManager = { prefix: `titan/${stack}/`, ...storesRaw.data.secretsManager };
+    const aws: AwsSpec = awsRaw.data ?? {};
+    const needsAws = stores.secretsManager !== undefined || [...secrets.values()].some((s) => s.backend && isExternal(s.backend));
+    if (needsAws && !aws.region) {
+        issues.push({
+            key: configKey(["aws", "region"]),
+            found: "nothing, while " + (stores.secretsManager ? "stores.secretsManager is on" : "a secret's backend is an AWS resource"),
+            allowed: "the AWS region of those resources, e.g. eu-west-1",
+            fix: `pulumi config set --path 'aws.region' eu-west-1`,
+        });
+    }
+
     if (issues.length > 0) throw new ConfigError(issues);
     return {
         kubernetes: { namespace: "titan", ...(k8s.data ?? {}) } as KubernetesSpec,
+        stores,
+        aws,
         services,
         secrets,
     };
@@ -224,6 +300,7 @@ function checkSecret(s: SecretSpec, keyIdDeclared: boolean, previousDeclared: bo
     if (s.kind === "hmac" && s.verifiers.length === 0) {
         issues.push({ key: at("verifiers"), found: "an empty list", allowed: "at least one service that verifies the HMAC signatures" });
     }
+    issues.push(...checkBackend(s));
     if (hasSecondary(s.stage) && s.generation < 2) {
         issues.push({
             key: at("generation"),
@@ -254,30 +331,68 @@ function checkSecret(s: SecretSpec, keyIdDeclared: boolean, previousDeclared: bo
     return issues;
 }
 
-/** The environment variables a secret delivers to one role. */
-export function deliveredEnvNames(s: SecretSpec, role: "verifier" | "presenter"): string[] {
-    const p = s.envPrefix;
-    return role === "verifier"
-        ? [`${p}_SECRET_PRIMARY`, `${p}_SECRET_SECONDARY`, `${p}_KEY_ID`, `${p}_KEY_ID_SECONDARY`]
-        : [`${p}_SECRET_PRIMARY`, `${p}_KEY_ID`];
+/** The backend of a password: present, complete, and able to hold the stage. */
+function checkBackend(s: SecretSpec): ConfigIssue[] {
+    const at = (...p: string[]) => configKey(["secrets", s.name, ...p]);
+    const b = s.backend;
+    if (s.kind === "hmac") {
+        return b ? [{ key: at("backend"), found: `a backend (${JSON.stringify(b.type)}) on an hmac secret`, allowed: "no backend: HMAC keys are verified by the services listed under verifiers" }] : [];
+    }
+    if (!b) {
+        return [{ key: at("backend"), found: "nothing", allowed: `a backend object whose type is one of ${BACKENDS.map((t) => JSON.stringify(t)).join(", ")}`, fix: `pulumi config set --path '${configPath(["secrets", s.name, "backend", "type"])}' redis` }];
+    }
+    const issues: ConfigIssue[] = [];
+    if (isExternal(b)) {
+        if (!b.identifier) {
+            issues.push({
+                key: at("backend", "identifier"),
+                found: "nothing",
+                allowed: b.type === "rds" ? "the RDS instance identifier whose master password this secret is" : "the ElastiCache replication group ID whose auth token this secret is",
+                fix: `pulumi config set --path '${configPath(["secrets", s.name, "backend", "identifier"])}' <identifier>`,
+            });
+        }
+        if (b.type === "rds" && !b.instanceClass) {
+            issues.push({ key: at("backend", "instanceClass"), found: "nothing", allowed: "the instance's class, e.g. db.r6g.large (the AWS provider requires it; the program changes only the password)" });
+        }
+        if (s.verifiers.length > 0) {
+            issues.push({ key: at("verifiers"), found: `${s.verifiers.map((v) => JSON.stringify(v)).join(", ")} for a ${b.type} backend`, allowed: `an empty list: the ${b.type} ${b.identifier ?? "resource"} itself verifies the password` });
+        }
+    } else if (s.verifiers.length === 0) {
+        issues.push({ key: at("verifiers"), found: "an empty list", allowed: `the service(s) running the ${b.type} server that checks this password` });
+    }
+    if (b.slots === 1 && (s.stage === "overlap" || s.stage === "revert")) {
+        issues.push({
+            key: at("stage"),
+            found: `${JSON.stringify(s.stage)} for a ${b.type} backend, which holds one password at a time`,
+            allowed: `"stable" at the next generation (the password changes, then the presenters restart; logins fail in between) or "compromised"`,
+            fix: `pulumi config set --path '${configPath(["secrets", s.name, "stage"])}' stable`,
+        });
+    }
+    return issues;
 }
 
-/** Two secrets may not deliver the same variable to one service. */
+/** Two secrets may not deliver the same variable or file to one service. */
 function checkDelivery(secrets: Map<string, SecretSpec>, services: Map<string, ServiceSpec>): ConfigIssue[] {
     const issues: ConfigIssue[] = [];
-    const owner = new Map<string, string>(); // "<service>/<VAR>" -> secret
+    const owner = new Map<string, string>(); // "<service>/<VAR or path>" -> secret
     for (const s of secrets.values()) {
         for (const role of ["verifier", "presenter"] as const) {
             for (const svc of role === "verifier" ? s.verifiers : s.presenters) {
-                for (const v of deliveredEnvNames(s, role)) {
+                const d = deliveryFor(s, role);
+                const names = [...d.secretEnv, ...Object.keys(d.plainEnv), ...d.files.map((f) => f.path)];
+                for (const v of names) {
                     const k = `${svc}/${v}`;
                     const other = owner.get(k);
                     if (other !== undefined && other !== s.name) {
+                        const field = s.kind === "hmac" ? "envPrefix" : "backend.file";
                         issues.push({
-                            key: configKey(["secrets", s.name, "envPrefix"]),
-                            found: `${JSON.stringify(s.envPrefix)}, so ${svc} would get ${v} from both ${JSON.stringify(other)} and ${JSON.stringify(s.name)}`,
-                            allowed: "a prefix that no other secret delivered to the same service uses",
-                            fix: `pulumi config set --path '${configPath(["secrets", s.name, "envPrefix"])}' TITAN_HMAC_${s.name.toUpperCase().replace(/-/g, "_")}`,
+                            key: configKey(["secrets", s.name, ...field.split(".")]),
+                            found: `${JSON.stringify(s.kind === "hmac" ? s.envPrefix : s.backend?.file)}, so ${svc} would get ${v} from both ${JSON.stringify(other)} and ${JSON.stringify(s.name)}`,
+                            allowed: `a ${s.kind === "hmac" ? "prefix" : "file name"} that no other secret delivered to the same service uses`,
+                            fix:
+                                s.kind === "hmac"
+                                    ? `pulumi config set --path '${configPath(["secrets", s.name, "envPrefix"])}' TITAN_HMAC_${s.name.toUpperCase().replace(/-/g, "_")}`
+                                    : `pulumi config set --path '${configPath(["secrets", s.name, "backend", "file"])}' ${s.name.replace(/-/g, "_")}`,
                         });
                         break;
                     }

@@ -6,3 +6,5 @@ export * from "./stages";
 export * from "./rollout";
 export * from "./ledger";
 export * from "./plan";
+export * from "./delivery";
+export * from "./serverConfig";

@@ -3,7 +3,7 @@
 
 import { ConfigError, ConfigIssue } from "./errors";
 import { isOverdue, ledgerEntry } from "./ledger";
-import { Consumption, Edge, SecretTransition, changedWorkloads, checkAcyclic, consumptions, rolloutEdges, waves } from "./rollout";
+import { Consumption, Edge, SecretTransition, backendNode, changedWorkloads, checkAcyclic, consumptions, rolloutEdges, verifierNodes, waves } from "./rollout";
 import { SecretView, checkTransition, describePoint, ledgerView, specView } from "./stages";
 import { Ledger, LedgerEntry, Role, SecretSpec, ServiceSpec, StackSpec } from "./types";
 
@@ -63,7 +63,7 @@ export function planRotation(spec: StackSpec, previous: Ledger, now: Date): Plan
     if (issues.length > 0) throw new ConfigError(issues);
 
     const cons = consumptions(spec.services.keys(), transitions);
-    const changed = changedWorkloads(cons);
+    const changed = changedWorkloads(cons); // services and AWS backend nodes
     const edges = rolloutEdges(transitions, cons);
     checkAcyclic(edges);
     const order = waves(changed, edges);
@@ -71,7 +71,7 @@ export function planRotation(spec: StackSpec, previous: Ledger, now: Date): Plan
     const secrets: SecretPlan[] = transitions.map((t) => {
         const prev = previous[t.spec.name];
         const depsOf = (role: Role) => {
-            const members = new Set(role === "verifier" ? t.spec.verifiers : t.spec.presenters);
+            const members = new Set(role === "verifier" ? verifierNodes(t.spec) : t.spec.presenters);
             return [...new Set(edges.filter((e) => e.secret === t.spec.name && members.has(e.from)).map((e) => e.to))].sort();
         };
         return {
@@ -119,6 +119,14 @@ function warningsFor(secrets: SecretPlan[], now: Date): string[] {
                     `workload has restarted: auth failures are expected during this up (watch auth_failures).`,
             );
         }
+        const node = backendNode(s);
+        if (s.backend?.slots === 1 && s.stage === "stable" && p.previous !== undefined && p.previous.generation !== s.generation) {
+            out.push(
+                `SINGLE-SLOT ${s.name}: the ${s.backend.type} ${s.backend.identifier} holds one password, so logins with generation ${p.previous.generation} fail ` +
+                    `from the moment ${node} takes generation ${s.generation} until each presenter pod has restarted (${s.presenters.join(", ") || "no presenters"}), as runbook section 2 accepts. ` +
+                    `A backend that holds two credentials (ElastiCache, Redis ACL users, NATS users) rotates with none.`,
+            );
+        }
         if (s.stage === "stable" && isOverdue(p.entry, now)) {
             out.push(`${s.name} is overdue for rotation: generation ${s.generation} reached maxAgeDays (${s.maxAgeDays}) at ${p.entry.dueAt}. Start with stage overlap at generation ${s.generation + 1}.`);
         }
@@ -133,11 +141,13 @@ function summaryFor(secrets: SecretPlan[], workloads: WorkloadPlan[], order: str
     for (const p of secrets) {
         const from = p.previous ? describePoint(p.previous) : "not in the ledger";
         const rolling = workloads.filter((w) => w.consumes.some((c) => c.secret === p.spec.name && c.changed));
-        if (!p.moving && rolling.length === 0) continue;
-        const byRole = (role: Role) =>
-            rolling
-                .filter((w) => w.consumes.some((c) => c.secret === p.spec.name && c.role === role))
-                .map((w) => `${w.service.name} (wave ${waveOf.get(w.service.name)})`);
+        const node = backendNode(p.spec);
+        const nodeMoves = node !== undefined && waveOf.has(node);
+        if (!p.moving && rolling.length === 0 && !nodeMoves) continue;
+        const byRole = (role: Role) => [
+            ...(role === "verifier" && nodeMoves ? [`${node} (wave ${waveOf.get(node)})`] : []),
+            ...rolling.filter((w) => w.consumes.some((c) => c.secret === p.spec.name && c.role === role)).map((w) => `${w.service.name} (wave ${waveOf.get(w.service.name)})`),
+        ];
         const holding = (role: Role) => p.view[role].generations.map((g) => `g${g}`).join("+");
         const unchanged = workloads.filter((w) => !w.changed).map((w) => w.service.name);
         out.push(

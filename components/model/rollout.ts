@@ -2,7 +2,7 @@
 // change, which must wait for which, and the waves that follow.
 
 import { ConfigError, configKey } from "./errors";
-import { Role, SecretSpec, Stage } from "./types";
+import { Role, SecretSpec } from "./types";
 import { RoleView, SecretView, sameRoleView } from "./stages";
 
 /** What one workload consumes of one secret. */
@@ -28,13 +28,30 @@ export interface SecretTransition {
     next: SecretView;
 }
 
-/** Per workload, what it consumes, from the transitions of every secret. */
+/**
+ * The node that stands for an AWS backend (an RDS instance, an ElastiCache
+ * group) in the roll-out graph: it verifies, and presenters wait for it.
+ */
+export function backendNode(s: SecretSpec): string | undefined {
+    const b = s.backend;
+    return b && (b.type === "rds" || b.type === "elasticache") ? `${b.type}:${b.identifier}` : undefined;
+}
+
+/** The nodes that verify a secret: its verifier services, or its AWS backend. */
+export function verifierNodes(s: SecretSpec): string[] {
+    const node = backendNode(s);
+    return node ? [node] : s.verifiers;
+}
+
+/** Per workload (and AWS backend node), what it consumes, from the transitions of every secret. */
 export function consumptions(services: Iterable<string>, transitions: SecretTransition[]): Map<string, Consumption[]> {
     const out = new Map<string, Consumption[]>();
     for (const svc of services) out.set(svc, []);
     for (const t of transitions) {
+        const node = backendNode(t.spec);
+        if (node) out.set(node, []);
         for (const role of ["verifier", "presenter"] as const) {
-            const members = role === "verifier" ? t.spec.verifiers : t.spec.presenters;
+            const members = role === "verifier" ? verifierNodes(t.spec) : t.spec.presenters;
             for (const svc of members) {
                 const view = t.next[role];
                 const changed = !sameRoleView(t.previous?.[role], view);
@@ -50,10 +67,15 @@ export function changedWorkloads(cons: Map<string, Consumption[]>): Set<string> 
     return new Set([...cons].filter(([, cs]) => cs.some((c) => c.changed)).map(([svc]) => svc));
 }
 
-/** Which side rolls first in a stage, if the stage orders its roll-out at all. */
-export function firstRole(stage: Stage): Role | undefined {
-    if (stage === "overlap") return "verifier";
-    if (stage === "revert") return "presenter";
+/**
+ * Which side rolls first, if the stage orders its roll-out at all. A
+ * single-slot backend moving to a new generation at `stable` changes first
+ * and its presenters restart after it (runbook section 2).
+ */
+export function firstRole(s: SecretSpec): Role | undefined {
+    if (s.stage === "overlap") return "verifier";
+    if (s.stage === "revert") return "presenter";
+    if (s.stage === "stable" && s.backend?.slots === 1) return "verifier";
     return undefined; // stable: one side changes at a time; compromised: all at once
 }
 
@@ -67,11 +89,11 @@ export function firstRole(stage: Stage): Role | undefined {
 export function rolloutEdges(transitions: SecretTransition[], cons: Map<string, Consumption[]>): Edge[] {
     const edges: Edge[] = [];
     for (const t of transitions) {
-        const first = firstRole(t.spec.stage);
+        const first = firstRole(t.spec);
         if (first === undefined) continue;
         const moves = (svc: string) => cons.get(svc)?.some((c) => c.secret === t.spec.name && c.changed) ?? false;
-        const before = (first === "verifier" ? t.spec.verifiers : t.spec.presenters).filter(moves);
-        const after = (first === "verifier" ? t.spec.presenters : t.spec.verifiers).filter(moves);
+        const before = (first === "verifier" ? verifierNodes(t.spec) : t.spec.presenters).filter(moves);
+        const after = (first === "verifier" ? t.spec.presenters : verifierNodes(t.spec)).filter(moves);
         for (const from of after) for (const to of before) edges.push({ from, to, secret: t.spec.name });
     }
     return edges;

@@ -61,17 +61,22 @@ export function describePoint(p: StagePoint): string {
     return `${p.stage} at generation ${p.generation}`;
 }
 
-/** The stages that may follow `p` in one `pulumi up`. */
-export function nextSteps(p: StagePoint): StagePoint[] {
+/**
+ * The stages that may follow `p` in one `pulumi up`. A verifier that holds
+ * one credential at a time (`slots` 1) cannot overlap: it moves from stable N
+ * straight to stable N+1, accepting failed logins until presenters restart.
+ */
+export function nextSteps(p: StagePoint, slots: 1 | 2 = 2): StagePoint[] {
     const n = p.generation;
     const live = p.stage === "overlap" || p.stage === "revert" ? [n, n - 1] : [n];
+    const forward: StagePoint = slots === 1 ? { stage: "stable", generation: n + 1 } : { stage: "overlap", generation: n + 1 };
     const steps: StagePoint[] = [];
     switch (p.stage) {
         case "stable":
-            steps.push({ stage: "overlap", generation: n + 1 });
+            steps.push(forward);
             break;
         case "compromised":
-            steps.push({ stage: "stable", generation: n }, { stage: "overlap", generation: n + 1 });
+            steps.push({ stage: "stable", generation: n }, forward);
             break;
         case "overlap":
             steps.push({ stage: "stable", generation: n }, { stage: "revert", generation: n });
@@ -87,8 +92,8 @@ export function nextSteps(p: StagePoint): StagePoint[] {
     return steps;
 }
 
-export function isNextStep(from: StagePoint, to: StagePoint): boolean {
-    return nextSteps(from).some((s) => s.stage === to.stage && s.generation === to.generation);
+export function isNextStep(from: StagePoint, to: StagePoint, slots: 1 | 2 = 2): boolean {
+    return nextSteps(from, slots).some((s) => s.stage === to.stage && s.generation === to.generation);
 }
 
 const HOUR_MS = 3_600_000;
@@ -119,8 +124,9 @@ export function checkTransition(prev: LedgerEntry | undefined, s: SecretSpec, no
     }
     const to: StagePoint = { generation: s.generation, stage: s.stage };
     const same = prev.generation === to.generation && prev.stage === to.stage;
-    if (!same && !isNextStep(prev, to)) {
-        const options = nextSteps(prev).map(describePoint);
+    const slots = s.backend?.slots ?? 2;
+    if (!same && !isNextStep(prev, to, slots)) {
+        const options = nextSteps(prev, slots).map(describePoint);
         issues.push({
             key: at("stage"),
             found: `${describePoint(to)}, but the last applied stage is ${describePoint(prev)}`,

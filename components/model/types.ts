@@ -5,9 +5,35 @@
 export type Stage = "stable" | "overlap" | "revert" | "compromised";
 export const STAGES: readonly Stage[] = ["stable", "overlap", "revert", "compromised"];
 
-/** The kinds of secret. This issue implements `hmac`. */
-export type SecretKind = "hmac";
-export const KINDS: readonly SecretKind[] = ["hmac"];
+/** The kinds of secret: HMAC keys shared between services, service passwords. */
+export type SecretKind = "hmac" | "password";
+export const KINDS: readonly SecretKind[] = ["hmac", "password"];
+
+/**
+ * Where a password is checked (the verifier side). `rds` and `elasticache`
+ * are AWS resources the program updates; `redis` and `nats` are servers
+ * running in the cluster, declared as services and listed as verifiers.
+ */
+export type BackendType = "rds" | "elasticache" | "redis" | "nats";
+export const BACKENDS: readonly BackendType[] = ["rds", "elasticache", "redis", "nats"];
+
+export interface BackendSpec {
+    type: BackendType;
+    /** Credentials the verifier can hold at once: 1 (RDS master password) or 2. */
+    slots: 1 | 2;
+    /** AWS identifier: the RDS instance or the ElastiCache replication group. */
+    identifier?: string;
+    /** RDS only: the instance class, as the AWS provider requires it. */
+    instanceClass?: string;
+    /** The user the password belongs to (NATS: one user per generation, `<username>-g<N>`). */
+    username: string;
+    /** Redis ACL rules or NATS permissions granted to the user. */
+    permissions: string;
+    /** In-cluster servers: the port the rendered config listens on (NATS). */
+    port: number;
+    /** Base of the files presenters get under /run/secrets: `<file>_password`, `<file>_username`. */
+    file: string;
+}
 
 /** A consumer's relation to one secret. */
 export type Role = "verifier" | "presenter";
@@ -21,6 +47,8 @@ export interface ServiceSpec {
     env: Record<string, string>;
     /** Container port, if the service listens on one. */
     port?: number;
+    /** Container arguments (e.g. a server's config file flag). */
+    args?: string[];
 }
 
 export interface SecretSpec {
@@ -42,6 +70,10 @@ export interface SecretSpec {
     incident?: string;
     /** Prefix of the delivered environment variables; default `TITAN_HMAC`. */
     envPrefix: string;
+    /** Passwords: the backend that verifies them. */
+    backend?: BackendSpec;
+    /** Passwords: characters per generated password. */
+    length: number;
 }
 
 export interface KubernetesSpec {
@@ -52,8 +84,36 @@ export interface KubernetesSpec {
     context?: string;
 }
 
+/** HashiCorp Vault KV v2: one path per secret, current and previous value. */
+export interface VaultStoreSpec {
+    /** Vault address; the provider's VAULT_ADDR when absent. */
+    address?: string;
+    /** KV v2 mount. */
+    mount: string;
+    /** Path prefix below the mount; the secret's name follows. */
+    path: string;
+}
+
+/** AWS Secrets Manager: one secret per credential, a version per generation. */
+export interface SecretsManagerStoreSpec {
+    /** Name prefix; the secret's name follows. */
+    prefix: string;
+    kmsKeyId?: string;
+}
+
+export interface StoresSpec {
+    vault?: VaultStoreSpec;
+    secretsManager?: SecretsManagerStoreSpec;
+}
+
+export interface AwsSpec {
+    region?: string;
+}
+
 export interface StackSpec {
     kubernetes: KubernetesSpec;
+    stores: StoresSpec;
+    aws: AwsSpec;
     services: Map<string, ServiceSpec>;
     secrets: Map<string, SecretSpec>;
 }

@@ -1,0 +1,53 @@
+// Config files for in-cluster servers that verify passwords. The program owns
+// them: during `overlap` the user can log in with the old and the new
+// credential, at `stable` only with the one. Pure string rendering; the
+// component feeds it secret Outputs and the result stays a secret.
+
+import { createHash } from "node:crypto";
+
+/** One credential the server accepts. */
+export interface ServerCredential {
+    generation: number;
+    username: string;
+    /** Redis: the plaintext password (the file holds only its SHA-256). NATS: a bcrypt hash. */
+    secret: string;
+}
+
+/**
+ * Redis ACL file (`redis-server --aclfile`): one user with a password per live
+ * generation, stored as `#<sha256>` so the file never holds a password. The
+ * default user is switched off.
+ */
+export function renderRedisAcl(secretName: string, username: string, permissions: string, creds: ServerCredential[]): string {
+    const hashes = creds.map((c) => `#${createHash("sha256").update(c.secret).digest("hex")}`);
+    return [
+        `# Rendered by titan-secrets for ${secretName}: generations ${creds.map((c) => `g${c.generation}`).join(", ")}. Do not edit.`,
+        "user default off",
+        `user ${username} on ${hashes.join(" ")} ${permissions}`,
+        "",
+    ].join("\n");
+}
+
+/**
+ * NATS server config: one user per live generation (NATS cannot give one
+ * user two passwords), same permissions, bcrypt-hashed passwords.
+ */
+export function renderNatsConfig(secretName: string, port: number, permissions: string, creds: ServerCredential[]): string {
+    const perm = JSON.stringify(permissions);
+    const users = creds.map((c) => `    { user: ${JSON.stringify(c.username)}, password: ${JSON.stringify(c.secret)}, permissions: { publish: ${perm}, subscribe: ${perm} } }`);
+    return [
+        `# Rendered by titan-secrets for ${secretName}: generations ${creds.map((c) => `g${c.generation}`).join(", ")}. Do not edit.`,
+        `port: ${port}`,
+        "authorization {",
+        "  users = [",
+        ...users,
+        "  ]",
+        "}",
+        "",
+    ].join("\n");
+}
+
+/** The user name a generation logs in with: NATS has one user per generation. */
+export function usernameFor(backendType: string, username: string, generation: number): string {
+    return backendType === "nats" ? `${username}-g${generation}` : username;
+}
