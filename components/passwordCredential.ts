@@ -97,7 +97,7 @@ export class PasswordCredential extends pulumi.ComponentResource {
         }
         if (b.type === "redis") {
             const creds = held.map((g) => this.password(g).apply((secret) => ({ generation: g, username: b.username, secret })));
-            return { "users.acl": pulumi.secret(pulumi.all(creds).apply((c: ServerCredential[]) => renderRedisAcl(spec.name, b.username, b.permissions, c))) };
+            return { "users.acl": pulumi.secret(pulumi.all(creds).apply((c: ServerCredential[]) => renderRedisAcl(b.username, b.permissions, c))) };
         }
         if (b.type === "nats") {
             const creds = held.map((g) => this.bcryptOf(g).apply((secret) => ({ generation: g, username: usernameFor("nats", b.username, g), secret })));

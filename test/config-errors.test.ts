@@ -6,6 +6,7 @@ import { ConfigError, RawConfig, parseConfig } from "../components/model";
 import { TITAN_SERVICES, hmac, titanConfig } from "./support/fleet";
 
 const one = (secret: Record<string, unknown>): RawConfig => titanConfig({ "hmac-main": secret });
+const pw = (generation: number, stage: string, extra: Record<string, unknown> = {}) => ({ ...hmac(generation, stage), kind: "password", ...extra });
 
 const cases: [string, RawConfig, string][] = [
     [
@@ -43,7 +44,7 @@ const cases: [string, RawConfig, string][] = [
         one(hmac(1, "retire")),
         'titan-secrets:secrets.hmac-main.stage: found "retire"; allowed: one of "stable", "overlap", "revert", "compromised".',
     ],
-    ["unknown kind", one({ ...hmac(1, "stable"), kind: "jwt" }), 'titan-secrets:secrets.hmac-main.kind: found "jwt"; allowed: one of "hmac".'],
+    ["unknown kind", one({ ...hmac(1, "stable"), kind: "jwt" }), 'titan-secrets:secrets.hmac-main.kind: found "jwt"; allowed: one of "hmac", "password".'],
     [
         "empty verifiers for hmac",
         one(hmac(1, "stable", { verifiers: [] })),
@@ -52,7 +53,7 @@ const cases: [string, RawConfig, string][] = [
     [
         "a misspelt key",
         one({ ...hmac(1, "stable"), verifers: ["titan-sentinel"] }),
-        'titan-secrets:secrets.hmac-main: found unknown key "verifers" (did you mean "verifiers"?); allowed: kind, generation, stage, keyId, previousKeyId, verifiers, presenters, maxAgeDays, minOverlapHours, force, incident, envPrefix.',
+        'titan-secrets:secrets.hmac-main: found unknown key "verifers" (did you mean "verifiers"?); allowed: kind, generation, stage, keyId, previousKeyId, verifiers, presenters, maxAgeDays, minOverlapHours, force, incident, envPrefix, backend, length.',
     ],
     ["missing verifiers", one({ kind: "hmac", generation: 1, stage: "stable", presenters: [] }), "titan-secrets:secrets.hmac-main.verifiers: found nothing; allowed: a list."],
     [
@@ -84,6 +85,34 @@ const cases: [string, RawConfig, string][] = [
     ],
     ["unknown kubernetes key", { ...one(hmac(1, "stable")), kubernetes: { renderdir: "x" } }, 'titan-secrets:kubernetes: found unknown key "renderdir" (did you mean "renderDir"?); allowed: namespace, renderDir, context.'],
     ["secrets not a map", { services: TITAN_SERVICES, secrets: ["hmac-main"] }, "titan-secrets:secrets: found a list of 1; allowed: a map of keys to values."],
+    [
+        "unknown backend",
+        one(pw(1, "stable", { backend: { type: "mysql" } })),
+        'titan-secrets:secrets.hmac-main.backend.type: found "mysql"; allowed: one of "rds", "elasticache", "redis", "nats".',
+    ],
+    [
+        "a single-slot backend asked for overlap",
+        one(pw(2, "overlap", { backend: { type: "rds", identifier: "db1", instanceClass: "db.t4g.small" }, verifiers: [] })),
+        'titan-secrets:secrets.hmac-main.stage: found "overlap" for a rds backend, which holds one password at a time; allowed: "stable" at the next generation (the password changes, then the presenters restart; logins fail in between) or "compromised".',
+    ],
+    [
+        "missing RDS identifier",
+        one(pw(1, "stable", { backend: { type: "rds", instanceClass: "db.t4g.small" }, verifiers: [] })),
+        "titan-secrets:secrets.hmac-main.backend.identifier: found nothing; allowed: the RDS instance identifier whose master password this secret is.",
+    ],
+    [
+        "RDS with verifier services",
+        one(pw(1, "stable", { backend: { type: "rds", identifier: "db1", instanceClass: "db.t4g.small" } })),
+        'titan-secrets:secrets.hmac-main.verifiers: found "titan-execution-rs", "titan-sentinel" for a rds backend; allowed: an empty list: the rds db1 itself verifies the password.',
+    ],
+    ["a password without a backend", one(pw(1, "stable")), "titan-secrets:secrets.hmac-main.backend: found nothing; allowed: a backend object whose type is one of"],
+    ["an hmac secret with a backend", one(hmac(1, "stable", { backend: { type: "redis" } })), 'titan-secrets:secrets.hmac-main.backend: found a backend ("redis") on an hmac secret'],
+    [
+        "a misspelt backend key",
+        one(pw(1, "stable", { backend: { type: "redis", usernme: "x" } })),
+        'titan-secrets:secrets.hmac-main.backend: found unknown key "usernme" (did you mean "username"?)',
+    ],
+    ["a password too short", one(pw(1, "stable", { backend: { type: "redis" }, length: 8 })), "titan-secrets:secrets.hmac-main.length: found 8; allowed: a number >= 16."],
 ];
 
 describe("bad config fails with a sentence naming the key", () => {

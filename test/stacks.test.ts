@@ -20,6 +20,13 @@ describe("stack files", () => {
         expect(prod.context).toBe("titan-prod");
     });
 
+    it("dev uses no store of record; prod uses both", () => {
+        expect(parseConfig(stackConfig("dev").raw).stores).toEqual({});
+        const prod = parseConfig(stackConfig("prod").raw, "prod").stores;
+        expect(prod.vault).toMatchObject({ mount: "secret", path: "titan/prod" });
+        expect(prod.secretsManager).toMatchObject({ prefix: "titan/prod/" });
+    });
+
     it("prod declares the Titan workloads", () => {
         const services = [...parseConfig(stackConfig("prod").raw).services.keys()];
         expect(services).toEqual(expect.arrayContaining(["titan-brain", "titan-execution-rs", "titan-sentinel", "titan-ai-quant"]));

@@ -379,6 +379,20 @@ function checkDelivery(secrets: Map<string, SecretSpec>, services: Map<string, S
         for (const role of ["verifier", "presenter"] as const) {
             for (const svc of role === "verifier" ? s.verifiers : s.presenters) {
                 const d = deliveryFor(s, role);
+                if (s.kind === "password" && role === "verifier") {
+                    // A server reads one rendered config: one password secret per server.
+                    const k = `${svc}/server-config`;
+                    const other = owner.get(k);
+                    if (other !== undefined) {
+                        issues.push({
+                            key: configKey(["secrets", s.name, "verifiers"]),
+                            found: `${JSON.stringify(svc)}, which already verifies ${JSON.stringify(other)}`,
+                            allowed: `a ${s.backend?.type} server that verifies one password secret (its config file is rendered from that secret)`,
+                        });
+                    }
+                    owner.set(k, s.name);
+                    continue;
+                }
                 const names = [...d.secretEnv, ...Object.keys(d.plainEnv), ...d.files.map((f) => f.path)];
                 for (const v of names) {
                     const k = `${svc}/${v}`;

@@ -16,12 +16,12 @@ export interface ServerCredential {
 /**
  * Redis ACL file (`redis-server --aclfile`): one user with a password per live
  * generation, stored as `#<sha256>` so the file never holds a password. The
- * default user is switched off.
+ * default user is switched off. (An ACL file takes no comments: the Secret
+ * object's annotations say which generations it holds.)
  */
-export function renderRedisAcl(secretName: string, username: string, permissions: string, creds: ServerCredential[]): string {
+export function renderRedisAcl(username: string, permissions: string, creds: ServerCredential[]): string {
     const hashes = creds.map((c) => `#${createHash("sha256").update(c.secret).digest("hex")}`);
     return [
-        `# Rendered by titan-secrets for ${secretName}: generations ${creds.map((c) => `g${c.generation}`).join(", ")}. Do not edit.`,
         "user default off",
         `user ${username} on ${hashes.join(" ")} ${permissions}`,
         "",

@@ -16,8 +16,10 @@ function devConfig(): Record<string, unknown> {
     return stackConfig("dev").all;
 }
 
+/** The dev stack's secrets, with titan-hmac at the given stage. */
 function hmacAt(generation: number, stage: string, extra: Record<string, unknown> = {}) {
-    return { "titan-hmac": { kind: "hmac", generation, stage, verifiers: VERIFIERS, presenters: [PRESENTER], ...extra } };
+    const secrets = devConfig()["titan-secrets:secrets"] as Record<string, unknown>;
+    return { ...secrets, "titan-hmac": { kind: "hmac", generation, stage, verifiers: VERIFIERS, presenters: [PRESENTER], ...extra } };
 }
 
 /** Index of the first event matching, or -1. */

@@ -4,6 +4,7 @@
 // mock monitor never sees dependsOn), the stack outputs, and every log line.
 
 import { createHash } from "node:crypto";
+import { hashSync } from "bcryptjs";
 import * as pulumi from "@pulumi/pulumi";
 import { vi } from "vitest";
 import { ProgramOutputs, titanSecretsProgram } from "../../components/program";
@@ -18,6 +19,8 @@ export interface RecordedResource {
     provider?: string;
     /** Logical names of the resources in `dependsOn`. */
     dependsOn: string[];
+    /** The `import` option: the ID of an existing resource to adopt. */
+    importId?: string;
 }
 
 export interface ProgramRun {
@@ -57,14 +60,16 @@ export async function runProgram(raw: RawConfig, previous: Ledger, now: Date, pr
                 }
                 if (args.type === T.randomPassword) {
                     state.result = mockKeyHex(args.name);
+                    // A real (cheap) bcrypt hash, so rendered NATS configs work on a real server.
+                    state.bcryptHash = hashSync(state.result as string, 4);
                     generatedValues.add(state.result as string);
                 }
                 const entry = recorded.get(`${args.type}::${args.name}`);
+                const importId = args.id || undefined;
                 if (entry) {
-                    entry.inputs = args.inputs;
-                    entry.provider = args.provider;
+                    Object.assign(entry, { inputs: args.inputs, provider: args.provider, importId });
                 } else {
-                    recorded.set(`${args.type}::${args.name}`, { type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, dependsOn: [] });
+                    recorded.set(`${args.type}::${args.name}`, { type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, dependsOn: [], importId });
                 }
                 return { id: `${args.name}-id`, state };
             },
