@@ -6,7 +6,7 @@
 // safety rule: every credential any running presenter pod may use is
 // accepted by every running verifier pod.
 
-import { Plan, StackSpec } from "../../components/model";
+import { Plan, StackSpec, backendNode, verifierNodes } from "../../components/model";
 import { secretObjectName } from "../../components/titanSecrets";
 
 /** A credential: a generation's key material, one incarnation of it. */
@@ -51,6 +51,12 @@ export class KeyIncarnations {
 
 function podView(plan: Plan, workload: string, keys: KeyIncarnations): PodView {
     const view: PodView = { presents: new Map(), accepts: new Map() };
+    const backendOf = plan.secrets.find((p) => backendNode(p.spec) === workload);
+    if (backendOf) {
+        // An AWS backend: it accepts what its verifier view holds.
+        view.accepts.set(backendOf.spec.name, new Set(backendOf.view.verifier.generations.map((g) => keys.credential(backendOf.spec.name, g))));
+        return view;
+    }
     const w = plan.workloads.find((x) => x.service.name === workload)!;
     for (const c of w.consumes) {
         const creds = c.view.generations.map((g) => keys.credential(c.secret, g));
@@ -98,26 +104,34 @@ export function simulateUp(
     after: Plan,
     keysAfter: KeyIncarnations,
     pick: (n: number) => number,
+    /** Secrets whose failed logins this up accepts (single-slot rotations). */
+    acceptedFailures: Set<string> = new Set(),
 ): SimulationResult {
     const oldObjects = secretObjects(before, keysBefore);
     const newObjects = secretObjects(after, keysAfter);
     const editedObjects = [...newObjects].filter(([name, content]) => oldObjects.has(name) && oldObjects.get(name) !== content).map(([n]) => n);
 
     // Which Deployments change: their pod template names other objects or
-    // other generations. Derived from views, not from plan.changed.
-    const names = after.workloads.map((w) => w.service.name);
+    // other generations. Derived from views, not from plan.changed. AWS
+    // backends (RDS, ElastiCache) are nodes too: they switch atomically.
+    const backends = after.secrets.map((p) => backendNode(p.spec)).filter((n): n is string => n !== undefined);
+    const names = [...after.workloads.map((w) => w.service.name), ...backends];
     const oldView = new Map(names.map((n) => [n, podView(before, n, keysBefore)]));
     const newView = new Map(names.map((n) => [n, podView(after, n, keysAfter)]));
-    const templateOf = (p: Plan, n: string) =>
-        p.workloads
+    const templateOf = (p: Plan, n: string) => {
+        const backendOf = p.secrets.find((x) => backendNode(x.spec) === n);
+        if (backendOf) return backendOf.view.verifier.generations.join(",");
+        return p.workloads
             .find((w) => w.service.name === n)!
             .consumes.map((c) => secretObjectName(c.secret, c.role, c.view.generations))
             .join(",");
+    };
     const changing = names.filter((n) => templateOf(before, n) !== templateOf(after, n));
 
     // Running pods per workload: which template versions are up.
     const running = new Map<string, Set<"old" | "new">>(names.map((n) => [n, new Set(["old"])]));
-    const deps = new Map(after.workloads.map((w) => [w.service.name, w.dependsOn]));
+    // The engine's order: every dependency edge of the plan.
+    const deps = new Map<string, string[]>(names.map((n) => [n, after.edges.filter((e) => e.from === n).map((e) => e.to)]));
     const done = new Set(names.filter((n) => !changing.includes(n)));
     const violations: Violation[] = [];
     let step = 0;
@@ -125,10 +139,11 @@ export function simulateUp(
     const check = () => {
         for (const s of spec.secrets.values()) {
             if (s.stage === "compromised") continue; // accepted failures; the plan warns instead
+            if (acceptedFailures.has(s.name)) continue; // a single-slot rotation: the plan warns instead
             for (const p of s.presenters) {
                 for (const pv of running.get(p)!) {
                     const cred = (pv === "old" ? oldView : newView).get(p)!.presents.get(s.name)!;
-                    for (const v of s.verifiers) {
+                    for (const v of verifierNodes(s)) {
                         for (const vv of running.get(v)!) {
                             if (!(vv === "old" ? oldView : newView).get(v)!.accepts.get(s.name)!.has(cred)) {
                                 violations.push({ secret: s.name, presenter: p, verifier: v, credential: cred, step });
@@ -148,6 +163,14 @@ export function simulateUp(
         for (const n of changing) {
             if (done.has(n) || !(deps.get(n) ?? []).every((d) => done.has(d))) continue;
             const r = running.get(n)!;
+            if (backends.includes(n)) {
+                events.push(() => {
+                    r.clear();
+                    r.add("new");
+                    done.add(n);
+                });
+                continue;
+            }
             if (!r.has("new")) events.push(() => r.add("new"));
             else
                 events.push(() => {
