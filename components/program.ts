@@ -4,7 +4,8 @@
 // changes nothing.
 
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, Ledger, Plan, StackSpec, parseConfig, planRotation, readLedger } from "./model";
+import { ExchangeKey } from "./apiKeyCredential";
+import { ConfigError, EXCHANGE_KEY_FIELDS, Ledger, Plan, StackSpec, checkExchangeKeys, parseConfig, planRotation, presenceOf, readLedger } from "./model";
 import { redactRpcDebugLogs } from "./redactDebugLog";
 import { TitanSecrets } from "./titanSecrets";
 
@@ -22,7 +23,7 @@ export interface ProgramOptions {
  */
 export interface ProgramOutputs {
     /** Per secret: generation, stage, key IDs, when applied, when due. No values. */
-    ledger: Ledger;
+    ledger: pulumi.Output<Ledger>;
 }
 
 export interface ProgramResult {
@@ -45,6 +46,7 @@ export function readStackSpec(config = new pulumi.Config()): StackSpec {
         parseConfig(
             {
                 kubernetes: config.getObject("kubernetes"),
+                monitoring: config.getObject("monitoring"),
                 stores: config.getObject("stores"),
                 aws: config.getObject("aws"),
                 services: config.getObject("services"),
@@ -71,14 +73,53 @@ export async function readPreviousLedger(): Promise<Ledger> {
     return ledger;
 }
 
+function promiseOf<T>(o: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => o.apply((v) => resolve(v)));
+}
+
+/**
+ * Exchange API keys from secure config, `exchangeKeys.<secret>.g<N>.apiKey`
+ * and `.apiSecret`. Only their presence is checked here; the values stay
+ * secret Outputs.
+ */
+async function readExchangeKeys(spec: StackSpec, config: pulumi.Config): Promise<(secret: string, generation: number) => ExchangeKey> {
+    type Keys = Record<string, Record<string, Record<string, string>>>;
+    const keys: pulumi.Output<Keys> = config.getSecretObject<Keys>("exchangeKeys") ?? pulumi.secret({} as Keys);
+    const present = await promiseOf(keys.apply((k) => [...presenceOf(k)]));
+    // `isConfigSecret` is the SDK's own check (marked internal); without it, trust the key.
+    const isSecret = (pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean }).isConfigSecret;
+    const stored = isSecret ? isSecret(`${pulumi.getProject()}:exchangeKeys`) : true;
+    refuse(() => {
+        const issues = checkExchangeKeys(spec, new Set(present), stored);
+        if (issues.length > 0) throw new ConfigError(issues);
+    });
+    return (secret, generation) => {
+        const field = (f: (typeof EXCHANGE_KEY_FIELDS)[number]) => pulumi.secret(keys.apply((k) => k[secret][`g${generation}`][f]));
+        return { apiKey: field("apiKey"), apiSecret: field("apiSecret") };
+    };
+}
+
 export async function titanSecretsProgram(options: ProgramOptions = {}): Promise<ProgramResult> {
     redactRpcDebugLogs();
-    const spec = readStackSpec();
+    const config = new pulumi.Config();
+    const spec = readStackSpec(config);
+    const exchangeKeyOf = await readExchangeKeys(spec, config);
     const previous = await readPreviousLedger();
-    const plan: Plan = refuse(() => planRotation(spec, previous, (options.now ?? (() => new Date()))()));
+    const now = (options.now ?? (() => new Date()))();
+    const plan: Plan = refuse(() => planRotation(spec, previous, now));
     for (const w of plan.warnings) void pulumi.log.warn(w);
     for (const line of plan.summary) void pulumi.log.info(line);
 
-    new TitanSecrets("titan", { spec, plan }, options.componentOptions);
-    return { outputs: { ledger: plan.ledger }, plan };
+    const titan = new TitanSecrets("titan", { spec, plan, exchangeKeyOf }, options.componentOptions);
+    // An API key's verification is recorded when its Job has succeeded.
+    const ledger = pulumi.all(
+        Object.fromEntries(
+            Object.entries(plan.ledger).map(([name, entry]) => {
+                const job = titan.verificationJobs.get(name);
+                if (!job) return [name, pulumi.output(entry)];
+                return [name, job.succeeded.apply((ok) => (ok ? { ...entry, verified: { generation: entry.generation, at: now.toISOString() } } : entry))];
+            }),
+        ),
+    ) as pulumi.Output<Ledger>;
+    return { outputs: { ledger }, plan };
 }

@@ -8,16 +8,20 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
+import { ApiKeyCredential, ExchangeKey } from "./apiKeyCredential";
 import { HmacKeyRing } from "./hmacKeyRing";
 import { kubernetesProvider } from "./kubernetesProvider";
-import { Plan, Role, SecretPlan, StackSpec, backendNode, deliveryFor, isExternal } from "./model";
+import { Plan, Role, SecretPlan, StackSpec, backendNode, deliveryFor, isExternal, rotationAlerts } from "./model";
 import { PasswordCredential } from "./passwordCredential";
 import { SecretsManagerRecord, VaultRecord } from "./stores";
 import { MANAGED_BY, TitanWorkload } from "./titanWorkload";
+import { VerificationJob } from "./verificationJob";
 
 export interface TitanSecretsArgs {
     spec: StackSpec;
     plan: Plan;
+    /** API keys: a generation's key from secure config (required when an apiKey secret exists). */
+    exchangeKeyOf?: (secret: string, generation: number) => ExchangeKey;
 }
 
 /**
@@ -29,7 +33,7 @@ export function secretObjectName(secret: string, role: Role, generations: number
     return `${secret}-${role}s-${generations.map((g) => `g${g}`).join("-")}`;
 }
 
-type Material = HmacKeyRing | PasswordCredential;
+type Material = HmacKeyRing | PasswordCredential | ApiKeyCredential;
 
 export class TitanSecrets extends pulumi.ComponentResource {
     readonly provider: k8s.Provider;
@@ -38,6 +42,7 @@ export class TitanSecrets extends pulumi.ComponentResource {
     readonly materials = new Map<string, Material>();
     readonly secretObjects = new Map<string, k8s.core.v1.Secret>();
     readonly workloads = new Map<string, TitanWorkload>();
+    readonly verificationJobs = new Map<string, VerificationJob>();
 
     constructor(name: string, args: TitanSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("titan-secrets:index:TitanSecrets", name, {}, opts);
@@ -49,12 +54,14 @@ export class TitanSecrets extends pulumi.ComponentResource {
         if (spec.stores.vault) this.vaultProvider = new vault.Provider("vault", { address: spec.stores.vault.address }, { parent: this });
 
         for (const p of plan.secrets) {
-            const material =
+            const material: Material =
                 p.spec.kind === "hmac"
                     ? new HmacKeyRing(p.spec.name, { plan: p }, { parent: this })
-                    : new PasswordCredential(p.spec.name, { plan: p, awsProvider: this.awsProvider }, { parent: this });
+                    : p.spec.kind === "password"
+                      ? new PasswordCredential(p.spec.name, { plan: p, awsProvider: this.awsProvider }, { parent: this })
+                      : new ApiKeyCredential(p.spec.name, { plan: p, keyOf: (g) => args.exchangeKeyOf!(p.spec.name, g) }, { parent: this });
             this.materials.set(p.spec.name, material);
-            const values = material instanceof HmacKeyRing ? material.keys : material.passwords;
+            const values = material instanceof HmacKeyRing ? material.keys : material instanceof PasswordCredential ? material.passwords : material.values;
             if (spec.stores.vault) new VaultRecord(`${p.spec.name}-vault`, { plan: p, values, store: spec.stores.vault, provider: this.vaultProvider! }, { parent: this });
             if (spec.stores.secretsManager) {
                 new SecretsManagerRecord(`${p.spec.name}-sm`, { plan: p, values, store: spec.stores.secretsManager, provider: this.awsProvider! }, { parent: this });
@@ -65,7 +72,8 @@ export class TitanSecrets extends pulumi.ComponentResource {
         const backends = new Map(
             plan.secrets.flatMap((p) => {
                 const node = backendNode(p.spec);
-                const resource = (this.materials.get(p.spec.name) as PasswordCredential).backendResource;
+                const material = this.materials.get(p.spec.name);
+                const resource = material instanceof PasswordCredential ? material.backendResource : undefined;
                 return node && resource ? [[node, resource] as const] : [];
             }),
         );
@@ -133,6 +141,36 @@ export class TitanSecrets extends pulumi.ComponentResource {
         };
 
         for (const svc of workloadPlans.keys()) workload(svc);
+
+        // API keys in overlap: prove the new key after the presenters' wave.
+        for (const p of plan.secrets) {
+            if (p.spec.kind !== "apiKey" || p.spec.stage !== "overlap" || !p.spec.verification) continue;
+            const job = new VerificationJob(
+                `verify-${p.spec.name}`,
+                {
+                    plan: p,
+                    namespace: spec.kubernetes.namespace,
+                    presenterObjectName: secretObjectName(p.spec.name, "presenter", p.view.presenter.generations),
+                    provider: this.provider,
+                    waitFor: [...p.spec.presenters.map((svc) => workload(svc).deployment), secretObject(p, "presenter")],
+                },
+                { parent: this },
+            );
+            this.verificationJobs.set(p.spec.name, job);
+        }
+
+        if (spec.monitoring.prometheusRule) {
+            new k8s.apiextensions.CustomResource(
+                "rotation-alerts",
+                {
+                    apiVersion: "monitoring.coreos.com/v1",
+                    kind: "PrometheusRule",
+                    metadata: { name: "titan-secrets-rotation", namespace: spec.kubernetes.namespace, labels: { ...MANAGED_BY, ...spec.monitoring.labels } },
+                    spec: { groups: [{ name: "titan-secrets-rotation", rules: rotationAlerts(plan) }] },
+                },
+                k8sOpts,
+            );
+        }
         this.registerOutputs({});
     }
 }

@@ -44,7 +44,7 @@ const cases: [string, RawConfig, string][] = [
         one(hmac(1, "retire")),
         'titan-secrets:secrets.hmac-main.stage: found "retire"; allowed: one of "stable", "overlap", "revert", "compromised".',
     ],
-    ["unknown kind", one({ ...hmac(1, "stable"), kind: "jwt" }), 'titan-secrets:secrets.hmac-main.kind: found "jwt"; allowed: one of "hmac", "password".'],
+    ["unknown kind", one({ ...hmac(1, "stable"), kind: "jwt" }), 'titan-secrets:secrets.hmac-main.kind: found "jwt"; allowed: one of "hmac", "password", "apiKey".'],
     [
         "empty verifiers for hmac",
         one(hmac(1, "stable", { verifiers: [] })),
@@ -53,7 +53,7 @@ const cases: [string, RawConfig, string][] = [
     [
         "a misspelt key",
         one({ ...hmac(1, "stable"), verifers: ["titan-sentinel"] }),
-        'titan-secrets:secrets.hmac-main: found unknown key "verifers" (did you mean "verifiers"?); allowed: kind, generation, stage, keyId, previousKeyId, verifiers, presenters, maxAgeDays, minOverlapHours, force, incident, envPrefix, backend, length.',
+        'titan-secrets:secrets.hmac-main: found unknown key "verifers" (did you mean "verifiers"?); allowed: kind, generation, stage, keyId, previousKeyId, verifiers, presenters, maxAgeDays, minOverlapHours, force, incident, envPrefix, backend, length, exchange, verification, revoked.',
     ],
     ["missing verifiers", one({ kind: "hmac", generation: 1, stage: "stable", presenters: [] }), "titan-secrets:secrets.hmac-main.verifiers: found nothing; allowed: a list."],
     [

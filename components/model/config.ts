@@ -11,6 +11,7 @@ import { deliveryFor } from "./delivery";
 export const KIND_DEFAULTS = {
     hmac: { maxAgeDays: 90, minOverlapHours: 24, envPrefix: "TITAN_HMAC", length: 64 },
     password: { maxAgeDays: 180, minOverlapHours: 24, envPrefix: "", length: 32 },
+    apiKey: { maxAgeDays: 90, minOverlapHours: 24, envPrefix: "", length: 0 },
 } as const;
 
 /** Per backend: how many credentials it holds at once, and what it is called by default. */
@@ -64,6 +65,16 @@ const secretSchema = z.strictObject({
     envPrefix: z.string().regex(ENV_NAME).optional(),
     backend: backendSchema.optional(),
     length: z.number().int().min(16).max(128).optional(),
+    exchange: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/).optional(),
+    verification: z
+        .strictObject({
+            image: z.string().min(1),
+            command: z.array(z.string()).min(1),
+            env: z.record(z.string().regex(ENV_NAME), z.string()).optional(),
+            timeoutSeconds: z.number().int().min(10).max(3600).optional(),
+        })
+        .optional(),
+    revoked: z.array(z.number().int().min(1)).optional(),
 });
 
 const storesSchema = z.strictObject({
@@ -80,6 +91,11 @@ const storesSchema = z.strictObject({
             kmsKeyId: z.string().min(1).optional(),
         })
         .optional(),
+});
+
+const monitoringSchema = z.strictObject({
+    prometheusRule: z.boolean().optional(),
+    labels: z.record(z.string(), z.string()).optional(),
 });
 
 const awsSchema = z.strictObject({ region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/).optional() });
@@ -120,7 +136,7 @@ function zodIssues(root: string, error: z.ZodError, known: Record<string, readon
         const path = [root, ...prefix, ...issue.path.map((p) => (typeof p === "symbol" ? String(p) : p))];
         if (issue.code === "unrecognized_keys") {
             const where = path[path.length - 1];
-            const candidates = known[where === "backend" ? "backend" : root === "secrets" ? "secret" : root] ?? [];
+            const candidates = known[where === "backend" || where === "verification" ? where : root === "secrets" ? "secret" : root] ?? [];
             const hints = issue.keys.map((k) => {
                 const near = closest(k, candidates);
                 return near ? `${JSON.stringify(k)} (did you mean ${JSON.stringify(near)}?)` : JSON.stringify(k);
@@ -138,9 +154,11 @@ function zodIssues(root: string, error: z.ZodError, known: Record<string, readon
 const KNOWN_KEYS: Record<string, readonly string[]> = {
     secret: Object.keys(secretSchema.shape),
     backend: Object.keys(backendSchema.shape),
+    verification: ["image", "command", "env", "timeoutSeconds"],
     services: Object.keys(serviceSchema.shape),
     kubernetes: Object.keys(kubernetesSchema.shape),
     stores: Object.keys(storesSchema.shape),
+    monitoring: Object.keys(monitoringSchema.shape),
     aws: Object.keys(awsSchema.shape),
 };
 
@@ -165,6 +183,7 @@ function parseEach<T>(root: string, raw: unknown, schema: z.ZodType<T>, issues: 
 
 export interface RawConfig {
     kubernetes?: unknown;
+    monitoring?: unknown;
     stores?: unknown;
     aws?: unknown;
     services?: unknown;
@@ -184,6 +203,8 @@ export function parseConfig(raw: RawConfig, stack = "dev"): StackSpec {
 
     const storesRaw = storesSchema.safeParse(raw.stores ?? {}, { reportInput: true });
     if (!storesRaw.success) issues.push(...zodIssues("stores", storesRaw.error, KNOWN_KEYS));
+    const monitoringRaw = monitoringSchema.safeParse(raw.monitoring ?? {}, { reportInput: true });
+    if (!monitoringRaw.success) issues.push(...zodIssues("monitoring", monitoringRaw.error, KNOWN_KEYS));
     const awsRaw = awsSchema.safeParse(raw.aws ?? {}, { reportInput: true });
     if (!awsRaw.success) issues.push(...zodIssues("aws", awsRaw.error, KNOWN_KEYS));
 
@@ -221,6 +242,9 @@ export function parseConfig(raw: RawConfig, stack = "dev"): StackSpec {
             envPrefix: s.envPrefix ?? defaults.envPrefix,
             backend: s.backend && { ...BACKEND_DEFAULTS[s.backend.type as BackendType], ...s.backend, type: s.backend.type as BackendType },
             length: s.length ?? defaults.length,
+            exchange: s.exchange,
+            verification: s.verification && { env: {}, timeoutSeconds: 600, ...s.verification },
+            revoked: s.revoked ?? [],
         };
         issues.push(...checkSecret(spec, s.keyId !== undefined, s.previousKeyId !== undefined, services));
         secrets.set(name, spec);
@@ -245,6 +269,7 @@ export function parseConfig(raw: RawConfig, stack = "dev"): StackSpec {
     return {
         kubernetes: { namespace: "titan", ...(k8s.data ?? {}) } as KubernetesSpec,
         stores,
+        monitoring: { prometheusRule: monitoringRaw.data?.prometheusRule ?? false, labels: monitoringRaw.data?.labels ?? {} },
         aws,
         services,
         secrets,
@@ -301,6 +326,7 @@ function checkSecret(s: SecretSpec, keyIdDeclared: boolean, previousDeclared: bo
         issues.push({ key: at("verifiers"), found: "an empty list", allowed: "at least one service that verifies the HMAC signatures" });
     }
     issues.push(...checkBackend(s));
+    issues.push(...checkApiKey(s));
     if (hasSecondary(s.stage) && s.generation < 2) {
         issues.push({
             key: at("generation"),
@@ -331,12 +357,42 @@ function checkSecret(s: SecretSpec, keyIdDeclared: boolean, previousDeclared: bo
     return issues;
 }
 
+/** An exchange API key: the exchange verifies it; only API keys name one. */
+function checkApiKey(s: SecretSpec): ConfigIssue[] {
+    const at = (...p: string[]) => configKey(["secrets", s.name, ...p]);
+    if (s.kind !== "apiKey") {
+        const stray = [s.exchange !== undefined && "exchange", s.verification !== undefined && "verification", s.revoked.length > 0 && "revoked"].filter((k): k is string => k !== false);
+        return stray.map((k) => ({ key: at(k), found: `${k} on a ${s.kind} secret`, allowed: `${k} only on kind "apiKey"` }));
+    }
+    const issues: ConfigIssue[] = [];
+    if (!s.exchange) {
+        issues.push({ key: at("exchange"), found: "nothing", allowed: "the exchange the key belongs to, e.g. bybit or mexc", fix: `pulumi config set --path '${configPath(["secrets", s.name, "exchange"])}' bybit` });
+    }
+    if (s.verifiers.length > 0) {
+        issues.push({ key: at("verifiers"), found: `${s.verifiers.map((v) => JSON.stringify(v)).join(", ")} for an API key`, allowed: `an empty list: the exchange (${s.exchange ?? "?"}) verifies the key` });
+    }
+    if (s.presenters.length === 0) {
+        issues.push({ key: at("presenters"), found: "an empty list", allowed: "the services that trade with this key, e.g. titan-execution-rs and titan-ai-quant" });
+    }
+    for (const g of s.revoked) {
+        const live = s.stage === "overlap" || s.stage === "revert" ? [s.generation, s.generation - 1] : [s.generation];
+        if (live.includes(g)) {
+            issues.push({
+                key: at("revoked"),
+                found: `generation ${g}, which is still live (${s.stage} at generation ${s.generation})`,
+                allowed: "only generations that no presenter uses any more: revoke a key at the exchange after the stage that drops it is applied",
+            });
+        }
+    }
+    return issues;
+}
+
 /** The backend of a password: present, complete, and able to hold the stage. */
 function checkBackend(s: SecretSpec): ConfigIssue[] {
     const at = (...p: string[]) => configKey(["secrets", s.name, ...p]);
     const b = s.backend;
-    if (s.kind === "hmac") {
-        return b ? [{ key: at("backend"), found: `a backend (${JSON.stringify(b.type)}) on an hmac secret`, allowed: "no backend: HMAC keys are verified by the services listed under verifiers" }] : [];
+    if (s.kind !== "password") {
+        return b ? [{ key: at("backend"), found: `a backend (${JSON.stringify(b.type)}) on an ${s.kind} secret`, allowed: "a backend only on kind \"password\"" }] : [];
     }
     if (!b) {
         return [{ key: at("backend"), found: "nothing", allowed: `a backend object whose type is one of ${BACKENDS.map((t) => JSON.stringify(t)).join(", ")}`, fix: `pulumi config set --path '${configPath(["secrets", s.name, "backend", "type"])}' redis` }];
@@ -398,15 +454,17 @@ function checkDelivery(secrets: Map<string, SecretSpec>, services: Map<string, S
                     const k = `${svc}/${v}`;
                     const other = owner.get(k);
                     if (other !== undefined && other !== s.name) {
-                        const field = s.kind === "hmac" ? "envPrefix" : "backend.file";
+                        const field = s.kind === "hmac" ? "envPrefix" : s.kind === "apiKey" ? "exchange" : "backend.file";
                         issues.push({
                             key: configKey(["secrets", s.name, ...field.split(".")]),
-                            found: `${JSON.stringify(s.kind === "hmac" ? s.envPrefix : s.backend?.file)}, so ${svc} would get ${v} from both ${JSON.stringify(other)} and ${JSON.stringify(s.name)}`,
+                            found: `${JSON.stringify(s.kind === "hmac" ? s.envPrefix : s.kind === "apiKey" ? s.exchange : s.backend?.file)}, so ${svc} would get ${v} from both ${JSON.stringify(other)} and ${JSON.stringify(s.name)}`,
                             allowed: `a ${s.kind === "hmac" ? "prefix" : "file name"} that no other secret delivered to the same service uses`,
                             fix:
                                 s.kind === "hmac"
                                     ? `pulumi config set --path '${configPath(["secrets", s.name, "envPrefix"])}' TITAN_HMAC_${s.name.toUpperCase().replace(/-/g, "_")}`
-                                    : `pulumi config set --path '${configPath(["secrets", s.name, "backend", "file"])}' ${s.name.replace(/-/g, "_")}`,
+                                    : s.kind === "password"
+                                      ? `pulumi config set --path '${configPath(["secrets", s.name, "backend", "file"])}' ${s.name.replace(/-/g, "_")}`
+                                      : `give ${svc} one API key per exchange`,
                         });
                         break;
                     }

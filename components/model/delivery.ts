@@ -41,6 +41,12 @@ export function deliveryFor(s: SecretSpec, role: Role): Delivery {
             role === "verifier" ? [`${p}_SECRET_PRIMARY`, `${p}_SECRET_SECONDARY`, `${p}_KEY_ID`, `${p}_KEY_ID_SECONDARY`] : [`${p}_SECRET_PRIMARY`, `${p}_KEY_ID`];
         return { secretEnv, files: [], plainEnv: {} };
     }
+    if (s.kind === "apiKey") {
+        if (role === "verifier") return { secretEnv: [], files: [], plainEnv: {} }; // the exchange verifies
+        const base = s.exchange!.replace(/-/g, "_");
+        const files = ["api_key", "api_secret"].map((what) => ({ key: `${base}_${what}`, path: `${SECRETS_DIR}/${base}_${what}` }));
+        return { secretEnv: [], files, plainEnv: Object.fromEntries(files.map((f) => [`${f.key.toUpperCase()}_FILE`, f.path])) };
+    }
     const b = s.backend!;
     if (role === "presenter") {
         const files = ["password", "username"].map((what) => ({ key: `${b.file}_${what}`, path: `${SECRETS_DIR}/${b.file}_${what}` }));

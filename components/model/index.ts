@@ -8,3 +8,5 @@ export * from "./ledger";
 export * from "./plan";
 export * from "./delivery";
 export * from "./serverConfig";
+export * from "./exchangeKeys";
+export * from "./monitoring";

@@ -30,6 +30,15 @@ export function ledgerEntry(s: SecretSpec, view: SecretView, prev: LedgerEntry |
         dueAt: new Date(Date.parse(bornAt) + s.maxAgeDays * DAY_MS).toISOString(),
     };
     if (s.stage === "compromised" && s.incident) entry.incident = s.incident;
+    if (s.kind === "apiKey") {
+        if (prev?.verified) entry.verified = prev.verified;
+        // A key that left every presenter is still valid at the exchange
+        // until a person revokes it there and records that in config.
+        const dropped = (prev?.keys ?? []).filter((k) => !view.live.includes(k.generation)).map((k) => ({ generation: k.generation, keyId: k.keyId }));
+        const pending = [...(prev?.pendingRevocations ?? []), ...dropped].filter((k) => !s.revoked.includes(k.generation) && !view.live.includes(k.generation));
+        const unique = [...new Map(pending.map((k) => [k.generation, k])).values()].sort((a, b) => a.generation - b.generation);
+        if (unique.length > 0) entry.pendingRevocations = unique;
+    }
     return entry;
 }
 
@@ -47,6 +56,8 @@ const entrySchema = z.object({
     keys: z.array(z.object({ generation: z.number().int(), keyId: z.string(), createdAt: z.string() })),
     dueAt: z.string(),
     incident: z.string().optional(),
+    verified: z.object({ generation: z.number().int(), at: z.string() }).optional(),
+    pendingRevocations: z.array(z.object({ generation: z.number().int(), keyId: z.string() })).optional(),
 });
 
 /**

@@ -1,7 +1,7 @@
 // planRotation: every decision of one `pulumi up`, made before any resource
 // is declared. The components only turn this plan into resources.
 
-import { ConfigError, ConfigIssue } from "./errors";
+import { ConfigError, ConfigIssue, configPath } from "./errors";
 import { isOverdue, ledgerEntry } from "./ledger";
 import { Consumption, Edge, SecretTransition, backendNode, changedWorkloads, checkAcyclic, consumptions, rolloutEdges, verifierNodes, waves } from "./rollout";
 import { SecretView, checkTransition, describePoint, ledgerView, specView } from "./stages";
@@ -115,9 +115,19 @@ function warningsFor(secrets: SecretPlan[], now: Date): string[] {
             out.push(
                 `COMPROMISED ${s.name} (incident ${s.incident}): ` +
                     (dropped.length > 0 ? `generation ${dropped.join(" and ")} is dropped` : "only this generation is kept") +
-                    ` at once from every verifier and presenter, with no ordering. Requests authenticated with the old key fail until every ` +
-                    `workload has restarted: auth failures are expected during this up (watch auth_failures).`,
+                    ` at once from every verifier, presenter and store, with no ordering. Requests authenticated with the old key fail until every ` +
+                    `workload has restarted: auth failures are expected during this up (watch auth_failures).` +
+                    (s.kind === "apiKey" && dropped.length > 0 ? ` The old key still works at ${s.exchange} until you revoke it there: REVOKE generation ${dropped.join(" and ")} AT ${s.exchange!.toUpperCase()} NOW.` : ""),
             );
+        }
+        for (const k of p.entry.pendingRevocations ?? []) {
+            out.push(
+                `MANUAL STEP ${s.name}: revoke generation ${k.generation} (key ID ${k.keyId}) at ${s.exchange}; it is still valid there. ` +
+                    `Then record it: pulumi config set --path '${configPath(["secrets", s.name, "revoked", s.revoked.length])}' ${k.generation}`,
+            );
+        }
+        if (s.kind === "apiKey" && s.stage === "overlap" && !s.verification && p.moving) {
+            out.push(`${s.name} has no verification: nothing proves generation ${s.generation} works at ${s.exchange} before stable retires generation ${s.generation - 1}.`);
         }
         const node = backendNode(s);
         if (s.backend?.slots === 1 && s.stage === "stable" && p.previous !== undefined && p.previous.generation !== s.generation) {

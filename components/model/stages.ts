@@ -144,6 +144,15 @@ export function checkTransition(prev: LedgerEntry | undefined, s: SecretSpec, no
             fix: `wait ${formatDuration(until.getTime() - now.getTime())}, or override with pulumi config set --path '${configPath(["secrets", s.name, "force"])}' true`,
         });
     }
+    // An API key is proven by its verification Job before the old one goes.
+    if (s.kind === "apiKey" && s.verification && prev.stage === "overlap" && to.stage === "stable" && to.generation === prev.generation && prev.verified?.generation !== to.generation && !s.force) {
+        issues.push({
+            key: at("stage"),
+            found: `stable at generation ${s.generation}, but the verification of generation ${s.generation} has not succeeded (the ledger records ${prev.verified ? `generation ${prev.verified.generation}` : "none"})`,
+            allowed: `stable once the Job verify-${s.name}-g${s.generation} has succeeded in an up at overlap; run pulumi up at overlap again to re-run it (kubectl logs job/verify-${s.name}-g${s.generation} says why it failed)`,
+            fix: `keep stage overlap and run pulumi up; to skip the proof, pulumi config set --path '${configPath(["secrets", s.name, "force"])}' true`,
+        });
+    }
     // A live generation keeps its key ID: verifiers look keys up by it.
     for (const g of specView(s).live) {
         const keyId = g === s.generation ? s.keyId : s.previousKeyId;

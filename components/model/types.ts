@@ -5,9 +5,21 @@
 export type Stage = "stable" | "overlap" | "revert" | "compromised";
 export const STAGES: readonly Stage[] = ["stable", "overlap", "revert", "compromised"];
 
-/** The kinds of secret: HMAC keys shared between services, service passwords. */
-export type SecretKind = "hmac" | "password";
-export const KINDS: readonly SecretKind[] = ["hmac", "password"];
+/**
+ * The kinds of secret: HMAC keys shared between services, service
+ * passwords, and exchange API keys (created by a person on the exchange).
+ */
+export type SecretKind = "hmac" | "password" | "apiKey";
+export const KINDS: readonly SecretKind[] = ["hmac", "password", "apiKey"];
+
+/** API keys: the command that proves a new key works (runbook: a minimum-size test order in Lab Mode). */
+export interface VerificationSpec {
+    image: string;
+    command: string[];
+    env: Record<string, string>;
+    /** Seconds before the Job is failed. */
+    timeoutSeconds: number;
+}
 
 /**
  * Where a password is checked (the verifier side). `rds` and `elasticache`
@@ -74,6 +86,12 @@ export interface SecretSpec {
     backend?: BackendSpec;
     /** Passwords: characters per generated password. */
     length: number;
+    /** API keys: the exchange that verifies them (e.g. bybit, mexc). */
+    exchange?: string;
+    /** API keys: run after the presenters' wave of an overlap; stable waits for its success. */
+    verification?: VerificationSpec;
+    /** API keys: generations the operator has revoked at the exchange. */
+    revoked: number[];
 }
 
 export interface KubernetesSpec {
@@ -110,9 +128,17 @@ export interface AwsSpec {
     region?: string;
 }
 
+export interface MonitoringSpec {
+    /** Create the PrometheusRule that alerts on auth_failures during rotations. */
+    prometheusRule: boolean;
+    /** Labels the Prometheus operator selects rules by. */
+    labels: Record<string, string>;
+}
+
 export interface StackSpec {
     kubernetes: KubernetesSpec;
     stores: StoresSpec;
+    monitoring: MonitoringSpec;
     aws: AwsSpec;
     services: Map<string, ServiceSpec>;
     secrets: Map<string, SecretSpec>;
@@ -142,6 +168,10 @@ export interface LedgerEntry {
     /** ISO time the presenters' generation reaches `maxAgeDays`. */
     dueAt: string;
     incident?: string;
+    /** API keys: the last generation whose verification Job succeeded, and when. */
+    verified?: { generation: number; at: string };
+    /** API keys: retired generations not yet recorded as revoked at the exchange. */
+    pendingRevocations?: { generation: number; keyId: string }[];
 }
 
 export type Ledger = Record<string, LedgerEntry>;

@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { hashSync } from "bcryptjs";
 import * as pulumi from "@pulumi/pulumi";
 import { vi } from "vitest";
-import { ProgramOutputs, titanSecretsProgram } from "../../components/program";
+import { titanSecretsProgram } from "../../components/program";
 import { HmacKeyRing } from "../../components/hmacKeyRing";
 import { Ledger, Plan, RawConfig } from "../../components/model";
 
@@ -25,7 +25,8 @@ export interface RecordedResource {
 
 export interface ProgramRun {
     resources: RecordedResource[];
-    outputs?: ProgramOutputs;
+    /** The stack outputs, resolved. */
+    outputs?: { ledger: Ledger };
     plan?: Plan;
     error?: Error;
     logs: string[];
@@ -107,7 +108,7 @@ export async function runProgram(raw: RawConfig, previous: Ledger, now: Date, pr
     const run: ProgramRun = { resources: [], logs, keyRings };
     try {
         const result = await titanSecretsProgram({ now: () => now, componentOptions: { transformations: [record] } });
-        run.outputs = result.outputs;
+        run.outputs = { ledger: await promiseOf(result.outputs.ledger) };
         run.plan = result.plan;
         await Promise.all(created.map((r) => promiseOf(r.urn)));
         // Let the mock monitor finish every registration it started.

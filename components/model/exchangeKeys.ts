@@ -1,0 +1,59 @@
+// Exchange API keys are created by a person on the exchange and handed to
+// the program as secure stack config, one entry per generation:
+//   titan-secrets:exchangeKeys.<secret>.g<N>.apiKey / .apiSecret
+// The program checks only that they are there (never what they are).
+
+import { ConfigIssue, configKey } from "./errors";
+import { specView } from "./stages";
+import { StackSpec } from "./types";
+
+export const EXCHANGE_KEY_FIELDS = ["apiKey", "apiSecret"] as const;
+export type ExchangeKeyField = (typeof EXCHANGE_KEY_FIELDS)[number];
+
+/** Whether config holds a non-empty value for (secret, generation, field). */
+export type KeyPresence = (secret: string, generation: number, field: ExchangeKeyField) => boolean;
+
+/** Which fields are present, computed from the decrypted config without keeping any value. */
+export function presenceOf(keys: unknown): Set<string> {
+    const out = new Set<string>();
+    if (!keys || typeof keys !== "object") return out;
+    for (const [secret, gens] of Object.entries(keys as Record<string, unknown>)) {
+        if (!gens || typeof gens !== "object") continue;
+        for (const [gen, fields] of Object.entries(gens as Record<string, unknown>)) {
+            if (!fields || typeof fields !== "object") continue;
+            for (const f of EXCHANGE_KEY_FIELDS) {
+                const v = (fields as Record<string, unknown>)[f];
+                if (typeof v === "string" && v.length > 0) out.add(`${secret}/${gen}/${f}`);
+            }
+        }
+    }
+    return out;
+}
+
+/** Every live generation of every API key needs its key and secret, stored as secrets. */
+export function checkExchangeKeys(spec: StackSpec, present: Set<string>, storedAsSecret: boolean): ConfigIssue[] {
+    const issues: ConfigIssue[] = [];
+    const apiKeys = [...spec.secrets.values()].filter((s) => s.kind === "apiKey");
+    if (apiKeys.length > 0 && present.size > 0 && !storedAsSecret) {
+        issues.push({
+            key: configKey(["exchangeKeys"]),
+            found: "API keys stored in plain text in the stack file",
+            allowed: "secure values only",
+            fix: "remove them, revoke them at the exchange, create new ones and set them with pulumi config set --secret --path ...",
+        });
+    }
+    for (const s of apiKeys) {
+        for (const g of specView(s).live) {
+            for (const f of EXCHANGE_KEY_FIELDS) {
+                if (present.has(`${s.name}/g${g}/${f}`)) continue;
+                issues.push({
+                    key: configKey(["exchangeKeys", s.name, `g${g}`, f]),
+                    found: "nothing",
+                    allowed: `the ${f === "apiKey" ? "API key" : "API secret"} of generation ${g}, created on ${s.exchange}, as a secret`,
+                    fix: `pulumi config set --secret --path 'exchangeKeys.${s.name}.g${g}.${f}' <value>`,
+                });
+            }
+        }
+    }
+    return issues;
+}
