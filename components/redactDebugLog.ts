@@ -5,12 +5,16 @@
 // so a generated key would be printed. This keeps the message and replaces
 // the response with a marker, in the module the SDK's runtime itself calls.
 
-import * as pulumiLog from "@pulumi/pulumi/log";
+import { createRequire } from "node:module";
+
+// The CommonJS module object itself, as the SDK's runtime holds it (an ES
+// namespace import can be a frozen copy under other loaders, e.g. tsx).
+const pulumiLog = createRequire(__filename)("@pulumi/pulumi/log") as typeof import("@pulumi/pulumi/log");
 
 export const REDACTED = "[redacted by titan-secrets]";
 const RESPONSE = /(RPC finished:[\s\S]*?resp: )[\s\S]*$/;
 
-type DebugFn = typeof pulumiLog.debug & { titanRedacted?: true };
+type DebugFn = typeof import("@pulumi/pulumi/log").debug & { titanRedacted?: true };
 
 /** Redacts the responses in the SDK's RPC debug messages. Idempotent. */
 export function redactRpcDebugLogs(): void {

@@ -1,0 +1,85 @@
+// The printed tables (Markdown, so they paste into the README as they are).
+
+import { RestartRow, WaveRow, ratio } from "./figures";
+import { ms } from "./timing";
+
+export function table(head: string[], rows: (string | number)[][]): string {
+    const cells = [head, ...rows.map((r) => r.map(String))];
+    const width = head.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+    const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(width[i])).join(" | ")} |`;
+    return [line(cells[0]), `|${width.map((w) => "-".repeat(w + 2)).join("|")}|`, ...cells.slice(1).map(line)].join("\n");
+}
+
+const fmtRatio = (x: number | undefined) => (x === undefined ? "n/a" : x.toFixed(2));
+const vsMin = (x: number, min: number) => `${fmtRatio(ratio(x, min))} (${x})`;
+
+export function restartTable(rows: RestartRow[], services: number): string {
+    return table(
+        ["step", "rotations", "minimum", "titan-secrets / min", `runbook (all ${services}) / min`, "Reloader-style / min", "extra, missing"],
+        rows.map((r) => [r.step, r.rotations, r.minimum, vsMin(r.program, r.minimum), vsMin(r.runbook, r.minimum), vsMin(r.reloader, r.minimum), `${r.extra}, ${r.missing}`]),
+    );
+}
+
+export function waveTable(rows: WaveRow[]): string {
+    return table(
+        ["N verifiers", "M presenters", "Deployments", "waves", "depth", "edges (N x M)", "barrier (N + M)", "edges / barrier", "resource-graph edges today"],
+        rows.map((r) => [r.verifiers, r.presenters, r.changed, r.waves, r.depth, r.edges, r.barrier, (r.edges / r.barrier).toFixed(2), r.resourceEdges]),
+    );
+}
+
+export interface ScaleRow {
+    services: number;
+    secrets: number;
+    moving: number;
+    /** Custom resources, the same in both programs. */
+    resources: number;
+    /** Everything titan-secrets registers (custom, components, the ledger's StackReference). */
+    registrations: number;
+    repeats: number;
+    titanMs: number;
+    baselineMs: number;
+    titanSamples: number[];
+    baselineSamples: number[];
+}
+
+export function scaleTable(rows: ScaleRow[]): string {
+    return table(
+        ["services", "secrets (moving)", "custom resources", "registrations", "titan ms", "baseline ms", "titan ms/res", "baseline ms/res", "titan / baseline", "titan t(n)/t(n/10)", "baseline t(n)/t(n/10)"],
+        rows.map((r, i) => {
+            const prev = rows[i - 1];
+            const growth = (a: number, b: number | undefined) => (b === undefined ? "-" : (a / b).toFixed(2));
+            return [
+                r.services,
+                `${r.secrets} (${r.moving})`,
+                r.resources,
+                r.registrations,
+                ms(r.titanMs),
+                ms(r.baselineMs),
+                ms(r.titanMs / r.resources),
+                ms(r.baselineMs / r.resources),
+                (r.titanMs / r.baselineMs).toFixed(2),
+                growth(r.titanMs, prev?.titanMs),
+                growth(r.baselineMs, prev?.baselineMs),
+            ];
+        }),
+    );
+}
+
+export interface EngineRow {
+    program: string;
+    /** Custom resources (the same in both programs, with the Kubernetes provider). */
+    resources: number;
+    /** Resources the preview would create (custom, components and the stack). */
+    creates: number;
+    repeats: number;
+    medianMs: number;
+    samples: number[];
+}
+
+export function engineTable(rows: EngineRow[]): string {
+    const base = rows.find((r) => r.program === "baseline")!;
+    return table(
+        ["program", "custom resources", "creates in preview", "preview ms (median)", "/ baseline"],
+        rows.map((r) => [r.program, r.resources, r.creates, ms(r.medianMs), (r.medianMs / base.medianMs).toFixed(2)]),
+    );
+}

@@ -1,0 +1,152 @@
+// The structural figures of `npm run bench` (figures 1 and 2), asserted
+// exactly on small fixed fleets, so the numbers the bench prints are the
+// model's behaviour and not an accident of the generator. No timings here:
+// figures 3 and 4 are only checked for shape (the baseline declares the same
+// custom resources as the program), never for speed.
+
+import { describe, expect, it } from "vitest";
+import { viewOf } from "../components/model";
+import { ROTATION_STEPS, countRotation, longestChain, minimumRestarts, mustHold, randomBackground, restartFigure, waveFigure, waveRow } from "../bench/figures";
+import { Fleet, Point, fleetConfig, generateFleet } from "../bench/fleet";
+import { countsOf, runBaseline, runTitan } from "../bench/mockRun";
+import { scaleScenario } from "../bench/scale";
+import { T, byType, one, runProgram } from "./support/mocks";
+
+const stepNamed = (kind: string) => ROTATION_STEPS.find((s) => s.kind === kind)!;
+
+describe("figure 1: restarts per rotation step", () => {
+    // a, b verify s1 and c presents it; c verifies s2 and d, e present it; f consumes nothing.
+    const fleet: Fleet = {
+        services: ["a", "b", "c", "d", "e", "f"],
+        secrets: [
+            { name: "s1", verifiers: ["a", "b"], presenters: ["c"], envPrefix: "S1" },
+            { name: "s2", verifiers: ["c"], presenters: ["d", "e"], envPrefix: "S2" },
+        ],
+    };
+    // s2 sits in overlap (already applied) while s1 rotates: it must restart nobody.
+    const background = (): Point => ({ stage: "overlap", generation: 2 });
+    const s1 = fleet.secrets[0];
+
+    it.each([
+        ["stable->overlap", ["a", "b", "c"]],
+        ["overlap->stable", ["a", "b"]],
+        ["overlap->revert", ["c"]],
+        ["revert->stable", ["a", "b"]],
+        ["stable->compromised", ["a", "b", "c"]],
+    ])("%s of s1 restarts exactly %j, the hand-computed minimum", (kind, expected) => {
+        const c = countRotation(fleet, background, s1, stepNamed(kind));
+        expect(c.program).toEqual(expected);
+        expect(c.minimum).toEqual(expected);
+        expect(c.runbook).toBe(6);
+        expect(c.reloader).toBe(3);
+    });
+
+    it("the minimum's stage table is README's, and agrees with the model's views", () => {
+        const points: Point[] = [
+            { stage: "stable", generation: 3 },
+            { stage: "overlap", generation: 3 },
+            { stage: "revert", generation: 3 },
+            { stage: "compromised", generation: 3 },
+        ];
+        expect(points.map((p) => [mustHold(p, "verifier"), mustHold(p, "presenter")])).toEqual([
+            [[3], [3]],
+            [[3, 2], [3]],
+            [[3, 2], [2]],
+            [[3], [3]],
+        ]);
+        for (const p of points) {
+            const v = viewOf(p, (g) => `k${g}`);
+            expect([v.verifier.generations, v.presenter.generations]).toEqual([mustHold(p, "verifier"), mustHold(p, "presenter")]);
+        }
+        expect(minimumRestarts(s1, stepNamed("overlap->revert"))).toEqual(["c"]);
+    });
+
+    describe("a seeded fleet", () => {
+        const fleet = generateFleet({ services: 8, secrets: 3, seed: 42, verifiers: [1, 3], presenters: [1, 3] });
+
+        it("is reproducible: the seed fixes the consumer sets", () => {
+            expect(fleet.secrets.map((s) => [s.name, s.verifiers, s.presenters])).toEqual([
+                ["hmac-0001", ["svc-0006", "svc-0007"], ["svc-0002", "svc-0004"]],
+                ["hmac-0002", ["svc-0007"], ["svc-0004", "svc-0005"]],
+                ["hmac-0003", ["svc-0001", "svc-0003", "svc-0006"], ["svc-0002", "svc-0004", "svc-0007"]],
+            ]);
+            expect(generateFleet({ services: 8, secrets: 3, seed: 42, verifiers: [1, 3], presenters: [1, 3] })).toEqual(fleet);
+        });
+
+        it("restarts equal the hand-computed minimum for every kind of step; the runbook restarts all 8 services every time", () => {
+            // Verifiers 2 + 1 + 3 = 6, presenters 2 + 2 + 3 = 7, consumers 13, over 3 rotations.
+            const rows = restartFigure(fleet, randomBackground(fleet, 43));
+            expect(rows.map((r) => [r.step, r.minimum, r.program, r.runbook, r.reloader, r.extra, r.missing])).toEqual([
+                ["stable->overlap", 13, 13, 24, 13, 0, 0],
+                ["overlap->stable", 6, 6, 24, 13, 0, 0],
+                ["overlap->revert", 7, 7, 24, 13, 0, 0],
+                ["revert->stable", 6, 6, 24, 13, 0, 0],
+                ["stable->compromised", 13, 13, 24, 13, 0, 0],
+            ]);
+        });
+
+        it("a verifier of two secrets restarts for the one that changes only", () => {
+            // svc-0007 verifies hmac-0001 and hmac-0002 and presents hmac-0003; the others sit at seeded stages.
+            const bg = randomBackground(fleet, 43);
+            expect([bg("hmac-0002"), bg("hmac-0003")]).toEqual([
+                { stage: "overlap", generation: 2 },
+                { stage: "revert", generation: 2 },
+            ]);
+            expect(countRotation(fleet, bg, fleet.secrets[0], stepNamed("overlap->stable")).program).toEqual(["svc-0006", "svc-0007"]);
+        });
+    });
+});
+
+describe("figure 2: waves and edges of an overlap", () => {
+    it("N=3 verifiers, M=2 presenters: 2 waves, 6 edges (N x M), a barrier would need 5", () => {
+        expect(waveRow(3, 2)).toEqual({ verifiers: 3, presenters: 2, changed: 5, waves: 2, depth: 2, edges: 6, barrier: 5, resourceEdges: 14 });
+    });
+
+    it("depth is 2 whatever N and M; edges are N x M", () => {
+        const rows = waveFigure([1, 5, 20, 50]);
+        expect(rows.map((r) => r.waves)).toEqual(Array(16).fill(2));
+        expect(rows.map((r) => r.depth)).toEqual(Array(16).fill(2));
+        expect(rows.map((r) => r.edges)).toEqual(rows.map((r) => r.verifiers * r.presenters));
+        expect(rows.map((r) => r.resourceEdges)).toEqual(rows.map((r) => r.verifiers * r.presenters + 2 * r.verifiers + r.presenters));
+    });
+
+    it("longestChain counts Deployments on the longest path", () => {
+        expect(longestChain([], [])).toBe(0);
+        expect(longestChain(["a"], [])).toBe(1);
+        const e = (from: string, to: string) => ({ from, to, secret: "x" });
+        expect(longestChain(["a", "b", "c", "d"], [e("b", "a"), e("c", "b"), e("d", "a")])).toBe(3);
+    });
+
+    it("the program's resource graph for N=3, M=2: the presenters' Secret object is already a barrier", async () => {
+        const fleet: Fleet = {
+            services: ["v1", "v2", "v3", "p1", "p2"],
+            secrets: [{ name: "grid", verifiers: ["v1", "v2", "v3"], presenters: ["p1", "p2"], envPrefix: "TITAN_HMAC" }],
+        };
+        const stable = await runProgram(fleetConfig(fleet, () => ({ stage: "stable", generation: 1 })), {}, new Date("2026-01-01T00:00:00Z"));
+        if (stable.error) throw stable.error;
+        const run = await runProgram(fleetConfig(fleet, () => ({ stage: "overlap", generation: 2 })), stable.outputs!.ledger, new Date("2026-01-01T01:00:00Z"));
+        if (run.error) throw run.error;
+        expect(one(run, T.secret, "grid-presenters").dependsOn.sort()).toEqual(["v1", "v2", "v3"]);
+        for (const p of ["p1", "p2"]) expect(one(run, T.deployment, p).dependsOn.sort()).toEqual(["grid-presenters", "v1", "v2", "v3"]);
+        for (const v of ["v1", "v2", "v3"]) expect(one(run, T.deployment, v).dependsOn).toEqual(["grid-verifiers"]);
+        const edges = [...byType(run, T.deployment), ...byType(run, T.secret)].reduce((n, r) => n + r.dependsOn.length, 0);
+        expect(edges).toBe(waveRow(3, 2).resourceEdges);
+    });
+});
+
+describe("figures 3 and 4: shape only", () => {
+    it("the scale scenario is an up the model accepts, with some secrets moving", () => {
+        const sc = scaleScenario(100);
+        expect([sc.services, sc.secrets]).toEqual([100, 40]);
+        expect(sc.moving).toBeGreaterThan(0);
+    });
+
+    it("the baseline declares the same custom resources as the program", async () => {
+        const sc = scaleScenario(10);
+        const titan = await runTitan(sc.raw, sc.previous, sc.now);
+        const base = await runBaseline(countsOf(titan));
+        expect(countsOf(base)).toEqual(countsOf(titan));
+        expect(countsOf(titan).deployment).toBe(10);
+        expect(countsOf(titan).secret).toBe(2 * sc.secrets);
+    });
+});
