@@ -19,6 +19,16 @@ export PULUMI_BACKEND_URL="file://$state/backend"
 export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-titan-dev}"
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+# The providers are linked into PULUMI_HOME's plugin cache at the versions
+# the npm SDKs ask for, and ambient (PATH) plugins are ignored: the CLI then
+# finds each by exact version, without "using ... from $PATH" warnings.
+for name in kubernetes random; do
+  version=$(node -p "require('$repo/node_modules/@pulumi/$name/package.json').version")
+  dir="$PULUMI_HOME/plugins/resource-$name-v$version"
+  mkdir -p "$dir"
+  ln -sfn "$repo/.engine/bin/pulumi-resource-$name" "$dir/pulumi-resource-$name"
+done
+export PULUMI_IGNORE_AMBIENT_PLUGINS=true
 # Render mode refuses a kubeconfig (kubernetes provider <= 4.31).
 unset KUBECONFIG
 cd "$repo"

@@ -18,6 +18,20 @@ export function engineMissing(): string | undefined {
     return undefined;
 }
 
+/**
+ * Links the built providers into PULUMI_HOME's plugin cache at the versions
+ * the npm SDKs ask for (as scripts/pulumi.sh does), so the CLI finds them by
+ * exact version and ignores what is on PATH.
+ */
+export function linkPlugins(home: string): void {
+    for (const name of ["kubernetes", "random"]) {
+        const version = (JSON.parse(readFileSync(join(REPO, "node_modules", "@pulumi", name, "package.json"), "utf8")) as { version: string }).version;
+        const dir = join(home, "plugins", `resource-${name}-v${version}`);
+        mkdirSync(dir, { recursive: true });
+        symlinkSync(join(ENGINE_ROOT, "bin", `pulumi-resource-${name}`), join(dir, `pulumi-resource-${name}`));
+    }
+}
+
 export interface Step {
     /** Everything the CLI printed (stdout and stderr). */
     output: string;
@@ -36,15 +50,21 @@ export class E2EProject {
         this.stack = stack;
     }
 
-    /** A copy of the project with `Pulumi.<stackName>.yaml` from `config`, and a fresh backend. */
+    /**
+     * A copy of the project with `Pulumi.<stackName>.yaml` from `config`, and a
+     * fresh backend. Secrets use the dev stack's passphrase and salt, so the
+     * dev stack's secure values (exchange keys) decrypt.
+     */
     static async create(stackName: string, config: Record<string, unknown>): Promise<E2EProject> {
         const dir = mkdtempSync(join(tmpdir(), "titan-e2e-"));
         for (const f of ["Pulumi.yaml", "index.ts", "package.json", "tsconfig.json", "components"]) cpSync(join(REPO, f), join(dir, f), { recursive: true });
         symlinkSync(join(REPO, "node_modules"), join(dir, "node_modules"));
-        writeFileSync(join(dir, `Pulumi.${stackName}.yaml`), stringify({ config }));
+        const { encryptionsalt } = parse(readFileSync(join(REPO, "Pulumi.dev.yaml"), "utf8")) as { encryptionsalt: string };
+        writeFileSync(join(dir, `Pulumi.${stackName}.yaml`), stringify({ config, encryptionsalt }));
         const home = join(dir, ".pulumi-home");
         const backend = join(dir, ".pulumi-state");
         for (const d of [home, backend]) mkdirSync(d, { recursive: true });
+        linkPlugins(home);
         const pulumiCommand = await PulumiCommand.get({ root: ENGINE_ROOT });
         const stack = await LocalWorkspace.createOrSelectStack(
             { stackName, workDir: dir },
@@ -53,10 +73,11 @@ export class E2EProject {
                 envVars: {
                     PULUMI_HOME: home,
                     PULUMI_BACKEND_URL: `file://${backend}`,
-                    PULUMI_CONFIG_PASSPHRASE: "titan-e2e-passphrase",
+                    PULUMI_CONFIG_PASSPHRASE: "titan-dev",
                     PULUMI_SKIP_UPDATE_CHECK: "true",
                     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
                     PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
+                    PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
                     KUBECONFIG: "",
                 },
             },

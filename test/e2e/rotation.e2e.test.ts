@@ -121,6 +121,8 @@ describe("rotation through the real engine (dev stack, rendered manifests)", { t
         expect(noChanges(preview.changes)).toEqual([]);
         expect(preview.changes.same).toBeGreaterThan(0);
         expect(warnings(preview).join("\n")).toMatch(/kubernetes.renderDir is set: .*plaintext/);
+        // Plugins come from the plugin cache at exact versions, not from PATH.
+        expect(warnings(preview).join("\n")).not.toMatch(/from \$PATH/);
     });
 
     it("2. overlap g2: verifiers finish before the presenter starts; untouched workloads have no step", async () => {
@@ -235,6 +237,8 @@ describe("rotation through the real engine (dev stack, rendered manifests)", { t
                 expect(haystack.includes(encoded), `${name} appears in plain output`).toBe(false);
             }
         }
+        // The dev stack's exchange key (secure config) must not leak either.
+        for (const v of ["dev-bybit-testnet-key-g1", "dev-bybit-testnet-secret-g1"]) expect(haystack.includes(v), "exchange key in plain output").toBe(false);
         expect(haystack).toContain("titan-hmac-g2"); // the search ran over real output
         const modes = project.renderedModes();
         expect(modes.length).toBeGreaterThan(0);
