@@ -1,0 +1,18 @@
+// `npm run check-logs -- [--stack S] [--values-from FILE] [--json] [LOGFILE ... | -]`:
+// searches logs for leaked secret values and unmasked secret fields (runbook,
+// Verification: "Ensure no secrets appear in logs. Search for [MASKED]").
+// See scripts/checkLogs/args.ts for usage and exit codes.
+import { join } from "node:path";
+import { defaultIo, main } from "./checkLogs/cli";
+import { spawnRunner } from "./checkLogs/sources";
+
+main(process.argv.slice(2), defaultIo(join(__dirname, ".."), spawnRunner)).then(
+    (code) => {
+        process.exitCode = code;
+    },
+    (e: unknown) => {
+        // An unexpected failure: its message, never a stack of values.
+        process.stderr.write(`check-logs: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+        process.exitCode = 2;
+    },
+);
