@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything a fresh machine needs before `npm run dev` or `npm test`:
-# the npm packages and the Pulumi engine built from Go modules. Safe to
+# Debian's redis-server and nats-server, the npm packages (project and policy
+# pack), the Pulumi engine built from Go modules, and actionlint. Safe to
 # re-run: each part is skipped when already up to date.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -26,4 +27,12 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund
 fi
 
+# The policy pack is a package of its own (@pulumi/policy).
+if [ ! -f policy/node_modules/.package-lock.json ] || [ policy/package-lock.json -nt policy/node_modules/.package-lock.json ]; then
+  echo "setup: npm ci (policy pack)"
+  npm ci --prefix policy --no-audit --no-fund
+fi
+
 bash scripts/build-engine.sh
+# actionlint, for the workflow lint test.
+bash tools/actionlint/build.sh

@@ -1,0 +1,362 @@
+// The policy pack's decisions, as pure functions over the resources a stack
+// validation sees (type, URN, name, props, dependencies). No @pulumi/policy
+// import here: policies.ts wires these to PolicyPack callbacks, and tests
+// call them on plain objects.
+//
+// How the pack learns ages: from the stack's own `ledger` output, which the
+// program computes in this very preview (planRotation: the key creation
+// times carried over from the last up, `dueAt` = the presenters' key's
+// creation + maxAgeDays). The previous ledger, needed to tell which
+// Deployments change in this up, is the program's StackReference to its own
+// stack (`ledger-of-last-up`), whose outputs the engine reads in preview too.
+
+import { ANNOTATION_CONSUMES, ANNOTATION_STAGES, KIND_DEFAULTS, Ledger, LedgerEntry, Role, Stage, describePoint, ledgerView, readLedger } from "../components/model";
+
+export const STACK_TYPE = "pulumi:pulumi:Stack";
+export const STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference";
+export const DEPLOYMENT_TYPE = "kubernetes:apps/v1:Deployment";
+export const SECRET_TYPE = "kubernetes:core/v1:Secret";
+export const CONFIG_MAP_TYPE = "kubernetes:core/v1:ConfigMap";
+/** Lists secrets (comma-separated) whose verifier holds one credential at a time. */
+export const ANNOTATION_SINGLE_SLOT = "titan-secrets.io/single-slot";
+export const LEDGER_REFERENCE_NAME = "ledger-of-last-up";
+
+const DAY_MS = 86_400_000;
+
+/** What a stack validation knows of a resource (a subset of @pulumi/policy's PolicyResource). */
+export interface StackResource {
+    type: string;
+    urn: string;
+    name: string;
+    props: Record<string, unknown>;
+    dependencies: { urn: string }[];
+}
+
+export interface Finding {
+    message: string;
+    urn?: string;
+}
+
+/** Per kind, the age after which a secret must be rotated: the program's defaults (runbook "Frequency": 90 days for HMAC and API keys, 180 for service passwords). */
+export const DEFAULT_MAX_AGE_DAYS: Record<string, number> = Object.fromEntries(Object.entries(KIND_DEFAULTS).map(([kind, d]) => [kind, d.maxAgeDays]));
+export const DEFAULT_DUE_SOON_DAYS = 14;
+
+/** The stack name from a URN: urn:pulumi:<stack>::<project>::<type>::<name>. */
+export function stackOfUrn(urn: string): string | undefined {
+    return /^urn:pulumi:([^:]+)::/.exec(urn)?.[1];
+}
+
+function get(obj: unknown, ...path: string[]): unknown {
+    let v: unknown = obj;
+    for (const p of path) {
+        if (v === null || typeof v !== "object") return undefined;
+        v = (v as Record<string, unknown>)[p];
+    }
+    return v;
+}
+
+export interface Ledgers {
+    /** The ledger this up exports (the Stack resource's `ledger` output). */
+    next?: Ledger;
+    /** The ledger of the last up (the StackReference's outputs); {} on a stack's first up. */
+    previous?: Ledger;
+    stack?: string;
+}
+
+export function ledgersOf(resources: StackResource[]): Ledgers {
+    const out: Ledgers = {};
+    const stack = resources.find((r) => r.type === STACK_TYPE);
+    if (stack) {
+        out.stack = stackOfUrn(stack.urn);
+        if (stack.props.ledger !== undefined) out.next = readLedger(stack.props.ledger).ledger;
+    }
+    const refs = resources.filter((r) => r.type === STACK_REFERENCE_TYPE);
+    const ref = refs.find((r) => r.name === LEDGER_REFERENCE_NAME) ?? refs.find((r) => get(r.props, "outputs", "ledger") !== undefined);
+    if (ref) out.previous = readLedger(get(ref.props, "outputs", "ledger")).ledger;
+    return out;
+}
+
+function presenterKey(e: LedgerEntry) {
+    return e.keys.find((k) => k.keyId === e.presenterKeyId);
+}
+
+export interface AgeLimits {
+    now: Date;
+    maxAgeDays?: Record<string, number>;
+    dueSoonDays?: number;
+}
+
+interface Age {
+    secret: string;
+    entry: LedgerEntry;
+    createdAt: string;
+    ageDays: number;
+    due: Date;
+    /** Why that due date: the stack's maxAgeDays or the policy's ceiling for the kind. */
+    limit: string;
+}
+
+function ageOf(secret: string, entry: LedgerEntry, limits: AgeLimits): Age | undefined {
+    const key = presenterKey(entry);
+    if (!key) return undefined;
+    const born = Date.parse(key.createdAt);
+    const ceilingDays = { ...DEFAULT_MAX_AGE_DAYS, ...(limits.maxAgeDays ?? {}) }[entry.kind];
+    const stackDue = Date.parse(entry.dueAt);
+    const ceilingDue = ceilingDays === undefined ? Infinity : born + ceilingDays * DAY_MS;
+    const byCeiling = ceilingDue < stackDue;
+    return {
+        secret,
+        entry,
+        createdAt: key.createdAt,
+        ageDays: Math.floor((limits.now.getTime() - born) / DAY_MS),
+        due: new Date(byCeiling ? ceilingDue : stackDue),
+        limit: byCeiling ? `the policy's maxAgeDays for ${entry.kind} (${ceilingDays})` : "maxAgeDays in the stack config",
+    };
+}
+
+/**
+ * Mandatory: a secret whose presenters' key is past its maximum age and that
+ * this up does not rotate. A rotation in progress (overlap, revert) or an
+ * emergency (compromised) is never blocked by its age.
+ */
+export function overdueFindings(ledgers: Ledgers, limits: AgeLimits): Finding[] {
+    const out: Finding[] = [];
+    for (const [secret, entry] of Object.entries(ledgers.next ?? {})) {
+        if (entry.stage !== "stable") continue;
+        const age = ageOf(secret, entry, limits);
+        if (!age || age.due.getTime() > limits.now.getTime()) continue;
+        const stack = ledgers.stack ? ` --stack ${ledgers.stack}` : "";
+        out.push({
+            message:
+                `${secret} is overdue for rotation: its key ${entry.presenterKeyId} (generation ${presenterGeneration(entry)}) was created ${age.createdAt}, ` +
+                `${age.ageDays} days ago, and was due ${age.due.toISOString()} (${age.limit}). ` +
+                `Rotate it in this change (npm run rotate -- advance ${secret}${stack}) or in one merged before it.`,
+        });
+    }
+    return out;
+}
+
+/** Advisory: a stable secret due within `dueSoonDays`. */
+export function dueSoonFindings(ledgers: Ledgers, limits: AgeLimits): Finding[] {
+    const days = limits.dueSoonDays ?? DEFAULT_DUE_SOON_DAYS;
+    const out: Finding[] = [];
+    for (const [secret, entry] of Object.entries(ledgers.next ?? {})) {
+        if (entry.stage !== "stable") continue;
+        const age = ageOf(secret, entry, limits);
+        if (!age) continue;
+        const left = age.due.getTime() - limits.now.getTime();
+        if (left <= 0 || left > days * DAY_MS) continue;
+        out.push({ message: `${secret} is due for rotation on ${age.due.toISOString()} (in ${Math.ceil(left / DAY_MS)} days, ${age.limit}); plan its rotation (npm run rotate -- status).` });
+    }
+    return out;
+}
+
+function presenterGeneration(e: LedgerEntry): number {
+    return presenterKey(e)?.generation ?? e.generation;
+}
+
+/** Mandatory: `compromised` with no incident, in the ledger or on a Deployment. */
+export function incidentFindings(ledgers: Ledgers): Finding[] {
+    return Object.entries(ledgers.next ?? {})
+        .filter(([, e]) => e.stage === "compromised" && !e.incident)
+        .map(([secret, e]) => ({
+            message: `${secret} is compromised at generation ${e.generation} with no incident: name it (npm run rotate -- compromise ${secret} --incident <ID>, or set secrets.${secret}.incident) so the emergency rotation can be traced.`,
+        }));
+}
+
+/** `titan-hmac=presenter:g2;other=verifier:g3,g2` -> entries. */
+export function parseConsumes(text: unknown): { secret: string; role: Role; generations: number[] }[] {
+    if (typeof text !== "string" || text === "") return [];
+    return text.split(";").flatMap((part) => {
+        const m = /^([^=]+)=(verifier|presenter):(g\d+(?:,g\d+)*)$/.exec(part.trim());
+        return m ? [{ secret: m[1], role: m[2] as Role, generations: m[3].split(",").map((g) => Number(g.slice(1))) }] : [];
+    });
+}
+
+/** `titan-hmac=overlap@g2;other=stable@g3` -> secret -> point. */
+export function parseStages(text: unknown): Map<string, { stage: Stage; generation: number }> {
+    const out = new Map<string, { stage: Stage; generation: number }>();
+    if (typeof text !== "string") return out;
+    for (const part of text.split(";")) {
+        const m = /^([^=]+)=(stable|overlap|revert|compromised)@g(\d+)$/.exec(part.trim());
+        if (m) out.set(m[1], { stage: m[2] as Stage, generation: Number(m[3]) });
+    }
+    return out;
+}
+
+interface DeploymentView {
+    resource: StackResource;
+    consumes: ReturnType<typeof parseConsumes>;
+    stages: ReturnType<typeof parseStages>;
+}
+
+function deploymentsOf(resources: StackResource[]): DeploymentView[] {
+    return resources
+        .filter((r) => r.type === DEPLOYMENT_TYPE)
+        .map((resource) => ({
+            resource,
+            consumes: parseConsumes(get(resource.props, "spec", "template", "metadata", "annotations", ANNOTATION_CONSUMES)),
+            stages: parseStages(get(resource.props, "metadata", "annotations", ANNOTATION_STAGES)),
+        }));
+}
+
+/** Whether `from` depends on `to`, directly or through other resources (Pulumi waits for either). */
+export function dependsOn(resources: StackResource[], from: string, to: string): boolean {
+    const deps = new Map(resources.map((r) => [r.urn, r.dependencies.map((d) => d.urn)]));
+    const seen = new Set<string>();
+    const stack = [...(deps.get(from) ?? [])];
+    while (stack.length > 0) {
+        const u = stack.pop()!;
+        if (u === to) return true;
+        if (seen.has(u)) continue;
+        seen.add(u);
+        stack.push(...(deps.get(u) ?? []));
+    }
+    return false;
+}
+
+const label = (d: DeploymentView) => (get(d.resource.props, "metadata", "name") as string | undefined) ?? d.resource.name;
+const gens = (g: number[]) => g.map((x) => `g${x}`).join(",");
+
+/**
+ * Mandatory: in an `overlap` every presenter Deployment whose pod template
+ * changes (it takes the new generation in this up) depends on every verifier
+ * Deployment of that secret whose template changes (`revert`: the other way
+ * round). A Deployment "changes" when the generations it consumes differ from
+ * what its role held at the last up (the previous ledger); only such pairs
+ * need an edge, as the program adds edges only between changing workloads.
+ */
+export function orderFindings(resources: StackResource[], ledgers: Ledgers): Finding[] {
+    const deployments = deploymentsOf(resources);
+    const previous = ledgers.previous ?? {};
+    const out: Finding[] = [];
+    const secrets = new Map<string, { stage: Stage; generation: number }>();
+    for (const d of deployments) for (const [s, p] of d.stages) secrets.set(s, p);
+    for (const [secret, point] of secrets) {
+        if (point.stage !== "overlap" && point.stage !== "revert") continue;
+        const [first, then]: Role[] = point.stage === "overlap" ? ["verifier", "presenter"] : ["presenter", "verifier"];
+        const prev = previous[secret];
+        const before = prev && ledgerView(prev, secret);
+        const changing = (role: Role) =>
+            deployments.flatMap((d) =>
+                d.consumes
+                    .filter((c) => c.secret === secret && c.role === role && (before === undefined || gens(before[role].generations) !== gens(c.generations)))
+                    .map((c) => ({ d, c })),
+            );
+        const firsts = changing(first);
+        for (const { d: after, c } of changing(then)) {
+            for (const { d: dep, c: depC } of firsts) {
+                if (dependsOn(resources, after.resource.urn, dep.resource.urn)) continue;
+                out.push({
+                    urn: after.resource.urn,
+                    message:
+                        `${label(after)} (${then} of ${secret}, ${describePoint(point)}) rolls to ${gens(c.generations)} without depending on ${label(dep)} ` +
+                        `(${first}, rolling to ${gens(depC.generations)} in the same up): ${then === "presenter" ? "a presenter could use the new key before every verifier accepts it" : "a verifier could drop the key a presenter still uses"}. ` +
+                        `Its Deployment needs dependsOn the ${label(dep)} Deployment (TitanSecrets adds it from planRotation's edges).`,
+                });
+            }
+        }
+    }
+    return out;
+}
+
+/**
+ * Advisory: a rotation that will fail logins because its verifier holds one
+ * credential at a time. Recognised by the step itself (stable N -> stable
+ * N+1 is legal only for a single-slot backend) or by the
+ * `titan-secrets.io/single-slot` annotation on any resource.
+ */
+export function singleSlotFindings(resources: StackResource[], ledgers: Ledgers): Finding[] {
+    const hinted = new Set<string>();
+    for (const r of resources) {
+        const v = get(r.props, "metadata", "annotations", ANNOTATION_SINGLE_SLOT);
+        if (typeof v === "string") v.split(",").map((s) => s.trim()).filter(Boolean).forEach((s) => hinted.add(s));
+    }
+    const out: Finding[] = [];
+    for (const [secret, next] of Object.entries(ledgers.next ?? {})) {
+        const prev = ledgers.previous?.[secret];
+        if (!prev || prev.presenterKeyId === next.presenterKeyId) continue;
+        const stableToStable = prev.stage === "stable" && next.stage === "stable" && next.generation === prev.generation + 1;
+        if (!stableToStable && !hinted.has(secret)) continue;
+        out.push({
+            message:
+                `${secret} moves from ${describePoint(prev)} to ${describePoint(next)} on a verifier that holds one credential at a time: ` +
+                `logins with ${prev.presenterKeyId} fail from the moment the verifier takes ${next.presenterKeyId} until every presenter has restarted. ` +
+                `Run it in a quiet window; prefer a backend with two slots where there is one.`,
+        });
+    }
+    return out;
+}
+
+/** Property names whose string values are credentials (not their IDs, names or files). */
+const SENSITIVE_NAME = /secret|password|passwd|token|private|api_?key|credential/i;
+const SAFE_NAME = /(key_?ids?|key_?id_secondary|name|names|_at|arn|file|path|prefix|version|username|user)$/i;
+const HEX_KEY = /^[0-9a-fA-F]{64}$/;
+
+/** Paths of string leaves that look like key material (by their name or their shape). */
+export function keyMaterialPaths(value: unknown, path: string[] = []): string[] {
+    if (typeof value === "string") {
+        const name = path[path.length - 1] ?? "";
+        const byName = SENSITIVE_NAME.test(name) && !SAFE_NAME.test(name) && value.length > 0;
+        return byName || HEX_KEY.test(value) ? [path.join(".")] : [];
+    }
+    if (Array.isArray(value)) return value.flatMap((v, i) => keyMaterialPaths(v, [...path, String(i)]));
+    if (value !== null && typeof value === "object") {
+        return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => keyMaterialPaths(v, [...path, k]));
+    }
+    return [];
+}
+
+/**
+ * Mandatory: stack outputs carry key IDs, generations, stages and times,
+ * never key material (DESIGN.md "Where secrets go"). The policy SDK hands
+ * stack validations plain values with secretness removed, so any output that
+ * looks like key material fails, secret or not.
+ */
+export function outputFindings(resources: StackResource[]): Finding[] {
+    const stack = resources.find((r) => r.type === STACK_TYPE);
+    if (!stack) return [];
+    return keyMaterialPaths(stack.props).map((p) => ({
+        urn: stack.urn,
+        message: `the stack output ${p} looks like key material: stack outputs carry key IDs, generations, stages and times only, never a value (not even as a Pulumi secret)`,
+    }));
+}
+
+/** Which of a Kubernetes Secret's data/stringData entries are not Pulumi secrets. */
+export interface Secretness {
+    /** Property paths (data.KEY, stringData.KEY) whose value is not a Pulumi secret. */
+    plain: string[];
+}
+
+/** Entries of a Secret object that name a key rather than hold one (key IDs, user names, file names). */
+const ID_ENTRY = /(key_?ids?(_secondary)?|username|user|_file)$/i;
+
+export function secretObjectFindings(name: string, secretness: Secretness | undefined): Finding[] {
+    if (!secretness) return [];
+    return secretness.plain.filter((p) => !ID_ENTRY.test(p)).map((p) => ({
+        message: `Kubernetes Secret ${name}: ${p} is not a Pulumi secret, so its value would be stored in plain text in the state and shown in diffs; pass it as a pulumi.secret Output`,
+    }));
+}
+
+/** Mandatory: key material in a ConfigMap, or a container env var with a plain value that looks like a credential. */
+export function plainKeyMaterialFindings(type: string, name: string, props: Record<string, unknown>): Finding[] {
+    if (type === CONFIG_MAP_TYPE) {
+        const paths = [...keyMaterialPaths(get(props, "data"), ["data"]), ...keyMaterialPaths(get(props, "binaryData"), ["binaryData"])];
+        return paths.map((p) => ({ message: `ConfigMap ${name}: ${p} looks like key material; key material goes in a Secret object as a Pulumi secret` }));
+    }
+    if (type === DEPLOYMENT_TYPE) {
+        const containers = (get(props, "spec", "template", "spec", "containers") as unknown[] | undefined) ?? [];
+        const out: Finding[] = [];
+        for (const c of containers) {
+            for (const e of (get(c, "env") as unknown[] | undefined) ?? []) {
+                const envName = get(e, "name");
+                const value = get(e, "value");
+                if (typeof envName === "string" && typeof value === "string" && keyMaterialPaths({ [envName]: value }).length > 0) {
+                    out.push({ message: `Deployment ${name}: container env ${envName} has a plain value that looks like a credential; deliver it from a Secret object (valueFrom.secretKeyRef)` });
+                }
+            }
+        }
+        return out;
+    }
+    return [];
+}

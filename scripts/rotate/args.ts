@@ -1,0 +1,114 @@
+// Command-line parsing for `rotate`. Pure: argv in, a parsed command or a
+// usage error out.
+
+export const COMMANDS = ["status", "plan", "advance", "revert", "compromise"] as const;
+export type CommandName = (typeof COMMANDS)[number];
+
+const VALUE_FLAGS = ["stack", "dir", "file", "ledger", "now", "incident", "key-id", "due-within"] as const;
+const BOOLEAN_FLAGS = ["json", "markdown", "check", "no-ledger", "dry-run", "force", "help"] as const;
+type ValueFlag = (typeof VALUE_FLAGS)[number];
+type BooleanFlag = (typeof BOOLEAN_FLAGS)[number];
+
+/** Which flags each command accepts, besides --stack, --dir, --file, --ledger, --no-ledger, --now, --json, --help. */
+const COMMAND_FLAGS: Record<CommandName, string[]> = {
+    status: ["check", "due-within"],
+    plan: ["markdown"],
+    advance: ["force", "key-id", "dry-run"],
+    revert: ["dry-run"],
+    compromise: ["incident", "key-id", "dry-run"],
+};
+const COMMON = ["stack", "dir", "file", "ledger", "no-ledger", "now", "json", "help"];
+
+export interface ParsedArgs {
+    command?: CommandName;
+    secret?: string;
+    values: Partial<Record<ValueFlag, string>>;
+    flags: Partial<Record<BooleanFlag, boolean>>;
+}
+
+export class UsageError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "UsageError";
+    }
+}
+
+export const USAGE = `Usage: npm run rotate -- <command> [options]
+
+Commands:
+  status [--check] [--due-within DAYS]   every secret: stage, key IDs, age, due date, legal next steps
+  plan [--markdown]                      what the next pulumi up does to rotations (waves, refusals)
+  advance <secret> [--force] [--key-id ID] [--dry-run]
+                                         write the next stage: stable N -> overlap N+1 -> stable N+1;
+                                         revert N -> stable N-1; compromised N -> stable N
+  revert <secret> [--dry-run]            overlap N -> revert N (presenters go back to N-1)
+  compromise <secret> --incident ID [--key-id ID] [--dry-run]
+                                         emergency: compromised at generation N+1
+
+Options:
+  --stack S        stack (default: dev); the file is Pulumi.<S>.yaml
+  --dir DIR        folder holding the stack file (default: the repository root)
+  --file FILE      the stack file itself (instead of --dir)
+  --ledger FILE    the last ledger as JSON (pulumi stack output ledger --json);
+                   default: the stack's ledger output via scripts/pulumi.sh
+  --no-ledger      use no ledger: every secret is first seen
+  --now ISO        the clock, e.g. 2026-11-01T00:00:00Z (default: now)
+  --json           machine-readable output (every command)
+  --check          status: exit 1 when a secret is overdue
+  --due-within N   status: days ahead that count as due soon (default 14)
+
+Exit codes: 0 ok; 1 refused (the model refuses the step or the config, plan
+refused, status --check found an overdue secret); 2 usage error (bad
+arguments, unknown secret, unreadable stack or ledger file); 3 the stack
+file cannot be rewritten without changing its layout (nothing written).
+`;
+
+export function parseArgs(argv: string[]): ParsedArgs {
+    const parsed: ParsedArgs = { values: {}, flags: {} };
+    const positional: string[] = [];
+    for (let i = 0; i < argv.length; i++) {
+        const arg = argv[i];
+        if (arg === "-h") {
+            parsed.flags.help = true;
+            continue;
+        }
+        if (!arg.startsWith("--")) {
+            positional.push(arg);
+            continue;
+        }
+        const eq = arg.indexOf("=");
+        const name = arg.slice(2, eq < 0 ? undefined : eq);
+        if ((VALUE_FLAGS as readonly string[]).includes(name)) {
+            const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
+            if (value === undefined || value === "") throw new UsageError(`--${name} needs a value`);
+            parsed.values[name as ValueFlag] = value;
+        } else if ((BOOLEAN_FLAGS as readonly string[]).includes(name)) {
+            if (eq >= 0) throw new UsageError(`--${name} takes no value`);
+            parsed.flags[name as BooleanFlag] = true;
+        } else {
+            throw new UsageError(`unknown option ${arg}`);
+        }
+    }
+    if (parsed.flags.help) return parsed;
+    const [command, ...rest] = positional;
+    if (command === undefined) throw new UsageError("no command given");
+    if (!(COMMANDS as readonly string[]).includes(command)) throw new UsageError(`unknown command ${JSON.stringify(command)}; commands: ${COMMANDS.join(", ")}`);
+    parsed.command = command as CommandName;
+    const wantsSecret = parsed.command !== "status" && parsed.command !== "plan";
+    if (wantsSecret) {
+        if (rest.length === 0) throw new UsageError(`${command} needs the name of a secret`);
+        parsed.secret = rest.shift();
+    }
+    if (rest.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])}`);
+    const allowed = new Set([...COMMON, ...COMMAND_FLAGS[parsed.command]]);
+    for (const name of [...Object.keys(parsed.values), ...Object.keys(parsed.flags)]) {
+        if (!allowed.has(name)) throw new UsageError(`--${name} does not apply to ${command}`);
+    }
+    if (parsed.values.file && parsed.values.dir) throw new UsageError("give --file or --dir, not both");
+    if (parsed.values.ledger && parsed.flags["no-ledger"]) throw new UsageError("give --ledger or --no-ledger, not both");
+    if (parsed.flags.json && parsed.flags.markdown) throw new UsageError("give --json or --markdown, not both");
+    if (parsed.command === "compromise" && !parsed.values.incident) throw new UsageError("compromise needs --incident <incident ID>");
+    const within = parsed.values["due-within"];
+    if (within !== undefined && !/^\d+$/.test(within)) throw new UsageError(`--due-within needs a whole number of days, found ${JSON.stringify(within)}`);
+    return parsed;
+}

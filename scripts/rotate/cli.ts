@@ -1,0 +1,185 @@
+// `rotate`: status, plan, advance, revert, compromise. This file wires the
+// pure modules to files, the ledger source and the exit code; everything it
+// decides comes from components/model (the program's own rules) or from the
+// small modules beside it.
+
+import { writeFileSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+import { ConfigError, StackSpec, StagePoint, describePoint, parseConfig, planRotation } from "../../components/model";
+import { ParsedArgs, USAGE, UsageError, parseArgs } from "./args";
+import { LedgerFileError, LedgerSource, Runner, ledgerFromFile, ledgerFromStack, noLedger } from "./ledgerSource";
+import { formatPlanMarkdown, formatPlanText, planReport, refusalOf } from "./planReport";
+import { LayoutError, StackFile, StackFileError, applyEdits, parseStackFile, rawConfigOf, readStackFile, secretValue } from "./stackFile";
+import { formatStatus, statusReport } from "./status";
+import { RotateCommand, editsFor, legalNextSteps, slotsOf, targetOf } from "./steps";
+import { parseInstant } from "./time";
+
+export const EXIT = { ok: 0, refused: 1, usage: 2, cannotEdit: 3 } as const;
+
+export interface Io {
+    out(text: string): void;
+    err(text: string): void;
+    /** The repository (scripts/pulumi.sh, the default folder of stack files). */
+    repo: string;
+    run: Runner;
+    writeFile(path: string, text: string): void;
+    /** The clock when --now is not given. */
+    now(): Date;
+}
+
+export function defaultIo(repo: string, run: Runner): Io {
+    return {
+        out: (t) => process.stdout.write(t),
+        err: (t) => process.stderr.write(t),
+        repo,
+        run,
+        writeFile: (p, t) => writeFileSync(p, t),
+        now: () => new Date(),
+    };
+}
+
+interface Context {
+    args: ParsedArgs;
+    io: Io;
+    stack: string;
+    file: StackFile;
+    now: Date;
+    ledger: LedgerSource;
+}
+
+/** A refusal: printed as the program's message (or JSON) with exit 1. */
+class Refusal extends Error {
+    constructor(
+        message: string,
+        readonly details: Record<string, unknown> = {},
+    ) {
+        super(message);
+    }
+}
+
+function context(args: ParsedArgs, io: Io): Context {
+    const fromFile = args.values.file ? /^Pulumi\.(.+)\.ya?ml$/.exec(basename(args.values.file))?.[1] : undefined;
+    const stack = args.values.stack ?? fromFile ?? "dev";
+    if (!/^[A-Za-z0-9._-]+$/.test(stack)) throw new UsageError(`--stack: ${JSON.stringify(stack)} is not a stack name`);
+    const path = args.values.file ? resolve(args.values.file) : join(resolve(args.values.dir ?? io.repo), `Pulumi.${stack}.yaml`);
+    const nowText = args.values.now;
+    const now = nowText === undefined ? io.now() : parseInstant(nowText);
+    if (now === undefined) throw new UsageError(`--now: ${JSON.stringify(nowText)} is not an ISO time such as 2026-11-01T00:00:00Z`);
+    const file = readStackFile(path);
+    const ledger = args.values.ledger
+        ? ledgerFromFile(resolve(args.values.ledger))
+        : args.flags["no-ledger"]
+          ? noLedger("--no-ledger")
+          : ledgerFromStack(io.repo, stack, io.run);
+    return { args, io, stack, file, now, ledger };
+}
+
+function specOf(file: StackFile, stack: string): StackSpec {
+    try {
+        return parseConfig(rawConfigOf(file), stack);
+    } catch (e) {
+        if (e instanceof ConfigError) throw new Refusal(e.message, { refusal: refusalOf(e) });
+        throw e;
+    }
+}
+
+function meta(c: Context) {
+    return { stack: c.stack, file: basename(c.file.path), ledgerSource: c.ledger.source, ledgerNote: c.ledger.note };
+}
+
+function warnDropped(c: Context): void {
+    if (c.ledger.dropped.length > 0) c.io.err(`rotate: the ledger has unreadable rows for ${c.ledger.dropped.join(", ")}; they are treated as first seen\n`);
+}
+
+function status(c: Context): number {
+    const spec = specOf(c.file, c.stack);
+    const dueSoonDays = Number(c.args.values["due-within"] ?? 14);
+    const report = statusReport(spec, c.ledger.ledger, c.now, { ...meta(c), dueSoonDays });
+    c.io.out(c.args.flags.json ? JSON.stringify(report, null, 2) + "\n" : formatStatus(report));
+    return c.args.flags.check && report.overdue.length > 0 ? EXIT.refused : EXIT.ok;
+}
+
+function plan(c: Context): number {
+    const report = planReport(specOf(c.file, c.stack), c.ledger.ledger, c.now, meta(c));
+    const a = c.args.flags;
+    c.io.out(a.json ? JSON.stringify(report, null, 2) + "\n" : a.markdown ? formatPlanMarkdown(report) : formatPlanText(report));
+    return report.refused ? EXIT.refused : EXIT.ok;
+}
+
+/** advance, revert, compromise: one step of one secret, written into the stack file. */
+function step(c: Context, command: RotateCommand): number {
+    const spec = specOf(c.file, c.stack);
+    const name = c.args.secret!;
+    const s = spec.secrets.get(name);
+    if (!s) throw new UsageError(`no secret ${JSON.stringify(name)} in ${basename(c.file.path)}; secrets: ${[...spec.secrets.keys()].join(", ") || "(none)"}`);
+    const from: StagePoint = { generation: s.generation, stage: s.stage };
+    const to = targetOf(command, from, slotsOf(s));
+    if (to === undefined) {
+        const legal = legalNextSteps(s, c.ledger.ledger[name], c.now).map((x) => `${describePoint(x)}${x.command ? ` (rotate ${x.command})` : ""}`);
+        throw new Refusal(`${name} is ${describePoint(from)}: ${command} is the way back out of overlap only (overlap N -> revert N). Legal steps: ${legal.join("; ")}.`);
+    }
+    const declared = Object.fromEntries(["keyId", "previousKeyId", "force", "incident"].map((k) => [k, secretValue(c.file, name, k)]));
+    const { edits, problems } = editsFor(s, declared, to, { incident: c.args.values.incident, keyId: c.args.values["key-id"], force: c.args.flags.force });
+    if (problems.length > 0) throw new UsageError(problems.join("; "));
+    const effective = edits.filter((e) => secretValue(c.file, name, e.key) !== e.value);
+    const text = applyEdits(c.file, effective);
+
+    // The model decides, on the file as it would be: the same refusals as the program.
+    const after = specOf(parseStackFile(c.file.path, text), c.stack);
+    try {
+        planRotation(after, c.ledger.ledger, c.now);
+    } catch (e) {
+        if (e instanceof ConfigError) throw new Refusal(e.message, { refusal: refusalOf(e), secret: name, from, to });
+        throw e;
+    }
+    const dryRun = c.args.flags["dry-run"] === true;
+    if (!dryRun && text !== c.file.text) c.io.writeFile(c.file.path, text);
+    const changes = effective.map((e) => ({ key: e.key, from: secretValue(c.file, name, e.key) ?? null, to: e.value ?? null }));
+    const preview = c.stack === "dev" ? "bash scripts/pulumi.sh preview --stack dev --diff" : `pulumi preview --stack ${c.stack} --diff --policy-pack policy`;
+    if (c.args.flags.json) {
+        c.io.out(JSON.stringify({ secret: name, command, from, to, file: c.file.path, dryRun, written: !dryRun && text !== c.file.text, changes, ledger: { source: c.ledger.source, note: c.ledger.note } }, null, 2) + "\n");
+    } else {
+        const lines = [`${name}: ${describePoint(from)} -> ${describePoint(to)}${dryRun ? " (dry run: nothing written)" : ""}`];
+        for (const ch of changes) lines.push(`  ${ch.key}: ${ch.from === null ? "(absent)" : JSON.stringify(ch.from)} -> ${ch.to === null ? "(removed)" : JSON.stringify(ch.to)}`);
+        if (c.ledger.source === "none") lines.push(`Note: ${c.ledger.note}; the program checks the step against the real ledger at preview.`);
+        if (to.stage === "compromised") lines.push("Every workload restarts at once: auth failures are expected during that up.");
+        lines.push(`Next: ${preview}, then up.`);
+        c.io.out(lines.join("\n") + "\n");
+    }
+    return EXIT.ok;
+}
+
+export function main(argv: string[], io: Io): number {
+    let args: ParsedArgs | undefined;
+    try {
+        args = parseArgs(argv);
+        if (args.flags.help) {
+            io.out(USAGE);
+            return EXIT.ok;
+        }
+        const c = context(args, io);
+        warnDropped(c);
+        switch (args.command!) {
+            case "status":
+                return status(c);
+            case "plan":
+                return plan(c);
+            default:
+                return step(c, args.command as RotateCommand);
+        }
+    } catch (e) {
+        const json = args?.flags.json === true;
+        if (e instanceof Refusal) {
+            if (json) io.out(JSON.stringify({ refused: true, message: e.message, ...e.details }, null, 2) + "\n");
+            else io.err(`rotate: refused: ${e.message}\n`);
+            return EXIT.refused;
+        }
+        if (e instanceof UsageError || e instanceof StackFileError || e instanceof LedgerFileError) {
+            const cannotEdit = e instanceof LayoutError;
+            if (json) io.out(JSON.stringify({ error: e.message, usage: !cannotEdit }, null, 2) + "\n");
+            io.err(`rotate: ${e.message}\n${e instanceof UsageError ? "Run with --help for usage.\n" : ""}`);
+            return cannotEdit ? EXIT.cannotEdit : EXIT.usage;
+        }
+        throw e;
+    }
+}

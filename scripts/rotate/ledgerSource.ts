@@ -1,0 +1,79 @@
+// Where the rotate command gets the ledger of the last `pulumi up`: a file
+// (--ledger FILE: what CI and tests pass), the stack's own `ledger` output
+// through scripts/pulumi.sh, or nothing (--no-ledger, or when the stack has
+// no outputs yet), in which case every secret is first seen, as the program
+// itself would treat it.
+
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Ledger, readLedger } from "../../components/model";
+
+export interface LedgerSource {
+    ledger: Ledger;
+    /** "file", "stack" or "none". */
+    source: "file" | "stack" | "none";
+    /** For a person: where it came from, or why there is none. */
+    note: string;
+    /** Rows that did not parse (treated as first seen). */
+    dropped: string[];
+}
+
+/** Runs a command and returns its exit status and output (injectable for tests). */
+export type Runner = (cmd: string, args: string[], cwd: string) => { status: number | null; stdout: string; stderr: string };
+
+export const spawnRunner: Runner = (cmd, args, cwd) => {
+    const r = spawnSync(cmd, args, { cwd, encoding: "utf8", timeout: 120_000, maxBuffer: 16 * 1024 * 1024 });
+    return { status: r.status, stdout: r.stdout ?? "", stderr: r.error ? String(r.error.message) : (r.stderr ?? "") };
+};
+
+export class LedgerFileError extends Error {}
+
+/**
+ * A ledger file holds either the ledger itself (`stack output ledger --json`)
+ * or every output (`stack output --json`), whose `ledger` key is the ledger.
+ * A secret may itself be called "ledger", so the second form is recognised
+ * only when that value is not a ledger row (it has no `kind`).
+ */
+export function ledgerFromJson(value: unknown): unknown {
+    if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+        const inner = (value as Record<string, unknown>).ledger;
+        if (inner !== null && typeof inner === "object" && !("kind" in (inner as object))) return inner;
+    }
+    return value;
+}
+
+export function ledgerFromFile(path: string): LedgerSource {
+    let parsed: unknown;
+    try {
+        parsed = JSON.parse(readFileSync(path, "utf8"));
+    } catch (e) {
+        throw new LedgerFileError(`cannot read the ledger file ${path}: ${(e as Error).message}`);
+    }
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+        throw new LedgerFileError(`the ledger file ${path} does not hold a JSON object (the output of: pulumi stack output ledger --json)`);
+    }
+    const { ledger, dropped } = readLedger(ledgerFromJson(parsed));
+    return { ledger, source: "file", note: `ledger from ${path}`, dropped };
+}
+
+/** The stack's `ledger` output via scripts/pulumi.sh; "none" (with the reason) when it cannot be had. */
+export function ledgerFromStack(repo: string, stack: string, run: Runner): LedgerSource {
+    const r = run("bash", [join(repo, "scripts", "pulumi.sh"), "stack", "output", "--stack", stack, "ledger", "--json"], repo);
+    if (r.status !== 0) {
+        const reason = r.stderr.trim().split("\n").filter(Boolean).pop() ?? `exit status ${r.status}`;
+        return { ledger: {}, source: "none", note: `no ledger for stack ${stack} (${reason}): every secret is treated as first seen`, dropped: [] };
+    }
+    let parsed: unknown;
+    try {
+        parsed = JSON.parse(r.stdout);
+    } catch {
+        return { ledger: {}, source: "none", note: `the stack ${stack} has no readable ledger output: every secret is treated as first seen`, dropped: [] };
+    }
+    const { ledger, dropped } = readLedger(parsed);
+    return { ledger, source: "stack", note: `ledger from the outputs of stack ${stack}`, dropped };
+}
+
+export function noLedger(reason: string): LedgerSource {
+    return { ledger: {}, source: "none", note: `no ledger (${reason}): every secret is treated as first seen`, dropped: [] };
+}

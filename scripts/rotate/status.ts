@@ -1,0 +1,154 @@
+// `rotate status`: one row per secret, from the stack config and the ledger
+// of the last up. Pure: the rows are data (the --json shape); formatStatus
+// renders them for a person.
+
+import { LedgerEntry, SecretSpec, StackSpec, StagePoint, describePoint, specView } from "../../components/model";
+import { NextStep, legalNextSteps } from "./steps";
+import { DAY_MS, formatDuration, relative } from "./time";
+
+export interface StatusRow {
+    secret: string;
+    kind: string;
+    /** What the stack file declares. */
+    config: StagePoint;
+    /** What the last up applied; absent when the ledger has never seen the secret. */
+    applied?: StagePoint & { at: string };
+    /** The config differs from what was applied: the next up moves the secret. */
+    pending: boolean;
+    firstSeen: boolean;
+    keyIds: { presenters: string; verifiers: string[] };
+    /** Generation the presenters use, and when it was created (absent if first seen). */
+    presenterGeneration: number;
+    createdAt?: string;
+    ageDays?: number;
+    maxAgeDays: number;
+    dueAt?: string;
+    /** Days until due (negative when overdue). */
+    dueInDays?: number;
+    overdue: boolean;
+    dueSoon: boolean;
+    incident?: string;
+    /** Legal steps from the applied stage; empty while a change is pending. */
+    next: NextStep[];
+    notes: string[];
+}
+
+export interface StatusReport {
+    stack: string;
+    file: string;
+    now: string;
+    ledger: { source: string; note: string };
+    dueSoonDays: number;
+    secrets: StatusRow[];
+    overdue: string[];
+    dueSoon: string[];
+}
+
+function presenterKey(e: LedgerEntry) {
+    return e.keys.find((k) => k.keyId === e.presenterKeyId) ?? e.keys[e.keys.length - 1];
+}
+
+export function statusRow(spec: SecretSpec, prev: LedgerEntry | undefined, now: Date, dueSoonDays: number): StatusRow {
+    const view = specView(spec);
+    // Optional fields start undefined (left out of JSON) to keep this key order.
+    const row: StatusRow = {
+        secret: spec.name,
+        kind: spec.kind,
+        config: { generation: spec.generation, stage: spec.stage },
+        applied: undefined,
+        pending: prev === undefined || prev.generation !== spec.generation || prev.stage !== spec.stage,
+        firstSeen: prev === undefined,
+        keyIds: prev
+            ? { presenters: prev.presenterKeyId, verifiers: prev.verifierKeyIds }
+            : { presenters: view.presenter.keyIds[0], verifiers: view.verifier.keyIds },
+        presenterGeneration: view.presenter.generations[0],
+        createdAt: undefined,
+        ageDays: undefined,
+        maxAgeDays: spec.maxAgeDays,
+        dueAt: undefined,
+        dueInDays: undefined,
+        overdue: false,
+        dueSoon: false,
+        incident: spec.incident,
+        next: [],
+        notes: [],
+    };
+    if (prev === undefined) {
+        row.notes.push("not in the ledger: first seen, its keys are created at the next up (no overlap guard applies)");
+        row.next = legalNextSteps(spec, undefined, now);
+        return row;
+    }
+    row.applied = { generation: prev.generation, stage: prev.stage, at: prev.stageAppliedAt };
+    const key = presenterKey(prev);
+    if (key) {
+        row.presenterGeneration = key.generation;
+        row.createdAt = key.createdAt;
+        const born = Date.parse(key.createdAt);
+        const due = born + spec.maxAgeDays * DAY_MS;
+        row.ageDays = Math.floor((now.getTime() - born) / DAY_MS);
+        row.dueAt = new Date(due).toISOString();
+        row.dueInDays = Math.floor((due - now.getTime()) / DAY_MS);
+        row.overdue = due <= now.getTime();
+        row.dueSoon = !row.overdue && due - now.getTime() <= dueSoonDays * DAY_MS;
+    }
+    if (row.pending) {
+        row.notes.push(`pending: the stack file says ${describePoint(spec)}, the last up applied ${describePoint(prev)}; run pulumi up (or revert the file) before the next step`);
+    } else {
+        row.next = legalNextSteps(spec, prev, now);
+    }
+    if (row.overdue && prev.stage === "stable") row.notes.push(`overdue: start a rotation (rotate advance ${spec.name})`);
+    if (prev.stage === "compromised" && !prev.incident) row.notes.push("compromised without an incident in the ledger");
+    return row;
+}
+
+export function statusReport(spec: StackSpec, ledger: Record<string, LedgerEntry>, now: Date, meta: { stack: string; file: string; ledgerSource: string; ledgerNote: string; dueSoonDays: number }): StatusReport {
+    const secrets = [...spec.secrets.values()].map((s) => statusRow(s, ledger[s.name], now, meta.dueSoonDays));
+    return {
+        stack: meta.stack,
+        file: meta.file,
+        now: now.toISOString(),
+        ledger: { source: meta.ledgerSource, note: meta.ledgerNote },
+        dueSoonDays: meta.dueSoonDays,
+        secrets,
+        overdue: secrets.filter((r) => r.overdue).map((r) => r.secret),
+        dueSoon: secrets.filter((r) => r.dueSoon).map((r) => r.secret),
+    };
+}
+
+function stepLine(s: NextStep, now: Date): string {
+    const when = s.allowedNow ? "allowed now" : `allowed from ${s.allowedFrom} (${relative(new Date(s.allowedFrom), now)})`;
+    const how = s.command ? `rotate ${s.command}` : "edit the stack file";
+    return `${describePoint(s)}: ${when}; ${how}${s.note ? ` (${s.note})` : ""}`;
+}
+
+export function formatStatus(r: StatusReport): string {
+    const now = new Date(r.now);
+    const out: string[] = [`Stack ${r.stack} (${r.file}) at ${r.now}`, `Ledger: ${r.ledger.note}`, ""];
+    for (const s of r.secrets) {
+        out.push(`${s.secret} (${s.kind})`);
+        const applied = s.applied ? `${describePoint(s.applied)}, applied ${s.applied.at} (${formatDuration(now.getTime() - Date.parse(s.applied.at))} ago)` : "never applied";
+        out.push(`  stage:    ${applied}`);
+        if (s.pending) out.push(`  config:   ${describePoint(s.config)} (not applied yet)`);
+        out.push(`  keys:     presenters ${s.keyIds.presenters}; verifiers ${s.keyIds.verifiers.join(", ")}`);
+        if (s.createdAt !== undefined && s.dueAt !== undefined) {
+            out.push(`  age:      ${s.ageDays}d (generation ${s.presenterGeneration} created ${s.createdAt}); maxAgeDays ${s.maxAgeDays}`);
+            const due = new Date(s.dueAt);
+            const state = s.overdue ? `OVERDUE by ${formatDuration(now.getTime() - due.getTime())}` : s.dueSoon ? `due soon (${relative(due, now)})` : relative(due, now);
+            out.push(`  due:      ${s.dueAt} (${state})`);
+        } else {
+            out.push(`  due:      ${s.maxAgeDays} days after the next up creates generation ${s.presenterGeneration}`);
+        }
+        if (s.incident) out.push(`  incident: ${s.incident}`);
+        if (s.next.length > 0) {
+            out.push(`  next:     ${stepLine(s.next[0], now)}`);
+            for (const step of s.next.slice(1)) out.push(`            ${stepLine(step, now)}`);
+        }
+        for (const n of s.notes) out.push(`  note:     ${n}`);
+        out.push("");
+    }
+    out.push(
+        r.overdue.length > 0 ? `Overdue: ${r.overdue.join(", ")}` : "Overdue: none",
+        r.dueSoon.length > 0 ? `Due within ${r.dueSoonDays} days: ${r.dueSoon.join(", ")}` : `Due within ${r.dueSoonDays} days: none`,
+    );
+    return out.join("\n") + "\n";
+}

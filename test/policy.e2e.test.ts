@@ -1,0 +1,128 @@
+// The policy pack through the real engine (.engine/bin/pulumi, v3.248.0):
+// `pulumi preview --policy-pack` on a copy of the dev stack. Our engine's
+// Node.js language host cannot start policy packs, so the pack runs through
+// policy/local (runtime `titan-node`) and its launcher
+// policy/local/pulumi-analyzer-policy-titan-node, found in the plugin cache
+// or on PATH: exactly what `bash policy/preview.sh` does.
+
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { delimiter, join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EngineEvent } from "@pulumi/pulumi/automation";
+import { E2EProject, engineMissing } from "./e2e/harness";
+import { REPO, stackConfig } from "./support/stackFiles";
+
+const LOCAL_PACK = join(REPO, "policy", "local");
+const VERIFIERS = ["titan-execution-rs", "titan-sentinel"];
+
+function missing(): string | undefined {
+    return (
+        engineMissing() ??
+        (existsSync(join(REPO, "policy", "node_modules", "@pulumi", "policy")) ? undefined : "policy/node_modules is missing: run npm ci --prefix policy")
+    );
+}
+
+function config(generation: number, stage: string): Record<string, unknown> {
+    const all = stackConfig("dev").all;
+    return {
+        ...all,
+        "titan-secrets:secrets": { "titan-hmac": { kind: "hmac", generation, stage, verifiers: VERIFIERS, presenters: ["titan-brain"] } },
+    };
+}
+
+interface PolicyRun {
+    error?: Error;
+    output: string;
+    violations: { policy: string; level: string; message: string; resource: string }[];
+}
+
+/** `pulumi preview --policy-pack policy/local` through the Automation API. */
+async function previewWithPolicy(project: E2EProject): Promise<PolicyRun> {
+    const events: EngineEvent[] = [];
+    const chunks: string[] = [];
+    let error: Error | undefined;
+    try {
+        await project.stack.preview({ policyPacks: [LOCAL_PACK], color: "never", onOutput: (s) => chunks.push(s), onEvent: (e) => events.push(e) });
+    } catch (e) {
+        error = e as Error;
+        chunks.push(String(error.message));
+    }
+    const violations = events
+        .map((e) => e.policyEvent)
+        .filter((p): p is NonNullable<EngineEvent["policyEvent"]> => p !== undefined)
+        // The engine's message is the policy's description, then what it reported.
+        .map((p) => ({ policy: p.policyName, level: p.enforcementLevel, message: p.message.trim().split("\n").slice(1).join("\n"), resource: p.resourceUrn?.split("::").pop() ?? "" }));
+    return { error, output: chunks.join(""), violations };
+}
+
+/** Moves the `ledger` output's key creation times back by `days`, as if the last up were that old. */
+async function ageLedger(project: E2EProject, days: number): Promise<void> {
+    const state = await project.stack.exportStack();
+    const stack = (state.deployment.resources as any[]).find((r) => r.type === "pulumi:pulumi:Stack");
+    const shift = (iso: string) => new Date(Date.parse(iso) - days * 86_400_000).toISOString();
+    for (const entry of Object.values(stack.outputs.ledger as Record<string, any>)) {
+        entry.stageAppliedAt = shift(entry.stageAppliedAt);
+        entry.dueAt = shift(entry.dueAt);
+        for (const k of entry.keys) k.createdAt = shift(k.createdAt);
+    }
+    await project.stack.importStack(state);
+}
+
+describe("the policy pack through the real engine", { timeout: 600_000 }, () => {
+    let project: E2EProject;
+
+    beforeAll(async () => {
+        const why = missing();
+        if (why) throw new Error(why);
+        // The CLI finds the launcher on PATH (its ambient plugin search) or in the plugin cache.
+        if (!(process.env.PATH ?? "").split(delimiter).includes(LOCAL_PACK)) process.env.PATH = `${LOCAL_PACK}${delimiter}${process.env.PATH ?? ""}`;
+        project = await E2EProject.create("dev", config(1, "stable"));
+        execFileSync("bash", [join(LOCAL_PACK, "install-launcher.sh"), join(project.dir, ".pulumi-home")]);
+        const up = await project.up();
+        if (up.error) throw new Error(`up at stable g1 failed: ${up.output}`);
+    }, 300_000);
+    afterAll(() => project?.destroy());
+
+    it("passes a fresh stack, and fails it (secret-max-age) once its key is 100 days old", async () => {
+        const fresh = await previewWithPolicy(project);
+        expect(fresh.error, fresh.output).toBeUndefined();
+        expect(fresh.output).toContain("titan-secrets@v0.1.0");
+        expect(fresh.violations.filter((v) => v.level === "mandatory")).toEqual([]);
+
+        await ageLedger(project, 100);
+        const old = await previewWithPolicy(project);
+        expect(old.error).toBeDefined();
+        expect(old.violations).toContainEqual(expect.objectContaining({ policy: "secret-max-age", level: "mandatory" }));
+        const message = old.violations.find((v) => v.policy === "secret-max-age")!.message;
+        expect(message).toMatch(/^titan-hmac is overdue for rotation: its key titan-hmac-g1 \(generation 1\) was created .*, 100 days ago/);
+        expect(message).toContain("npm run rotate -- advance titan-hmac --stack dev");
+    });
+
+    it("passes the overdue secret's rotation: overlap g2, with the program's roll-out edges", async () => {
+        project.setConfig("secrets", config(2, "overlap")["titan-secrets:secrets"]);
+        const overlap = await previewWithPolicy(project);
+        expect(overlap.error, overlap.output).toBeUndefined();
+        expect(overlap.violations.filter((v) => v.level === "mandatory")).toEqual([]);
+    });
+
+    it("fails (overlap-roll-out-order) a program whose presenter Deployment does not wait for the verifiers", async () => {
+        // A copy of the program with the Deployments' dependsOn dropped.
+        const file = join(project.dir, "components", "titanWorkload.ts");
+        const source = readFileSync(file, "utf8");
+        const patched = source.replace("dependsOn: args.waitFor", "dependsOn: []");
+        expect(patched, "components/titanWorkload.ts no longer passes dependsOn: args.waitFor; update this test").not.toBe(source);
+        writeFileSync(file, patched);
+        try {
+            const run = await previewWithPolicy(project);
+            expect(run.error).toBeDefined();
+            const order = run.violations.filter((v) => v.policy === "overlap-roll-out-order");
+            expect(order.map((v) => v.resource)).toEqual(["titan-brain", "titan-brain"]);
+            expect(order.map((v) => v.message.replace(/ \(verifier.*/, "")).sort()).toEqual(
+                VERIFIERS.map((v) => `titan-brain (presenter of titan-hmac, overlap at generation 2) rolls to g2 without depending on ${v}`),
+            );
+        } finally {
+            writeFileSync(file, source);
+        }
+    });
+});

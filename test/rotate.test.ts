@@ -1,0 +1,291 @@
+// The rotate command's pure parts: argument parsing, the stage each command
+// writes and its edits, the legal next steps with the overlap guard, status
+// rows, the plan report and its markdown, and YAML edits that keep every
+// other byte of the stack file.
+
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, Ledger, parseConfig, planRotation } from "../components/model";
+import { UsageError, parseArgs } from "../scripts/rotate/args";
+import { ledgerFromJson } from "../scripts/rotate/ledgerSource";
+import { formatPlanMarkdown, formatPlanText, planReport } from "../scripts/rotate/planReport";
+import { LayoutError, applyEdits, parseStackFile, rawConfigOf } from "../scripts/rotate/stackFile";
+import { formatStatus, statusReport } from "../scripts/rotate/status";
+import { advanceTarget, compromiseTarget, editsFor, legalNextSteps, revertTarget } from "../scripts/rotate/steps";
+import { formatDuration, parseInstant, relative } from "../scripts/rotate/time";
+import { SecretConfig, hmac, titanConfig } from "./support/fleet";
+import { REPO } from "./support/stackFiles";
+
+const T0 = new Date("2026-11-01T00:00:00Z");
+const hours = (h: number) => new Date(T0.getTime() + h * 3_600_000);
+const days = (d: number) => hours(d * 24);
+const meta = { stack: "dev", file: "Pulumi.dev.yaml", ledgerSource: "file", ledgerNote: "ledger from test" };
+
+function specOf(secrets: Record<string, SecretConfig>) {
+    return parseConfig(titanConfig(secrets));
+}
+
+/** The ledger after applying each (config, time) in turn. */
+function ledgerAfter(...steps: [Record<string, SecretConfig>, Date][]): Ledger {
+    let ledger: Ledger = {};
+    for (const [secrets, at] of steps) ledger = planRotation(specOf(secrets), ledger, at).ledger;
+    return ledger;
+}
+
+describe("time", () => {
+    it("formats durations and relative times", () => {
+        expect(formatDuration(3 * 86_400_000 + 4 * 3_600_000)).toBe("3d 4h");
+        expect(formatDuration(5 * 3_600_000 + 12 * 60_000)).toBe("5h 12m");
+        expect(formatDuration(-12 * 60_000)).toBe("12m");
+        expect(relative(hours(2), T0)).toBe("in 2h 0m");
+        expect(relative(hours(-26), T0)).toBe("1d 2h ago");
+        expect(parseInstant("2026-11-01T00:00:00Z")).toEqual(T0);
+        expect(parseInstant("yesterday")).toBeUndefined();
+    });
+});
+
+describe("arguments", () => {
+    it("parses commands, secrets and options", () => {
+        expect(parseArgs(["advance", "titan-hmac", "--stack", "prod", "--now=2026-11-01T00:00:00Z", "--json"])).toEqual({
+            command: "advance",
+            secret: "titan-hmac",
+            values: { stack: "prod", now: "2026-11-01T00:00:00Z" },
+            flags: { json: true },
+        });
+        expect(parseArgs(["--help"]).flags.help).toBe(true);
+    });
+    it.each([
+        [[], "no command given"],
+        [["rotate"], 'unknown command "rotate"; commands: status, plan, advance, revert, compromise'],
+        [["advance"], "advance needs the name of a secret"],
+        [["status", "extra"], 'unexpected argument "extra"'],
+        [["status", "--markdown"], "--markdown does not apply to status"],
+        [["plan", "--stack"], "--stack needs a value"],
+        [["compromise", "s"], "compromise needs --incident <incident ID>"],
+        [["status", "--bogus"], "unknown option --bogus"],
+        [["plan", "--json", "--markdown"], "give --json or --markdown, not both"],
+        [["status", "--due-within", "soon"], '--due-within needs a whole number of days, found "soon"'],
+    ])("refuses %j: %s", (argv, message) => {
+        expect(() => parseArgs(argv as string[])).toThrow(new UsageError(message));
+    });
+});
+
+describe("the stage each command writes", () => {
+    it("advance: stable N -> overlap N+1 -> stable N+1; revert N -> stable N-1; compromised N -> stable N", () => {
+        expect(advanceTarget({ stage: "stable", generation: 1 })).toEqual({ stage: "overlap", generation: 2 });
+        expect(advanceTarget({ stage: "overlap", generation: 2 })).toEqual({ stage: "stable", generation: 2 });
+        expect(advanceTarget({ stage: "revert", generation: 2 })).toEqual({ stage: "stable", generation: 1 });
+        expect(advanceTarget({ stage: "compromised", generation: 3 })).toEqual({ stage: "stable", generation: 3 });
+        expect(advanceTarget({ stage: "stable", generation: 1 }, 1)).toEqual({ stage: "stable", generation: 2 });
+    });
+    it("revert only from overlap; compromise at a fresh generation", () => {
+        expect(revertTarget({ stage: "overlap", generation: 2 })).toEqual({ stage: "revert", generation: 2 });
+        expect(revertTarget({ stage: "stable", generation: 2 })).toBeUndefined();
+        expect(compromiseTarget({ stage: "overlap", generation: 2 })).toEqual({ stage: "compromised", generation: 3 });
+    });
+});
+
+describe("edits", () => {
+    const spec = (cfg: SecretConfig) => specOf({ s: cfg }).secrets.get("s")!;
+    const keys = (r: ReturnType<typeof editsFor>) => r.edits.map((e) => [e.key, e.value]);
+
+    it("removes force and incident where they no longer apply", () => {
+        expect(keys(editsFor(spec(hmac(1, "stable", { force: true })), { force: true }, { stage: "overlap", generation: 2 }, {}))).toEqual([
+            ["generation", 2],
+            ["stage", "overlap"],
+            ["force", undefined],
+        ]);
+        expect(keys(editsFor(spec(hmac(2, "compromised", { incident: "INC-1" })), { incident: "INC-1" }, { stage: "stable", generation: 2 }, {}))).toEqual([
+            ["stage", "stable"],
+            ["incident", undefined],
+        ]);
+    });
+    it("keeps force when retiring the secondary, and writes it with --force", () => {
+        expect(keys(editsFor(spec(hmac(2, "overlap", { force: true })), { force: true }, { stage: "stable", generation: 2 }, {}))).toEqual([["stage", "stable"]]);
+        expect(keys(editsFor(spec(hmac(2, "overlap")), {}, { stage: "stable", generation: 2 }, { force: true }))).toEqual([
+            ["stage", "stable"],
+            ["force", true],
+        ]);
+        expect(editsFor(spec(hmac(1, "stable")), {}, { stage: "overlap", generation: 2 }, { force: true }).problems).toEqual([
+            "--force applies only to retiring the secondary (overlap -> stable at the same generation), not to overlap at generation 2",
+        ]);
+    });
+    it("moves declared key IDs with the generation", () => {
+        const declared = spec(hmac(1, "stable", { keyId: "brain-a" }));
+        expect(editsFor(declared, { keyId: "brain-a" }, { stage: "overlap", generation: 2 }, {}).problems).toEqual([
+            's declares keyId ("brain-a"), so generation 2 needs one too: add --key-id <key ID of generation 2>',
+        ]);
+        expect(keys(editsFor(declared, { keyId: "brain-a" }, { stage: "overlap", generation: 2 }, { keyId: "brain-b" }))).toEqual([
+            ["generation", 2],
+            ["stage", "overlap"],
+            ["keyId", "brain-b"],
+            ["previousKeyId", "brain-a"],
+        ]);
+        const reverted = spec(hmac(2, "revert", { keyId: "brain-b", previousKeyId: "brain-a" }));
+        expect(keys(editsFor(reverted, { keyId: "brain-b", previousKeyId: "brain-a" }, { stage: "stable", generation: 1 }, {}))).toEqual([
+            ["generation", 1],
+            ["stage", "stable"],
+            ["keyId", "brain-a"],
+            ["previousKeyId", undefined],
+        ]);
+    });
+    it("compromise writes the incident", () => {
+        expect(keys(editsFor(spec(hmac(1, "stable")), {}, { stage: "compromised", generation: 2 }, { incident: "INC-9" }))).toEqual([
+            ["generation", 2],
+            ["stage", "compromised"],
+            ["incident", "INC-9"],
+        ]);
+    });
+});
+
+describe("legal next steps and the overlap guard", () => {
+    const ledger = ledgerAfter([{ s: hmac(1, "stable") }, days(-10)], [{ s: hmac(2, "overlap") }, hours(-3)]);
+    it("gives the earliest time of retiring the secondary, and allows the rest now", () => {
+        const steps = legalNextSteps(specOf({ s: hmac(2, "overlap") }).secrets.get("s")!, ledger.s, T0);
+        expect(steps[0]).toEqual({ stage: "stable", generation: 2, command: "advance", allowedFrom: hours(21).toISOString(), allowedNow: false, note: "waits minOverlapHours (24) after overlap was applied" });
+        expect(steps[1]).toMatchObject({ stage: "revert", generation: 2, command: "revert", allowedNow: true });
+        expect(steps.map((s) => `${s.stage}@${s.generation}`)).toEqual(["stable@2", "revert@2", "compromised@3", "compromised@2", "compromised@1"]);
+    });
+    it("force: true allows it now", () => {
+        const steps = legalNextSteps(specOf({ s: hmac(2, "overlap", { force: true }) }).secrets.get("s")!, ledger.s, T0);
+        expect(steps[0]).toMatchObject({ allowedNow: true, allowedFrom: T0.toISOString() });
+    });
+});
+
+describe("status rows", () => {
+    it("dates a secret by its presenters' key: age, due date, overdue", () => {
+        const ledger = ledgerAfter([{ s: hmac(1, "stable") }, days(-100)]);
+        const r = statusReport(specOf({ s: hmac(1, "stable") }), ledger, T0, { ...meta, dueSoonDays: 14 });
+        expect(r.overdue).toEqual(["s"]);
+        expect(r.secrets[0]).toMatchObject({ ageDays: 100, dueAt: days(-10).toISOString(), dueInDays: -10, overdue: true, pending: false, firstSeen: false });
+        expect(formatStatus(r)).toContain("OVERDUE by 10d");
+    });
+    it("marks a pending config change and lists no step until it is applied", () => {
+        const ledger = ledgerAfter([{ s: hmac(1, "stable") }, days(-80)]);
+        const r = statusReport(specOf({ s: hmac(2, "overlap") }), ledger, T0, { ...meta, dueSoonDays: 14 });
+        expect(r.secrets[0]).toMatchObject({ pending: true, dueSoon: true, next: [] });
+        expect(r.dueSoon).toEqual(["s"]);
+        expect(r.secrets[0].notes[0]).toBe("pending: the stack file says overlap at generation 2, the last up applied stable at generation 1; run pulumi up (or revert the file) before the next step");
+    });
+});
+
+describe("plan report", () => {
+    it("gives the waves, who restarts and who does not", () => {
+        const ledger = ledgerAfter([{ "titan-hmac": hmac(1, "stable") }, days(-1)]);
+        const r = planReport(specOf({ "titan-hmac": hmac(2, "overlap") }), ledger, T0, meta);
+        expect(r.waves).toEqual([["titan-execution-rs", "titan-sentinel"], ["titan-brain"]]);
+        expect(r.notRestarted).toEqual(["titan-ai-quant"]);
+        expect(r.changes).toEqual([
+            {
+                secret: "titan-hmac",
+                kind: "hmac",
+                from: { generation: 1, stage: "stable" },
+                to: { generation: 2, stage: "overlap" },
+                moving: true,
+                order: "verifiers first, then presenters",
+                verifiers: { generations: [2, 1], keyIds: ["titan-hmac-g2", "titan-hmac-g1"], rolling: [{ workload: "titan-execution-rs", wave: 1 }, { workload: "titan-sentinel", wave: 1 }], unchanged: [] },
+                presenters: { generations: [2], keyIds: ["titan-hmac-g2"], rolling: [{ workload: "titan-brain", wave: 2 }], unchanged: [] },
+            },
+        ]);
+        expect(formatPlanText(r)).toContain("  1. titan-execution-rs, titan-sentinel\n  2. titan-brain\n");
+        expect(formatPlanMarkdown(r)).toContain("| `titan-hmac` | stable at generation 1 | overlap at generation 2 | verifiers first, then presenters | `titan-hmac-g2`, `titan-hmac-g1`: `titan-execution-rs` (wave 1), `titan-sentinel` (wave 1) | `titan-hmac-g2`: `titan-brain` (wave 2) |");
+    });
+    it("turns the program's refusal into the report, with its exact message", () => {
+        const ledger = ledgerAfter([{ "titan-hmac": hmac(1, "stable") }, days(-1)], [{ "titan-hmac": hmac(2, "overlap") }, hours(-1)]);
+        const spec = specOf({ "titan-hmac": hmac(2, "stable") });
+        const r = planReport(spec, ledger, T0, meta);
+        let expected = "";
+        try {
+            planRotation(spec, ledger, T0);
+        } catch (e) {
+            expected = (e as ConfigError).message;
+        }
+        expect(r.refused).toBe(true);
+        expect(r.refusal!.message).toBe(expected);
+        expect(formatPlanMarkdown(r)).toContain(":no_entry: **Refused.**");
+        expect(formatPlanMarkdown(r)).toContain("- `titan-secrets:secrets.titan-hmac.stage`: found stable at generation 2 only 1h 0m after overlap at generation 2 was applied");
+    });
+    it("says so when nothing moves", () => {
+        const ledger = ledgerAfter([{ "titan-hmac": hmac(1, "stable") }, days(-1)]);
+        const r = planReport(specOf({ "titan-hmac": hmac(1, "stable") }), ledger, T0, meta);
+        expect(r.changes).toEqual([]);
+        expect(formatPlanMarkdown(r)).toContain("No rotation changes");
+    });
+});
+
+describe("stack file edits", () => {
+    const files = ["dev", "prod"].map((s) => join(REPO, `Pulumi.${s}.yaml`));
+
+    it.each(files)("%s reads back byte for byte, and an edit changes only its own lines", (path) => {
+        const text = readFileSync(path, "utf8");
+        const file = parseStackFile(path, text);
+        expect(applyEdits(file, [])).toBe(text);
+        const edited = applyEdits(file, [
+            { secret: "titan-hmac", key: "generation", value: 2 },
+            { secret: "titan-hmac", key: "stage", value: "overlap" },
+        ]);
+        const a = text.split("\n");
+        const b = edited.split("\n");
+        expect(b.length).toBe(a.length);
+        expect(a.filter((line, i) => line !== b[i])).toEqual(["      generation: 1", "      stage: stable"]);
+        expect(b.filter((line, i) => line !== a[i])).toEqual(["      generation: 2", "      stage: overlap"]);
+        expect(rawConfigOf(parseStackFile(path, edited)).secrets).toMatchObject({ "titan-hmac": { generation: 2, stage: "overlap" } });
+    });
+
+    it("edits a file in the layout `pulumi config set` writes (unindented lists) byte for byte elsewhere", () => {
+        const text = [
+            "config:",
+            "  titan-secrets:secrets:",
+            "    s:",
+            "      kind: hmac   # comment kept",
+            "      generation: 1",
+            "      stage: 'stable'",
+            "      force: true",
+            "      verifiers:",
+            "      - a",
+            "      presenters:",
+            "      - b",
+            "  # trailing comment",
+            "",
+        ].join("\n");
+        const out = applyEdits(parseStackFile("x.yaml", text), [
+            { secret: "s", key: "generation", value: 2 },
+            { secret: "s", key: "stage", value: "overlap" },
+            { secret: "s", key: "force", value: undefined },
+            { secret: "s", key: "incident", value: "INC 1" },
+        ]);
+        expect(out).toBe(
+            [
+                "config:",
+                "  titan-secrets:secrets:",
+                "    s:",
+                "      kind: hmac   # comment kept",
+                "      generation: 2",
+                "      stage: 'overlap'",
+                "      verifiers:",
+                "      - a",
+                "      presenters:",
+                "      - b",
+                '      incident: "INC 1"',
+                "  # trailing comment",
+                "",
+            ].join("\n"),
+        );
+    });
+
+    it("refuses (LayoutError) an edit it cannot make in place", () => {
+        const text = "config:\n  titan-secrets:secrets:\n    s: {kind: hmac,  generation: 1, stage: stable, verifiers: [a], presenters: [b]}\n";
+        expect(() => applyEdits(parseStackFile("x.yaml", text), [{ secret: "s", key: "incident", value: "I" }])).toThrow(LayoutError);
+    });
+});
+
+describe("ledger files", () => {
+    it("accepts the ledger itself or every output", () => {
+        const ledger = { s: { kind: "hmac" } };
+        expect(ledgerFromJson(ledger)).toBe(ledger);
+        expect(ledgerFromJson({ ledger })).toBe(ledger);
+        const named = { ledger: { kind: "hmac" } }; // a secret called "ledger"
+        expect(ledgerFromJson(named)).toBe(named);
+    });
+});
