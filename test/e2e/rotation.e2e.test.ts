@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { E2EProject, Step, engineMissing, stepLog } from "./harness";
 import { stackConfig } from "../support/stackFiles";
+import { redisLogin, startRedis } from "../support/servers";
 
 const missing = engineMissing();
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
@@ -220,6 +221,59 @@ describe("rotation through the real engine (dev stack, rendered manifests)", { t
         expect(up.error).toBeDefined();
         expect(await stateOf(project)).toEqual(before);
         project.setConfig("secrets", hmacAt(2, "stable"));
+    });
+
+    it("5b. the Redis password through the engine: the rendered ACL file on a real redis-server, server before clients", async () => {
+        const redisAt = (generation: number, stage: string) => {
+            const secrets = hmacAt(2, "stable") as Record<string, Record<string, unknown>>;
+            return { ...secrets, "titan-redis-password": { ...secrets["titan-redis-password"], generation, stage, minOverlapHours: 0 } };
+        };
+        const passwords = async () => new Map([...(await keyValues(project))].filter(([n]) => n.startsWith("titan-redis-password-g")));
+        const acl = () => {
+            const found = [...project.rendered().values()].filter((o) => o.kind === "Secret" && String(o.metadata.name).startsWith("titan-redis-password-verifiers-"));
+            expect(found).toHaveLength(1);
+            const data = found[0].stringData?.["users.acl"] ?? Buffer.from(found[0].data["users.acl"], "base64").toString("utf8");
+            return data as string;
+        };
+        const logins = async () => {
+            const pw = await passwords();
+            const server = await startRedis(acl());
+            try {
+                const out: Record<string, boolean> = {};
+                for (const g of [1, 2]) {
+                    const value = pw.get(`titan-redis-password-g${g}`);
+                    if (value) out[`g${g}`] = await redisLogin(server.port, "titan", value);
+                }
+                out.wrong = await redisLogin(server.port, "titan", "not-the-password");
+                return out;
+            } finally {
+                await server.stop();
+            }
+        };
+        const g1 = (await passwords()).get("titan-redis-password-g1")!;
+
+        project.setConfig("secrets", redisAt(2, "overlap"));
+        const overlap = await project.up();
+        expect(overlap.error, overlap.output).toBeUndefined();
+        await remember();
+        const log = stepLog(overlap.events, DEPLOYMENT);
+        const serverDone = indexOf(log, "titan-redis", "done");
+        for (const client of ["titan-ai-quant", "titan-brain", "titan-execution-rs"]) expect(indexOf(log, client, "pre")).toBeGreaterThan(serverDone);
+        expect(rolledDeployments(overlap)).toEqual(["titan-ai-quant", "titan-brain", "titan-execution-rs", "titan-redis"]);
+        expect(await logins()).toEqual({ g1: true, g2: true, wrong: false });
+
+        project.setConfig("secrets", redisAt(2, "stable"));
+        const stable = await project.up();
+        expect(stable.error, stable.output).toBeUndefined();
+        expect(rolledDeployments(stable)).toEqual(["titan-redis"]);
+        // g1's password is gone from state; the server must refuse it.
+        const server = await startRedis(acl());
+        try {
+            expect(await redisLogin(server.port, "titan", g1)).toBe(false);
+            expect(await redisLogin(server.port, "titan", (await passwords()).get("titan-redis-password-g2")!)).toBe(true);
+        } finally {
+            await server.stop();
+        }
     });
 
     it("6. no key value in state export, outputs or CLI output; rendered files are private", async () => {
