@@ -8,6 +8,7 @@
 
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { setStackConfig } from "../test/support/mockConfig";
 import * as random from "@pulumi/random";
 import { titanSecretsProgram } from "../components/program";
 import { Ledger, RawConfig } from "../components/model";
@@ -59,13 +60,7 @@ async function withMocks(previous: Ledger, raw: RawConfig, body: (track: (r: pul
         false,
         "organization",
     );
-    pulumi.runtime.setAllConfig(
-        Object.fromEntries(
-            Object.entries(raw)
-                .filter(([, v]) => v !== undefined)
-                .map(([k, v]) => [`titan-secrets:${k}`, JSON.stringify(v)]),
-        ),
-    );
+    setStackConfig(raw);
     const created: pulumi.Resource[] = [];
     // The program logs its plan (info and warnings) through pulumi.log, which
     // under mocks writes to the console: keep the bench's output readable.

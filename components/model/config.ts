@@ -375,7 +375,7 @@ function checkApiKey(s: SecretSpec): ConfigIssue[] {
         issues.push({ key: at("presenters"), found: "an empty list", allowed: "the services that trade with this key, e.g. titan-execution-rs and titan-ai-quant" });
     }
     for (const g of s.revoked) {
-        const live = s.stage === "overlap" || s.stage === "revert" ? [s.generation, s.generation - 1] : [s.generation];
+        const live = hasSecondary(s.stage) ? [s.generation, s.generation - 1] : [s.generation];
         if (live.includes(g)) {
             issues.push({
                 key: at("revoked"),

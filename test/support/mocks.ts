@@ -10,6 +10,7 @@ import { vi } from "vitest";
 import { titanSecretsProgram } from "../../components/program";
 import { HmacKeyRing } from "../../components/hmacKeyRing";
 import { Ledger, Plan, RawConfig } from "../../components/model";
+import { setStackConfig } from "./mockConfig";
 
 export interface RecordedResource {
     type: string;
@@ -89,14 +90,7 @@ export async function runProgram(raw: RawConfig & { exchangeKeys?: unknown }, pr
         preview,
         "organization",
     );
-    pulumi.runtime.setAllConfig(
-        Object.fromEntries(
-            Object.entries(raw)
-                .filter(([, v]) => v !== undefined)
-                .map(([k, v]) => [`titan-secrets:${k}`, JSON.stringify(v)]),
-        ),
-        (options.secretKeys ?? ["exchangeKeys"]).map((k) => `titan-secrets:${k}`),
-    );
+    setStackConfig(raw, options.secretKeys ?? ["exchangeKeys"]);
 
     const logs: string[] = [];
     const capture = (...args: unknown[]) => void logs.push(args.map(String).join(" "));
