@@ -17,16 +17,27 @@ export const TYPES = {
     randomPassword: "random:index/randomPassword:RandomPassword",
     secret: "kubernetes:core/v1:Secret",
     deployment: "kubernetes:apps/v1:Deployment",
+    prometheusRule: "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
     provider: "pulumi:providers:kubernetes",
     stackReference: "pulumi:pulumi:StackReference",
     stack: "pulumi:pulumi:Stack",
 } as const;
+
+/** The program's config, plus the exchange keys a real stack holds as secure config. */
+export type BenchConfig = RawConfig & { exchangeKeys?: unknown };
 
 /** Custom resources both programs declare, by type. */
 export interface ResourceCounts {
     randomPassword: number;
     secret: number;
     deployment: number;
+    /** monitoring.prometheusRule: one PrometheusRule (a CustomResource). */
+    prometheusRule: number;
+}
+
+/** Custom resources of a count, with the one Kubernetes provider both programs declare. */
+export function customResources(c: ResourceCounts): number {
+    return c.randomPassword + c.secret + c.deployment + c.prometheusRule + 1;
 }
 
 export interface MockRun {
@@ -39,7 +50,7 @@ const FAKE_KEY = "0".repeat(64);
 /** Shaped like a bcrypt hash (the NATS config renders RandomPassword's bcryptHash); never checked. */
 const FAKE_BCRYPT = `$2a$04$${"0".repeat(53)}`;
 
-async function withMocks(previous: Ledger, raw: RawConfig, body: (track: (r: pulumi.Resource) => void) => Promise<void>): Promise<MockRun> {
+async function withMocks(previous: Ledger, raw: BenchConfig, body: (track: (r: pulumi.Resource) => void) => Promise<void>): Promise<MockRun> {
     const registered: Record<string, number> = {};
     await pulumi.runtime.setMocks(
         {
@@ -60,7 +71,8 @@ async function withMocks(previous: Ledger, raw: RawConfig, body: (track: (r: pul
         false,
         "organization",
     );
-    setStackConfig(raw);
+    // Exchange keys are secure config on a real stack: secret here too, or the program refuses them.
+    setStackConfig(raw, raw.exchangeKeys === undefined ? [] : ["exchangeKeys"]);
     const created: pulumi.Resource[] = [];
     // The program logs its plan (info and warnings) through pulumi.log, which
     // under mocks writes to the console: keep the bench's output readable.
@@ -85,7 +97,7 @@ async function waitForRpcs(): Promise<void> {
 }
 
 /** The titan-secrets program on `raw`, with `previous` as the last ledger. */
-export function runTitan(raw: RawConfig, previous: Ledger, now: Date): Promise<MockRun> {
+export function runTitan(raw: BenchConfig, previous: Ledger, now: Date): Promise<MockRun> {
     return withMocks(previous, raw, async (track) => {
         const record: pulumi.ResourceTransformation = (args) => {
             track(args.resource);
@@ -127,6 +139,16 @@ export function declareBaseline(counts: ResourceCounts, track: (r: pulumi.Resour
             ),
         );
     }
+    for (let i = 0; i < counts.prometheusRule; i++) {
+        const name = `rule-${i}`;
+        track(
+            new k8s.apiextensions.CustomResource(
+                name,
+                { apiVersion: "monitoring.coreos.com/v1", kind: "PrometheusRule", metadata: { name, namespace: "titan" }, spec: { groups: [] } },
+                { provider },
+            ),
+        );
+    }
 }
 
 /** Registered types that are not custom resources the baseline has to match. */
@@ -138,12 +160,13 @@ const NOT_COUNTED = new Set<string>([TYPES.provider, TYPES.stackReference, TYPES
  * `titan-secrets:` prefix and is not counted).
  */
 export function countsOf(run: MockRun): ResourceCounts {
-    const known = new Set<string>([TYPES.randomPassword, TYPES.secret, TYPES.deployment]);
+    const known = new Set<string>([TYPES.randomPassword, TYPES.secret, TYPES.deployment, TYPES.prometheusRule]);
     const other = Object.keys(run.registered).filter((t) => !known.has(t) && !NOT_COUNTED.has(t) && !t.startsWith("titan-secrets:"));
     if (other.length > 0) throw new Error(`the baseline has no trivial form of ${other.join(", ")}`);
     return {
         randomPassword: run.registered[TYPES.randomPassword] ?? 0,
         secret: run.registered[TYPES.secret] ?? 0,
         deployment: run.registered[TYPES.deployment] ?? 0,
+        prometheusRule: run.registered[TYPES.prometheusRule] ?? 0,
     };
 }

@@ -15,10 +15,10 @@
 import { writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
-import { engineMissing, previewTimer, prodConfigForEngine, rawOf } from "./engine";
+import { benchConfigOf, engineMissing, previewTimer, prodConfigForEngine, rawOf, testExchangeKeys } from "./engine";
 import { GRID, RestartRow, WaveRow, randomBackground, ratio, restartFigure, waveFigure } from "./figures";
 import { FleetOptions, generateFleet } from "./fleet";
-import { ResourceCounts, TYPES, countsOf, runBaseline, runTitan } from "./mockRun";
+import { ResourceCounts, TYPES, countsOf, customResources, runBaseline, runTitan } from "./mockRun";
 import { EngineRow, ScaleRow, engineTable, restartTable, scaleTable, waveTable } from "./report";
 import { scaleScenario } from "./scale";
 import { collectGarbage, median } from "./timing";
@@ -108,8 +108,7 @@ async function figureScale(): Promise<ScaleRow[]> {
             services: size.services,
             secrets: sc.secrets,
             moving: sc.moving,
-            // + the one Kubernetes provider, which both declare.
-            resources: c.randomPassword + c.secret + c.deployment + 1,
+            resources: customResources(c),
             registrations,
             repeats: size.repeats,
             titanMs: median(titanSamples),
@@ -122,18 +121,23 @@ async function figureScale(): Promise<ScaleRow[]> {
     return rows;
 }
 
-type EngineFigure = { rows: EngineRow[]; fleet: string; dropped: string[] } | { skipped: string };
+type EngineFigure = { rows: EngineRow[]; fleet: string; dropped: string[]; exchangeKeys: string[] } | { skipped: string };
 
 async function figureEngine(): Promise<EngineFigure> {
     const missing = engineMissing();
     if (missing) return { skipped: `figure 4 skipped: ${missing}` };
     const { config, dropped } = prodConfigForEngine();
+    const keys = testExchangeKeys(config);
     const raw = rawOf(config);
     // The custom resources the program declares for this config (counted under mocks; a first up, empty ledger).
-    const counts = countsOf(await runTitan(raw, {}, new Date()));
+    const counts = countsOf(await runTitan(benchConfigOf(config, keys), {}, new Date()));
     const fleet = `${Object.keys(raw.services as object).length} services, ${Object.keys(raw.secrets as object).join(", ")}`;
-    const titan = await previewTimer(config);
-    const base = await previewTimer(config, counts);
+    const exchangeKeys = Object.entries(keys).flatMap(([s, gens]) => Object.keys(gens).map((g) => `${s}.${g}`));
+    const titan = await previewTimer(config, keys);
+    const base = await previewTimer(config, keys, counts).catch((e: unknown) => {
+        titan.destroy();
+        throw e;
+    });
     try {
         const samples = { titan: [] as number[], baseline: [] as number[] };
         const creates = { titan: 0, baseline: 0 };
@@ -152,9 +156,10 @@ async function figureEngine(): Promise<EngineFigure> {
         return {
             fleet,
             dropped,
+            exchangeKeys,
             rows: (["titan", "baseline"] as const).map((p) => ({
                 program: p === "titan" ? "titan-secrets (prod fleet, renderDir)" : "baseline",
-                resources: counts.randomPassword + counts.secret + counts.deployment + 1,
+                resources: customResources(counts),
                 creates: creates[p],
                 repeats: ENGINE_REPEATS,
                 medianMs: median(samples[p]),
@@ -215,6 +220,9 @@ async function main(): Promise<void> {
         if ("skipped" in f) log(f.skipped);
         else {
             log(`Fleet: Pulumi.prod.yaml with kubernetes.renderDir: ${f.fleet}.` + (f.dropped.length > 0 ? ` Left out (plugins not in .engine/bin): ${f.dropped.join("; ")}.` : ""));
+            if (f.exchangeKeys.length > 0) {
+                log(`Exchange API keys (${f.exchangeKeys.join(", ")}): random test values set as secrets in both throw-away stacks (the prod stack's own are encrypted for its secrets provider).`);
+            }
             log();
             log(engineTable(f.rows));
             log();

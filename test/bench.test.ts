@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { viewOf } from "../components/model";
 import { ROTATION_STEPS, countRotation, longestChain, minimumRestarts, mustHold, randomBackground, restartFigure, waveFigure, waveRow } from "../bench/figures";
 import { Fleet, Point, fleetConfig, generateFleet } from "../bench/fleet";
+import { baselineProgram, benchConfigOf, exchangeKeyValues, prodConfigForEngine, rawOf, testExchangeKeys } from "../bench/engine";
 import { countsOf, runBaseline, runTitan } from "../bench/mockRun";
 import { scaleScenario } from "../bench/scale";
 import { T, byType, one, runProgram } from "./support/mocks";
@@ -148,5 +149,29 @@ describe("figures 3 and 4: shape only", () => {
         expect(countsOf(base)).toEqual(countsOf(titan));
         expect(countsOf(titan).deployment).toBe(10);
         expect(countsOf(titan).secret).toBe(2 * sc.secrets);
+    });
+});
+
+describe("figure 4: the prod fleet's config for the engine", () => {
+    it("without exchange keys the program refuses it (the cause of the old figure-4 failure); with the bench's test keys it evaluates", async () => {
+        const { config, dropped } = prodConfigForEngine();
+        expect(dropped).toContain("secrets.titan-db (rds: no pulumi-resource-aws)");
+        const bare = await runProgram(rawOf(config), {}, new Date(), true);
+        expect(bare.error?.message).toContain("Invalid stack config (4 problems)");
+        expect(bare.error?.message).toContain("titan-secrets:exchangeKeys.bybit-main.g1.apiKey: found nothing");
+
+        const keys = testExchangeKeys(config);
+        expect(Object.keys(keys)).toEqual(["bybit-main", "mexc-main"]);
+        expect(Object.keys(keys["bybit-main"])).toEqual(["g1"]);
+        const values = exchangeKeyValues(keys);
+        expect(values).toHaveLength(4);
+        expect(new Set(values).size).toBe(4);
+        // Fresh on every call: never a fixed value that could be mistaken for a real key.
+        expect(exchangeKeyValues(testExchangeKeys(config))).not.toContain(values[0]);
+
+        const run = await runTitan(benchConfigOf(config, keys), {}, new Date());
+        expect(countsOf(run)).toEqual({ randomPassword: 2, secret: 6, deployment: 5, prometheusRule: 1 });
+        // The baseline program declares the PrometheusRule too.
+        expect(baselineProgram(countsOf(run))).toContain('kind: "PrometheusRule"');
     });
 });
