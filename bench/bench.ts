@@ -1,0 +1,324 @@
+// The whole benchmark as a function: `runBench(options)` measures the figures
+// asked for at the sizes given and returns the results; `benchReport` turns
+// them into the Markdown that `npm run bench` prints. bench/run.ts is the
+// command line (full sizes, or --smoke); test/bench.smoke.test.ts runs every
+// figure at SMOKE sizes so the bench cannot break unseen.
+//
+// 1. Restarts per rotation step against the minimum (pure model).
+// 2. Waves on the critical path and dependency edges of an overlap (pure model).
+// 3. Evaluation time under Pulumi's mocks against a plain-resource baseline.
+// 4. `pulumi preview` through the real engine against the same baseline
+//    (skipped, with a note, when .engine/bin is missing).
+
+import { cpus, loadavg } from "node:os";
+import { benchConfigOf, engineMissing, previewTimer, prodConfigForEngine, rawOf, testExchangeKeys } from "./engine";
+import { GRID, RestartRow, WaveRow, randomBackground, ratio, restartFigure, waveFigure } from "./figures";
+import { FleetOptions, generateFleet } from "./fleet";
+import { ResourceCounts, TYPES, countsOf, customResources, runBaseline, runTitan } from "./mockRun";
+import { EngineRow, ScaleRow, engineTable, restartTable, scaleTable, waveTable } from "./report";
+import { scaleScenario } from "./scale";
+import { collectGarbage, median } from "./timing";
+
+export interface ScaleSize {
+    services: number;
+    /** Untimed runs of each program before the timed ones. */
+    warmup: number;
+    /** Timed runs of each program, interleaved. */
+    repeats: number;
+}
+
+export interface BenchOptions {
+    /** Which figures (1-4); all when absent. */
+    figures?: readonly number[];
+    /** Figure 1's fleet. */
+    restartFleet: FleetOptions;
+    /** Figure 1's seed for the stages of the secrets not being rotated. */
+    backgroundSeed: number;
+    /** Figure 2: N and M each take every value. */
+    waveGrid: readonly number[];
+    /** Figure 3's fleet sizes. */
+    scale: readonly ScaleSize[];
+    /** Figure 4: untimed and timed previews per program. */
+    engine: { warmup: number; repeats: number };
+    /** Progress lines (stderr in bench/run.ts). */
+    progress?: (line: string) => void;
+}
+
+/** `npm run bench`: a few minutes on 2 cores. */
+export const FULL: BenchOptions = {
+    restartFleet: { services: 50, secrets: 20, seed: 20260101, verifiers: [1, 5], presenters: [1, 8] },
+    backgroundSeed: 20260102,
+    waveGrid: GRID,
+    scale: [
+        { services: 10, warmup: 3, repeats: 7 },
+        { services: 100, warmup: 2, repeats: 5 },
+        { services: 1000, warmup: 1, repeats: 3 },
+    ],
+    engine: { warmup: 1, repeats: 5 },
+};
+
+/**
+ * `npm run bench -- --smoke` and test/bench.smoke.test.ts: every figure,
+ * each code path once, at the smallest sizes (the numbers mean nothing).
+ */
+export const SMOKE: BenchOptions = {
+    restartFleet: { services: 8, secrets: 3, seed: 42, verifiers: [1, 3], presenters: [1, 3] },
+    backgroundSeed: 43,
+    waveGrid: [1, 3],
+    scale: [
+        { services: 10, warmup: 0, repeats: 1 },
+        { services: 100, warmup: 0, repeats: 1 },
+    ],
+    engine: { warmup: 0, repeats: 1 },
+};
+
+export interface RestartFigure {
+    fleet: FleetOptions;
+    backgroundSeed: number;
+    rows: (RestartRow & { programPerMinimum?: number; runbookPerMinimum?: number; reloaderPerMinimum?: number })[];
+}
+
+export interface ScaleFigureRow extends ScaleRow {
+    warmup: number;
+    /** Custom resources by type, titan's and the baseline's (checked equal on every baseline run). */
+    counts: ResourceCounts;
+    baselineCounts: ResourceCounts;
+}
+
+export type EngineFigure =
+    | {
+          rows: EngineRow[];
+          fleet: string;
+          dropped: string[];
+          /** Exchange test keys set as secret config in both throw-away stacks (values never recorded). */
+          exchangeKeys: string[];
+          counts: ResourceCounts;
+          warmup: number;
+      }
+    | { skipped: string };
+
+export interface BenchResults {
+    generatedAt: string;
+    node: string;
+    cpus: number;
+    loadAverageAtStart: number[];
+    figures: { restarts?: RestartFigure; waves?: WaveRow[]; scale?: ScaleFigureRow[]; engine?: EngineFigure };
+    totalSeconds: number;
+}
+
+function figureRestarts(o: BenchOptions): RestartFigure {
+    const fleet = generateFleet(o.restartFleet);
+    const rows = restartFigure(fleet, randomBackground(fleet, o.backgroundSeed));
+    for (const r of rows) {
+        if (r.extra !== 0 || r.missing !== 0) throw new Error(`figure 1: ${r.step}: the program restarts ${r.extra} workloads too many and misses ${r.missing}`);
+    }
+    return {
+        fleet: o.restartFleet,
+        backgroundSeed: o.backgroundSeed,
+        rows: rows.map((r) => ({
+            ...r,
+            programPerMinimum: ratio(r.program, r.minimum),
+            runbookPerMinimum: ratio(r.runbook, r.minimum),
+            reloaderPerMinimum: ratio(r.reloader, r.minimum),
+        })),
+    };
+}
+
+function figureWaves(o: BenchOptions): WaveRow[] {
+    const rows = waveFigure(o.waveGrid);
+    for (const r of rows) {
+        if (r.depth !== r.waves) throw new Error(`figure 2: N=${r.verifiers} M=${r.presenters}: ${r.waves} waves but a longest chain of ${r.depth}`);
+    }
+    return rows;
+}
+
+const same = (a: ResourceCounts, b: ResourceCounts) => JSON.stringify(a) === JSON.stringify(b);
+
+async function figureScale(o: BenchOptions): Promise<ScaleFigureRow[]> {
+    const rows: ScaleFigureRow[] = [];
+    for (const size of o.scale) {
+        const sc = scaleScenario(size.services);
+        const titanSamples: number[] = [];
+        const baselineSamples: number[] = [];
+        let counts: ResourceCounts | undefined;
+        let baselineCounts: ResourceCounts | undefined;
+        let registrations = 0;
+        const titan = async () => {
+            collectGarbage();
+            const r = await runTitan(sc.raw, sc.previous, sc.now);
+            counts = countsOf(r);
+            registrations = Object.entries(r.registered)
+                .filter(([t]) => t !== TYPES.stack)
+                .reduce((n, [, c]) => n + c, 0);
+            return r.ms;
+        };
+        const baseline = async () => {
+            collectGarbage();
+            const r = await runBaseline(counts!);
+            baselineCounts = countsOf(r);
+            if (!same(baselineCounts, counts!)) throw new Error(`figure 3: baseline declared ${JSON.stringify(baselineCounts)}, titan ${JSON.stringify(counts)}`);
+            return r.ms;
+        };
+        // titan runs first in every round, or the baseline would not know what to declare.
+        for (let i = 0; i < size.warmup; i++) {
+            await titan();
+            await baseline();
+        }
+        // Alternate which program goes first, so neither always runs on the other's heap.
+        for (let i = 0; i < size.repeats; i++) {
+            if (i % 2 === 0 || counts === undefined) {
+                titanSamples.push(await titan());
+                baselineSamples.push(await baseline());
+            } else {
+                baselineSamples.push(await baseline());
+                titanSamples.push(await titan());
+            }
+        }
+        const c = counts!;
+        rows.push({
+            services: size.services,
+            secrets: sc.secrets,
+            moving: sc.moving,
+            resources: customResources(c),
+            registrations,
+            warmup: size.warmup,
+            repeats: size.repeats,
+            titanMs: median(titanSamples),
+            baselineMs: median(baselineSamples),
+            titanSamples,
+            baselineSamples,
+            counts: c,
+            baselineCounts: baselineCounts!,
+        });
+        o.progress?.(`figure 3: ${size.services} services done`);
+    }
+    return rows;
+}
+
+async function figureEngine(o: BenchOptions): Promise<EngineFigure> {
+    const missing = engineMissing();
+    if (missing) return { skipped: `figure 4 skipped: ${missing}` };
+    const { config, dropped } = prodConfigForEngine();
+    const keys = testExchangeKeys(config);
+    const raw = rawOf(config);
+    // The custom resources the program declares for this config (counted under mocks; a first up, empty ledger).
+    const counts = countsOf(await runTitan(benchConfigOf(config, keys), {}, new Date()));
+    const fleet = `${Object.keys(raw.services as object).length} services, ${Object.keys(raw.secrets as object).join(", ")}`;
+    const titan = await previewTimer(config, keys);
+    try {
+        const base = await previewTimer(config, keys, counts);
+        try {
+            const samples = { titan: [] as number[], baseline: [] as number[] };
+            const creates = { titan: 0, baseline: 0 };
+            const once = async (which: "titan" | "baseline", keep: boolean) => {
+                const r = await (which === "titan" ? titan : base).preview();
+                creates[which] = r.changes.create ?? 0;
+                if (keep) samples[which].push(r.ms);
+            };
+            for (let i = 0; i < o.engine.warmup; i++) {
+                await once("titan", false);
+                await once("baseline", false);
+            }
+            for (let i = 0; i < o.engine.repeats; i++) {
+                const order: ("titan" | "baseline")[] = i % 2 === 0 ? ["titan", "baseline"] : ["baseline", "titan"];
+                for (const w of order) await once(w, true);
+            }
+            o.progress?.("figure 4 done");
+            return {
+                fleet,
+                dropped,
+                exchangeKeys: Object.entries(keys).flatMap(([s, gens]) => Object.keys(gens).map((g) => `${s}.${g}`)),
+                counts,
+                warmup: o.engine.warmup,
+                rows: (["titan", "baseline"] as const).map((p) => ({
+                    program: p === "titan" ? "titan-secrets (prod fleet, renderDir)" : "baseline",
+                    resources: customResources(counts),
+                    creates: creates[p],
+                    repeats: o.engine.repeats,
+                    medianMs: median(samples[p]),
+                    samples: samples[p],
+                })),
+            };
+        } finally {
+            base.destroy();
+        }
+    } finally {
+        titan.destroy();
+    }
+}
+
+/** Measures the figures asked for at the sizes given. Throws when a figure's own check fails. */
+export async function runBench(o: BenchOptions): Promise<BenchResults> {
+    const started = performance.now();
+    const want = (n: number) => o.figures === undefined || o.figures.includes(n);
+    const results: BenchResults = {
+        generatedAt: new Date().toISOString(),
+        node: process.version,
+        cpus: cpus().length,
+        loadAverageAtStart: loadavg().map((x) => Number(x.toFixed(2))),
+        figures: {},
+        totalSeconds: 0,
+    };
+    if (want(1)) results.figures.restarts = figureRestarts(o);
+    if (want(2)) results.figures.waves = figureWaves(o);
+    if (want(3)) results.figures.scale = await figureScale(o);
+    if (want(4)) results.figures.engine = await figureEngine(o);
+    results.totalSeconds = Number(((performance.now() - started) / 1000).toFixed(1));
+    return results;
+}
+
+const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
+
+/** The Markdown tables `npm run bench` prints. */
+export function benchReport(r: BenchResults): string {
+    const out: string[] = [];
+    const log = (s = "") => out.push(s);
+    const f = r.figures;
+    if (f.restarts) {
+        const fl = f.restarts.fleet;
+        log(`## 1. Restarts per rotation step, against the minimum`);
+        log();
+        log(
+            `Fleet: ${fl.services} services, ${fl.secrets} hmac secrets (seed ${fl.seed}; ${fl.verifiers.join("-")} verifiers, ${fl.presenters.join("-")} presenters each); ` +
+                `each secret takes each step once while the others sit at seeded background stages. Totals over the ${fl.secrets} rotations; ratio (restarts).`,
+        );
+        log();
+        log(restartTable(f.restarts.rows, fl.services));
+        log();
+    }
+    if (f.waves) {
+        log(`## 2. Overlap across N verifiers and M presenters: waves and edges`);
+        log();
+        log(waveTable(f.waves));
+        log();
+    }
+    if (f.scale) {
+        log(`## 3. Evaluation under Pulumi's mocks, against a baseline declaring the same custom resources`);
+        log();
+        log(scaleTable(f.scale));
+        log();
+        log(`Medians; untimed warm-up + timed runs of each program, interleaved: ${f.scale.map((s) => `${s.services} services ${s.warmup} + ${s.repeats}`).join(", ")}.`);
+        log();
+    }
+    if (f.engine) {
+        const e = f.engine;
+        log(`## 4. pulumi preview through the real engine (.engine/bin), prod fleet, against the same-size baseline`);
+        log();
+        if ("skipped" in e) log(e.skipped);
+        else {
+            log(`Fleet: Pulumi.prod.yaml with kubernetes.renderDir: ${e.fleet}.` + (e.dropped.length > 0 ? ` Left out (plugins not in .engine/bin): ${e.dropped.join("; ")}.` : ""));
+            if (e.exchangeKeys.length > 0) {
+                log(`Exchange API keys (${e.exchangeKeys.join(", ")}): random test values set as secrets in both throw-away stacks (the prod stack's own are encrypted for its secrets provider).`);
+            }
+            log();
+            log(engineTable(e.rows));
+            log();
+            log(
+                `Median of ${plural(e.rows[0].repeats, "preview")} each after ${plural(e.warmup, "warm-up")}, interleaved; each preview is a whole \`pulumi preview\` (CLI, language host, ts-node type-check, providers).`,
+            );
+        }
+        log();
+    }
+    log(`Total bench time: ${r.totalSeconds.toFixed(1)} s on ${r.cpus} cores (load average at start ${r.loadAverageAtStart.join(", ")}).`);
+    return out.join("\n");
+}

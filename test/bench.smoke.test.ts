@@ -1,0 +1,122 @@
+// The whole of `npm run bench` at the smallest sizes (bench/bench.ts SMOKE):
+// every figure runs, figure 4 through the real engine, so the bench cannot
+// break unseen. Only the shape of the results is checked: rows present,
+// ratios finite and positive, the baselines declaring what they should.
+// Never speed: a timing is a number the bench reports, not a test result.
+
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { BenchResults, SMOKE, benchReport, runBench } from "../bench/bench";
+import { ROTATION_STEPS } from "../bench/figures";
+import { customResources } from "../bench/mockRun";
+import { engineMissing } from "./e2e/harness";
+import { REPO } from "./support/stackFiles";
+
+const finitePositive = (x: number) => Number.isFinite(x) && x > 0;
+const results: Partial<BenchResults["figures"]> = {};
+
+describe("npm run bench, every figure at the smallest sizes (shape only)", () => {
+    it("figure 1: a row per rotation step; the program restarts exactly the minimum, the runbook every service", async () => {
+        const r = await runBench({ ...SMOKE, figures: [1] });
+        const f = r.figures.restarts!;
+        results.restarts = f;
+        expect(Object.keys(r.figures)).toEqual(["restarts"]);
+        expect(f.rows.map((row) => row.step)).toEqual(ROTATION_STEPS.map((s) => s.kind));
+        for (const row of f.rows) {
+            expect(row.rotations).toBe(SMOKE.restartFleet.secrets);
+            expect(row.minimum).toBeGreaterThan(0);
+            expect([row.program, row.extra, row.missing]).toEqual([row.minimum, 0, 0]);
+            expect(row.runbook).toBe(SMOKE.restartFleet.services * SMOKE.restartFleet.secrets);
+            expect(row.reloader).toBeGreaterThanOrEqual(row.minimum);
+            for (const x of [row.programPerMinimum!, row.runbookPerMinimum!, row.reloaderPerMinimum!]) expect(finitePositive(x), String(x)).toBe(true);
+            expect(row.programPerMinimum).toBe(1);
+        }
+    });
+
+    it("figure 2: a row per (N, M); 2 waves, N x M edges against an N + M barrier", async () => {
+        const r = await runBench({ ...SMOKE, figures: [2] });
+        const rows = r.figures.waves!;
+        results.waves = rows;
+        expect(rows.map((w) => [w.verifiers, w.presenters])).toEqual(SMOKE.waveGrid.flatMap((n) => SMOKE.waveGrid.map((m) => [n, m])));
+        for (const w of rows) {
+            expect([w.waves, w.depth]).toEqual([2, 2]);
+            expect([w.edges, w.barrier, w.changed]).toEqual([w.verifiers * w.presenters, w.verifiers + w.presenters, w.verifiers + w.presenters]);
+        }
+    });
+
+    it("figure 3: a row per size under mocks; the baseline declared titan's custom resources; ratios finite", async () => {
+        const r = await runBench({ ...SMOKE, figures: [3] });
+        const rows = r.figures.scale!;
+        results.scale = rows;
+        expect(rows.map((s) => s.services)).toEqual(SMOKE.scale.map((s) => s.services));
+        for (const s of rows) {
+            expect(s.baselineCounts).toEqual(s.counts);
+            expect(s.counts.deployment).toBe(s.services);
+            expect(s.counts.secret).toBe(2 * s.secrets);
+            expect(s.counts.randomPassword).toBe(s.secrets + s.moving);
+            expect(s.resources).toBe(customResources(s.counts));
+            // Components and the ledger's StackReference come on top of the custom resources.
+            expect(s.registrations).toBeGreaterThan(s.resources);
+            expect([s.titanSamples.length, s.baselineSamples.length]).toEqual([s.repeats, s.repeats]);
+            for (const x of [s.titanMs, s.baselineMs, s.titanMs / s.baselineMs]) expect(finitePositive(x), String(x)).toBe(true);
+        }
+    });
+
+    // A whole `pulumi preview` of each program: about a minute on a busy 2-core machine.
+    it("figure 4: both programs previewed through the real engine, the prod fleet with exchange test keys", { timeout: 300_000 }, async () => {
+        const missing = engineMissing();
+        if (missing) throw new Error(missing);
+        const r = await runBench({ ...SMOKE, figures: [4] });
+        const f = r.figures.engine!;
+        results.engine = f;
+        if ("skipped" in f) throw new Error(f.skipped);
+        expect(f.rows.map((row) => row.program)).toEqual(["titan-secrets (prod fleet, renderDir)", "baseline"]);
+        expect(f.exchangeKeys).toEqual(["bybit-main.g1", "mexc-main.g1"]);
+        expect(f.counts.deployment).toBe(5);
+        expect(f.counts.prometheusRule).toBe(1);
+        const [titan, baseline] = f.rows;
+        expect(titan.resources).toBe(customResources(f.counts));
+        expect(baseline.resources).toBe(titan.resources);
+        // The baseline creates its custom resources, the provider and the stack; titan adds its components.
+        expect(baseline.creates).toBe(baseline.resources + 1);
+        expect(titan.creates).toBeGreaterThan(baseline.creates);
+        for (const row of f.rows) {
+            expect(row.samples).toHaveLength(SMOKE.engine.repeats);
+            expect(finitePositive(row.medianMs), String(row.medianMs)).toBe(true);
+        }
+        expect(finitePositive(titan.medianMs / baseline.medianMs)).toBe(true);
+        // The test keys' values are never recorded.
+        expect(JSON.stringify(r)).not.toMatch(/bench-test-[0-9a-f]/);
+    });
+
+    it("the report prints every figure that ran", () => {
+        const report = benchReport({ generatedAt: "", node: process.version, cpus: 2, loadAverageAtStart: [0, 0, 0], figures: results, totalSeconds: 0 });
+        for (const [key, title] of [
+            ["restarts", "## 1. "],
+            ["waves", "## 2. "],
+            ["scale", "## 3. "],
+            ["engine", "## 4. "],
+        ] as const) {
+            if (results[key]) expect(report).toContain(title);
+        }
+        expect(report).not.toMatch(/NaN|Infinity|undefined/);
+    });
+
+    it("the command line: --smoke with --figures runs those figures; a bad argument is a usage error (exit 2)", async () => {
+        const tsx = join(REPO, "node_modules", ".bin", "tsx");
+        const run = (args: string[]) =>
+            new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+                execFile(tsx, [join(REPO, "bench", "run.ts"), ...args], { cwd: REPO }, (e, stdout, stderr) => resolve({ code: e ? Number(e.code ?? 1) : 0, stdout, stderr }));
+            });
+        const ok = await run(["--smoke", "--figures=1,2"]);
+        expect(ok.code, ok.stderr).toBe(0);
+        expect(ok.stdout).toContain("## 1. ");
+        expect(ok.stdout).toContain("## 2. ");
+        expect(ok.stdout).not.toContain("## 3. ");
+        expect(ok.stdout).not.toContain("Wrote ");
+        const bad = await run(["--figures=5"]);
+        expect(bad.code).toBe(2);
+        expect(bad.stderr).toContain("usage: npm run bench");
+    });
+});
