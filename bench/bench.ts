@@ -14,7 +14,7 @@ import { cpus, loadavg } from "node:os";
 import { benchConfigOf, engineMissing, previewTimer, prodConfigForEngine, rawOf, testExchangeKeys } from "./engine";
 import { GRID, RestartRow, WaveRow, randomBackground, ratio, restartFigure, waveFigure } from "./figures";
 import { FleetOptions, generateFleet } from "./fleet";
-import { ResourceCounts, TYPES, countsOf, customResources, runBaseline, runTitan } from "./mockRun";
+import { MockRun, ResourceCounts, TYPES, countsOf, customResources, recordTitanGraph, replayGraph, runBaseline, runTitan } from "./mockRun";
 import { EngineRow, ScaleRow, engineTable, restartTable, scaleTable, waveTable } from "./report";
 import { scaleScenario } from "./scale";
 import { collectGarbage, median } from "./timing";
@@ -80,7 +80,7 @@ export interface RestartFigure {
 
 export interface ScaleFigureRow extends ScaleRow {
     warmup: number;
-    /** Custom resources by type, titan's and the baseline's (checked equal on every baseline run). */
+    /** Custom resources by type, titan's and the baseline's (all three programs' are checked equal on every run). */
     counts: ResourceCounts;
     baselineCounts: ResourceCounts;
 }
@@ -134,61 +134,58 @@ function figureWaves(o: BenchOptions): WaveRow[] {
 
 const same = (a: ResourceCounts, b: ResourceCounts) => JSON.stringify(a) === JSON.stringify(b);
 
+/** Registrations of a run, the stack itself left out. */
+const registrationsOf = (r: MockRun) =>
+    Object.entries(r.registered)
+        .filter(([t]) => t !== TYPES.stack)
+        .reduce((n, [, c]) => n + c, 0);
+
+type Program = "titan" | "baseline" | "graph";
+
 async function figureScale(o: BenchOptions): Promise<ScaleFigureRow[]> {
     const rows: ScaleFigureRow[] = [];
     for (const size of o.scale) {
         const sc = scaleScenario(size.services);
-        const titanSamples: number[] = [];
-        const baselineSamples: number[] = [];
-        let counts: ResourceCounts | undefined;
-        let baselineCounts: ResourceCounts | undefined;
-        let registrations = 0;
-        const titan = async () => {
+        // One untimed run records titan's graph (and its custom resources) for the baselines.
+        const recorded = await recordTitanGraph(sc.raw, sc.previous, sc.now);
+        const counts = countsOf(recorded.run);
+        const samples: Record<Program, number[]> = { titan: [], baseline: [], graph: [] };
+        const seen: Record<Program, { counts: ResourceCounts; registrations: number } | undefined> = { titan: undefined, baseline: undefined, graph: undefined };
+        const run = async (p: Program): Promise<number> => {
             collectGarbage();
-            const r = await runTitan(sc.raw, sc.previous, sc.now);
-            counts = countsOf(r);
-            registrations = Object.entries(r.registered)
-                .filter(([t]) => t !== TYPES.stack)
-                .reduce((n, [, c]) => n + c, 0);
+            const r = p === "titan" ? await runTitan(sc.raw, sc.previous, sc.now) : p === "baseline" ? await runBaseline(counts) : await replayGraph(recorded.graph);
+            const got = countsOf(r);
+            if (!same(got, counts)) throw new Error(`figure 3: ${p} declared ${JSON.stringify(got)}, titan ${JSON.stringify(counts)}`);
+            seen[p] = { counts: got, registrations: registrationsOf(r) };
             return r.ms;
         };
-        const baseline = async () => {
-            collectGarbage();
-            const r = await runBaseline(counts!);
-            baselineCounts = countsOf(r);
-            if (!same(baselineCounts, counts!)) throw new Error(`figure 3: baseline declared ${JSON.stringify(baselineCounts)}, titan ${JSON.stringify(counts)}`);
-            return r.ms;
-        };
-        // titan runs first in every round, or the baseline would not know what to declare.
-        for (let i = 0; i < size.warmup; i++) {
-            await titan();
-            await baseline();
-        }
-        // Alternate which program goes first, so neither always runs on the other's heap.
+        const programs: Program[] = ["titan", "baseline", "graph"];
+        for (let i = 0; i < size.warmup; i++) for (const p of programs) await run(p);
+        // Rotate which program goes first, so none always runs on another's heap.
         for (let i = 0; i < size.repeats; i++) {
-            if (i % 2 === 0 || counts === undefined) {
-                titanSamples.push(await titan());
-                baselineSamples.push(await baseline());
-            } else {
-                baselineSamples.push(await baseline());
-                titanSamples.push(await titan());
+            for (let k = 0; k < programs.length; k++) {
+                const p = programs[(i + k) % programs.length];
+                samples[p].push(await run(p));
             }
         }
-        const c = counts!;
         rows.push({
             services: size.services,
             secrets: sc.secrets,
             moving: sc.moving,
-            resources: customResources(c),
-            registrations,
+            resources: customResources(counts),
+            registrations: seen.titan!.registrations,
+            baselineRegistrations: seen.baseline!.registrations,
+            graphRegistrations: seen.graph!.registrations,
             warmup: size.warmup,
             repeats: size.repeats,
-            titanMs: median(titanSamples),
-            baselineMs: median(baselineSamples),
-            titanSamples,
-            baselineSamples,
-            counts: c,
-            baselineCounts: baselineCounts!,
+            titanMs: median(samples.titan),
+            baselineMs: median(samples.baseline),
+            graphMs: median(samples.graph),
+            titanSamples: samples.titan,
+            baselineSamples: samples.baseline,
+            graphSamples: samples.graph,
+            counts,
+            baselineCounts: seen.baseline!.counts,
         });
         o.progress?.(`figure 3: ${size.services} services done`);
     }
@@ -293,7 +290,12 @@ export function benchReport(r: BenchResults): string {
         log();
     }
     if (f.scale) {
-        log(`## 3. Evaluation under Pulumi's mocks, against a baseline declaring the same custom resources`);
+        log(`## 3. Evaluation under Pulumi's mocks, against two baselines`);
+        log();
+        log(
+            "baseline: the same custom resources with trivial inputs, no components. same graph: titan's own resource graph, recorded from one of its runs " +
+                "(components, parents, provider, input values, dependsOn), declared as plain values without the program's logic.",
+        );
         log();
         log(scaleTable(f.scale));
         log();

@@ -1,6 +1,11 @@
-// Figure 3's runner: the real program (components/program.ts), or a baseline
-// that declares the same custom resources with trivial inputs and no
-// components, under Pulumi's mocks in this process. The approach of
+// Figure 3's runner: the real program (components/program.ts), or one of two
+// baselines, under Pulumi's mocks in this process:
+// - runBaseline: the same custom resources with trivial inputs and no
+//   components (what any program declaring them must at least pay);
+// - replayGraph: titan's own resource graph, recorded from one of its runs
+//   (the same components, parents, provider, input values and dependsOn),
+//   declared as plain values with none of the program's logic (config,
+//   plan, Outputs): what is left of titan's time over it is its own code. The approach of
 // test/support/mocks.ts `runProgram` (setMocks, setAllConfig, a
 // transformation on the root component to find every resource, wait for
 // every registration), without vitest and without recording inputs, so the
@@ -46,16 +51,40 @@ export interface MockRun {
     registered: Record<string, number>;
 }
 
+/** One resource of a recorded graph; parent, provider and dependsOn are indexes of earlier nodes. */
+export interface GraphNode {
+    type: string;
+    name: string;
+    custom: boolean;
+    parent?: number;
+    provider?: number;
+    dependsOn: number[];
+    /** The inputs as the mock monitor received them (resolved). */
+    inputs: Record<string, unknown>;
+}
+
 const FAKE_KEY = "0".repeat(64);
 /** Shaped like a bcrypt hash (the NATS config renders RandomPassword's bcryptHash); never checked. */
 const FAKE_BCRYPT = `$2a$04$${"0".repeat(53)}`;
 
-async function withMocks(previous: Ledger, raw: BenchConfig, body: (track: (r: pulumi.Resource) => void) => Promise<void>): Promise<MockRun> {
+const keyOf = (type: string, name: string) => `${type}::${name}`;
+
+async function withMocks(
+    previous: Ledger,
+    raw: BenchConfig,
+    body: (track: (r: pulumi.Resource) => void) => Promise<void>,
+    inputsOf?: Map<string, Record<string, unknown>>,
+): Promise<MockRun> {
     const registered: Record<string, number> = {};
     await pulumi.runtime.setMocks(
         {
             newResource(args) {
                 registered[args.type] = (registered[args.type] ?? 0) + 1;
+                if (inputsOf) {
+                    const key = keyOf(args.type, args.name);
+                    if (inputsOf.has(key)) throw new Error(`cannot record the graph: two resources ${key}`);
+                    inputsOf.set(key, args.inputs as Record<string, unknown>);
+                }
                 const state: Record<string, unknown> = { ...args.inputs };
                 if (args.type === TYPES.stackReference) {
                     state.outputs = { ledger: previous };
@@ -78,12 +107,21 @@ async function withMocks(previous: Ledger, raw: BenchConfig, body: (track: (r: p
     // under mocks writes to the console: keep the bench's output readable.
     const saved = { log: console.log, error: console.error, warn: console.warn };
     console.log = console.error = console.warn = () => undefined;
+    // tsx turns on Node's source-mapped stack traces, and the SDK takes a
+    // stack for every promise it makes (runtime/debuggable.js) and every
+    // resource (Resource.callsites): formatting them through source maps was
+    // about a third of both programs' time, a cost of the runner (the engine's
+    // language host maps stacks its own way). Off while timing; the ratio
+    // between the programs barely moves (README, Benchmarks).
+    const sourceMaps = process.sourceMapsEnabled;
+    process.setSourceMapsEnabled(false);
     const start = performance.now();
     try {
         await body((r) => void created.push(r));
         await Promise.all(created.map((r) => new Promise<void>((resolve) => r.urn.apply(() => resolve()))));
         await waitForRpcs();
     } finally {
+        process.setSourceMapsEnabled(sourceMaps);
         Object.assign(console, saved);
     }
     return { ms: performance.now() - start, registered };
@@ -104,6 +142,83 @@ export function runTitan(raw: BenchConfig, previous: Ledger, now: Date): Promise
             return undefined;
         };
         await titanSecretsProgram({ now: () => now, componentOptions: { transformations: [record] } });
+    });
+}
+
+/**
+ * One run of the program that records its resource graph (everything under
+ * its root component, in registration order; the ledger's StackReference is
+ * outside it). Only for a program that renders: a dependsOn on anything but
+ * a resource (an Output that waits for a roll-out) cannot be replayed.
+ */
+export async function recordTitanGraph(raw: BenchConfig, previous: Ledger, now: Date): Promise<{ run: MockRun; graph: GraphNode[] }> {
+    const nodes: (Omit<GraphNode, "inputs"> & { key: string })[] = [];
+    const index = new Map<pulumi.Resource, number>();
+    const inputsOf = new Map<string, Record<string, unknown>>();
+    const indexOf = (r: unknown, what: string): number => {
+        const i = r instanceof pulumi.Resource ? index.get(r) : undefined;
+        if (i === undefined) throw new Error(`cannot record the graph: a ${what} that is not an earlier resource of the program`);
+        return i;
+    };
+    const run = await withMocks(
+        previous,
+        raw,
+        async (track) => {
+            const record: pulumi.ResourceTransformation = (args) => {
+                track(args.resource);
+                const deps = args.opts.dependsOn;
+                const list: unknown[] = deps === undefined ? [] : Array.isArray(deps) ? deps : [deps];
+                index.set(args.resource, nodes.length);
+                nodes.push({
+                    key: keyOf(args.type, args.name),
+                    type: args.type,
+                    name: args.name,
+                    custom: args.resource instanceof pulumi.CustomResource,
+                    parent: args.opts.parent ? index.get(args.opts.parent) : undefined,
+                    provider: args.opts.provider ? indexOf(args.opts.provider, "provider") : undefined,
+                    dependsOn: list.map((d) => indexOf(d, "dependsOn entry")),
+                });
+                return undefined;
+            };
+            await titanSecretsProgram({ now: () => now, componentOptions: { transformations: [record] } });
+        },
+        inputsOf,
+    );
+    return { run, graph: nodes.map(({ key, ...n }) => ({ ...n, inputs: n.custom ? (inputsOf.get(key) ?? {}) : {} })) };
+}
+
+/** A component of a recorded type, with no outputs (as the program's components register theirs). */
+class ReplayedComponent extends pulumi.ComponentResource {
+    constructor(type: string, name: string, opts: pulumi.ComponentResourceOptions) {
+        super(type, name, {}, opts);
+        this.registerOutputs({});
+    }
+}
+
+/** The second baseline: `graph` declared as it was recorded, plain values, no program. */
+export function replayGraph(graph: readonly GraphNode[]): Promise<MockRun> {
+    return withMocks({}, {}, async (track) => {
+        const made: pulumi.Resource[] = [];
+        for (const n of graph) {
+            const parent = n.parent === undefined ? undefined : made[n.parent];
+            const opts: pulumi.CustomResourceOptions = {
+                parent,
+                provider: n.provider === undefined ? undefined : (made[n.provider] as pulumi.ProviderResource),
+                dependsOn: n.dependsOn.length > 0 ? n.dependsOn.map((i) => made[i]) : undefined,
+            };
+            const inputs = n.inputs as never;
+            let r: pulumi.Resource;
+            if (!n.custom) {
+                r = new ReplayedComponent(n.type, n.name, { parent, dependsOn: opts.dependsOn });
+            } else if (n.type === TYPES.provider) r = new k8s.Provider(n.name, inputs, opts);
+            else if (n.type === TYPES.randomPassword) r = new random.RandomPassword(n.name, inputs, opts);
+            else if (n.type === TYPES.secret) r = new k8s.core.v1.Secret(n.name, inputs, opts);
+            else if (n.type === TYPES.deployment) r = new k8s.apps.v1.Deployment(n.name, inputs, opts);
+            else if (n.type === TYPES.prometheusRule) r = new k8s.apiextensions.CustomResource(n.name, inputs, opts);
+            else throw new Error(`replayGraph: no replay for ${n.type}`);
+            made.push(r);
+            track(r);
+        }
     });
 }
 

@@ -9,7 +9,7 @@ import { viewOf } from "../components/model";
 import { ROTATION_STEPS, countRotation, longestChain, minimumRestarts, mustHold, randomBackground, restartFigure, waveFigure, waveRow } from "../bench/figures";
 import { Fleet, Point, fleetConfig, generateFleet } from "../bench/fleet";
 import { baselineProgram, benchConfigOf, exchangeKeyValues, prodConfigForEngine, rawOf, testExchangeKeys } from "../bench/engine";
-import { countsOf, runBaseline, runTitan } from "../bench/mockRun";
+import { countsOf, recordTitanGraph, replayGraph, runBaseline, runTitan } from "../bench/mockRun";
 import { scaleScenario } from "../bench/scale";
 import { T, byType, one, runProgram } from "./support/mocks";
 
@@ -149,6 +149,26 @@ describe("figures 3 and 4: shape only", () => {
         expect(countsOf(base)).toEqual(countsOf(titan));
         expect(countsOf(titan).deployment).toBe(10);
         expect(countsOf(titan).secret).toBe(2 * sc.secrets);
+    });
+
+    it("the same-graph baseline replays titan's components, parents, provider, inputs and dependsOn", async () => {
+        const sc = scaleScenario(10);
+        const { run, graph } = await recordTitanGraph(sc.raw, sc.previous, sc.now);
+        const replay = await replayGraph(graph);
+        // Everything titan registered but the ledger's StackReference (outside the program's root component).
+        const { ["pulumi:pulumi:StackReference"]: ref, ...rest } = run.registered;
+        expect(ref).toBe(1);
+        expect(replay.registered).toEqual(rest);
+        expect(graph.filter((n) => !n.custom).map((n) => n.type)).toEqual([
+            "titan-secrets:index:TitanSecrets",
+            ...Array(sc.secrets).fill("titan-secrets:hmac:KeyRing"),
+            ...Array(10).fill("titan-secrets:workload:TitanWorkload"),
+        ]);
+        const deployment = graph.find((n) => n.type === "kubernetes:apps/v1:Deployment")!;
+        expect(graph[deployment.parent!].type).toBe("titan-secrets:workload:TitanWorkload");
+        expect(graph[deployment.provider!].type).toBe("pulumi:providers:kubernetes");
+        expect(deployment.dependsOn.map((i) => graph[i].type)).toContain("kubernetes:core/v1:Secret");
+        expect((deployment.inputs.spec as any).template.spec.containers[0].env.length).toBeGreaterThan(0);
     });
 });
 
