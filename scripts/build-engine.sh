@@ -45,9 +45,8 @@ RANDOM_VERSION="4.18.4"
 # Bump when the way binaries are built changes (flags, generated files...).
 RECIPE=1
 
-# Pure-Go binaries, as upstream releases are built.
-export CGO_ENABLED=0
-export GOFLAGS="${GOFLAGS:-} -mod=readonly -buildvcs=false"
+# Pure-Go binaries, as upstream releases are built (CGO_ENABLED=0 and
+# -mod=readonly come from scripts/lib/gobuild.sh).
 
 all=(pulumi pulumi-language-nodejs pulumi-resource-kubernetes pulumi-resource-random)
 targets=()
@@ -67,20 +66,9 @@ command -v node >/dev/null || { echo "build-engine: node is not on PATH" >&2; ex
 mkdir -p "$BIN" "$STAMPS" "$WORK"
 
 log() { printf '[build-engine] %s\n' "$*"; }
-
-# Hash of a module directory's committed inputs (Go files, go.mod, go.sum;
-# not the generated *.json copies).
-inputs_hash() {
-  (cd "$1" && find . -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' \) -print0 |
-    LC_ALL=C sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-16
-}
-
-# go_build MODULE_DIR OUTPUT PACKAGE [LDFLAGS] [TAGS]
-go_build() {
-  local dir="$1" out="$2" pkg="$3" ldflags="${4:-}" tags="${5:-}"
-  (cd "$dir" && go build -p "$JOBS" -trimpath ${tags:+-tags "$tags"} -ldflags "-s -w $ldflags" -o "$out.tmp" "$pkg")
-  mv -f "$out.tmp" "$out"
-}
+# inputs_hash, go_build (shared with scripts/build-cluster.sh).
+# shellcheck source=lib/gobuild.sh
+. "$ROOT/scripts/lib/gobuild.sh"
 
 # mod_dir MODULE_DIR MODULE: directory of MODULE in the module cache, at the
 # version that MODULE_DIR's go.mod selects (downloaded if needed).
