@@ -14,5 +14,5 @@ export function kubernetesProvider(spec: KubernetesSpec, opts?: pulumi.CustomRes
         );
         return new k8s.Provider("render", { renderYamlToDirectory: spec.renderDir }, opts);
     }
-    return new k8s.Provider("cluster", { context: spec.context }, opts);
+    return new k8s.Provider("cluster", { kubeconfig: spec.kubeconfig, context: spec.context }, opts);
 }

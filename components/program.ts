@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ExchangeKey } from "./apiKeyCredential";
 import { ConfigError, EXCHANGE_KEY_FIELDS, Ledger, Plan, StackSpec, checkExchangeKeys, parseConfig, planRotation, presenceOf, readLedger } from "./model";
 import { redactRpcDebugLogs } from "./redactDebugLog";
+import { runError } from "./runError";
 import { TitanSecrets } from "./titanSecrets";
 
 export interface ProgramOptions {
@@ -36,7 +37,7 @@ function refuse<T>(f: () => T): T {
     try {
         return f();
     } catch (e) {
-        if (e instanceof ConfigError) throw new pulumi.RunError(e.message);
+        if (e instanceof ConfigError) throw runError(e.message);
         throw e;
     }
 }
@@ -112,7 +113,7 @@ export async function titanSecretsProgram(options: ProgramOptions = {}): Promise
 
     const titan = new TitanSecrets("titan", { spec, plan, exchangeKeyOf }, options.componentOptions);
     // An API key's verification is recorded when its Job has succeeded.
-    const ledger = pulumi.all(
+    const entries = pulumi.all(
         Object.fromEntries(
             Object.entries(plan.ledger).map(([name, entry]) => {
                 const job = titan.verificationJobs.get(name);
@@ -121,5 +122,8 @@ export async function titanSecretsProgram(options: ProgramOptions = {}): Promise
             }),
         ),
     ) as pulumi.Output<Ledger>;
+    // The new ledger is written only once every roll-out of this up has
+    // finished: an up that fails or is interrupted keeps the last one.
+    const ledger = pulumi.all([entries, titan.settled]).apply(([l]) => l);
     return { outputs: { ledger }, plan };
 }

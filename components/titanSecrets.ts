@@ -11,10 +11,11 @@ import * as vault from "@pulumi/vault";
 import { ApiKeyCredential, ExchangeKey } from "./apiKeyCredential";
 import { HmacKeyRing } from "./hmacKeyRing";
 import { kubernetesProvider } from "./kubernetesProvider";
-import { Plan, Role, SecretPlan, StackSpec, backendNode, deliveryFor, isExternal, rotationAlerts } from "./model";
+import { KubernetesSpec, Plan, Role, SecretPlan, StackSpec, backendNode, deliveryFor, isExternal, rotationAlerts } from "./model";
 import { PasswordCredential } from "./passwordCredential";
 import { SecretsManagerRecord, VaultRecord } from "./stores";
-import { MANAGED_BY, TitanWorkload } from "./titanWorkload";
+import { MANAGED_BY, RolloutWaiter, TitanWorkload } from "./titanWorkload";
+import { kubeConfigFor, waitForRollout } from "./rolloutWait";
 import { VerificationJob } from "./verificationJob";
 
 export interface TitanSecretsArgs {
@@ -35,6 +36,12 @@ export function secretObjectName(secret: string, role: Role, generations: number
 
 type Material = HmacKeyRing | PasswordCredential | ApiKeyCredential;
 
+/** The program's own roll-out wait against the cluster the provider applies to (one client, made on first use). */
+function rolloutWaiter(k: KubernetesSpec): RolloutWaiter {
+    let kc: ReturnType<typeof kubeConfigFor> | undefined;
+    return (target, rollingFor) => waitForRollout((kc ??= kubeConfigFor(k)), target, { timeoutSeconds: k.rolloutTimeoutSeconds, rollingFor });
+}
+
 export class TitanSecrets extends pulumi.ComponentResource {
     readonly provider: k8s.Provider;
     readonly awsProvider?: aws.Provider;
@@ -43,6 +50,8 @@ export class TitanSecrets extends pulumi.ComponentResource {
     readonly secretObjects = new Map<string, k8s.core.v1.Secret>();
     readonly workloads = new Map<string, TitanWorkload>();
     readonly verificationJobs = new Map<string, VerificationJob>();
+    /** Resolves when every workload that changed in this up has rolled out (at once when rendering or previewing). */
+    readonly settled: pulumi.Output<unknown>;
 
     constructor(name: string, args: TitanSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("titan-secrets:index:TitanSecrets", name, {}, opts);
@@ -78,8 +87,9 @@ export class TitanSecrets extends pulumi.ComponentResource {
             }),
         );
 
-        // A node of the roll-out graph: a Deployment, or an AWS backend.
-        const node = (n: string): pulumi.Resource => backends.get(n) ?? workload(n).deployment;
+        // A node of the roll-out graph: a Deployment once rolled out, or an AWS backend.
+        const node = (n: string): pulumi.Input<pulumi.Resource> => backends.get(n) ?? workload(n).ready;
+        const rollout = spec.kubernetes.renderDir === undefined ? rolloutWaiter(spec.kubernetes) : undefined;
 
         // Created depth-first along the plan's edges, which are acyclic
         // (planRotation refused a cycle), so every dependency exists first.
@@ -133,6 +143,7 @@ export class TitanSecrets extends pulumi.ComponentResource {
                     }),
                     waitFor: [...w.dependsOn.map(node), ...refs.map((r) => r.object)],
                     provider: this.provider,
+                    rollout,
                 },
                 { parent: this },
             );
@@ -152,7 +163,7 @@ export class TitanSecrets extends pulumi.ComponentResource {
                     namespace: spec.kubernetes.namespace,
                     presenterObjectName: secretObjectName(p.spec.name, "presenter", p.view.presenter.generations),
                     provider: this.provider,
-                    waitFor: [...p.spec.presenters.map((svc) => workload(svc).deployment), secretObject(p, "presenter")],
+                    waitFor: [...p.spec.presenters.map((svc) => workload(svc).ready), secretObject(p, "presenter")],
                 },
                 { parent: this },
             );
@@ -171,6 +182,7 @@ export class TitanSecrets extends pulumi.ComponentResource {
                 k8sOpts,
             );
         }
+        this.settled = pulumi.all([...this.workloads.values()].map((w) => w.ready));
         this.registerOutputs({});
     }
 }

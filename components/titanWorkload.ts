@@ -6,6 +6,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ANNOTATION_CONSUMES, ANNOTATION_STAGES, WorkloadPlan } from "./model";
+import { RolloutTarget } from "./rolloutWait";
 
 export interface SecretRef {
     /** metadata.name of the Secret object. */
@@ -24,10 +25,21 @@ export interface TitanWorkloadArgs {
     /** One entry per consumed secret, in the order of `plan.consumes`. */
     secretRefs: SecretRef[];
     /** Resources that must be in place (rolled out, or updated for an AWS backend) before this Deployment changes. */
-    waitFor: pulumi.Resource[];
+    waitFor: pulumi.Input<pulumi.Resource>[];
     /** The stack's one Kubernetes provider (never the default one). */
     provider: k8s.Provider;
+    /**
+     * Applying to a cluster: how to wait for this workload's roll-out. Absent
+     * when rendering manifests (nothing rolls).
+     */
+    rollout?: RolloutWaiter;
 }
+
+/** Waits until the API server reports the workload rolled out (components/rolloutWait.ts). */
+export type RolloutWaiter = (target: RolloutTarget, rollingFor: string) => Promise<void>;
+
+/** Deployment annotation: the provider does not await; the program's own wait does (rolloutWait.ts). */
+export const SKIP_AWAIT = { "pulumi.com/skipAwait": "true" };
 
 export const MANAGED_BY = { "app.kubernetes.io/managed-by": "titan-secrets" };
 
@@ -59,6 +71,10 @@ export function fileVolumes(refs: SecretRef[]): { volumes: k8s.types.input.core.
     return { volumes, mounts };
 }
 
+function annotations(a: Record<string, string>): Record<string, string> | undefined {
+    return Object.keys(a).length > 0 ? a : undefined;
+}
+
 function dirOf(path: string): string {
     return path.slice(0, path.lastIndexOf("/"));
 }
@@ -78,7 +94,7 @@ export function deploymentArgs(args: TitanWorkloadArgs): k8s.apps.v1.DeploymentA
             labels,
             // Stages change without changing what a pod holds (overlap g2 and
             // stable g2 look the same to a presenter): kept off the template.
-            annotations: stagesAnnotation ? { [ANNOTATION_STAGES]: stagesAnnotation } : undefined,
+            annotations: annotations({ ...(stagesAnnotation ? { [ANNOTATION_STAGES]: stagesAnnotation } : {}), ...(args.rollout ? SKIP_AWAIT : {}) }),
         },
         spec: {
             replicas: service.replicas,
@@ -106,12 +122,35 @@ export function deploymentArgs(args: TitanWorkloadArgs): k8s.apps.v1.DeploymentA
     };
 }
 
+/** What a changed workload was rolling for, as the failure message names it: "titan-hmac (verifier: g2+g1)". */
+export function rollingFor(plan: WorkloadPlan): string {
+    const changed = plan.consumes.filter((c) => c.changed);
+    return changed.map((c) => `${c.secret} (${c.role}: ${c.view.generations.map((g) => `g${g}`).join("+")})`).join(", ") || "its own change";
+}
+
 export class TitanWorkload extends pulumi.ComponentResource {
     readonly deployment: k8s.apps.v1.Deployment;
+    /**
+     * The Deployment once its roll-out has finished: what every ordering
+     * edge depends on. A workload whose pods do not change in this up, and
+     * any workload while rendering or previewing, is ready at once.
+     */
+    readonly ready: pulumi.Input<pulumi.Resource>;
 
     constructor(name: string, args: TitanWorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
         super("titan-secrets:workload:TitanWorkload", name, {}, opts);
-        this.deployment = new k8s.apps.v1.Deployment(name, deploymentArgs(args), { parent: this, provider: args.provider, dependsOn: args.waitFor });
+        const deployment = new k8s.apps.v1.Deployment(name, deploymentArgs(args), { parent: this, provider: args.provider, dependsOn: args.waitFor });
+        this.deployment = deployment;
+        const wait = args.rollout;
+        this.ready =
+            wait && args.plan.changed
+                ? deployment.metadata.apply(async (m) => {
+                      if (!pulumi.runtime.isDryRun()) {
+                          await wait({ apiVersion: "apps/v1", kind: "Deployment", namespace: m.namespace, name: m.name, generation: m.generation }, rollingFor(args.plan));
+                      }
+                      return deployment as pulumi.Resource;
+                  })
+                : deployment;
         this.registerOutputs({});
     }
 }

@@ -17,7 +17,7 @@ export interface VerificationJobArgs {
     presenterObjectName: string;
     provider: k8s.Provider;
     /** The presenters' Deployments and Secret object: the Job runs after them. */
-    waitFor: pulumi.Resource[];
+    waitFor: pulumi.Input<pulumi.Resource>[];
 }
 
 export function verificationJobName(secret: string, generation: number): string {

@@ -83,7 +83,7 @@ const cases: [string, RawConfig, string][] = [
         titanConfig({ k: hmac(1, "stable") }, { ...TITAN_SERVICES, "titan-brain": { image: "x", env: { TITAN_HMAC_KEY_ID: "k" } } }),
         "titan-secrets:services.titan-brain.env.TITAN_HMAC_KEY_ID: found a plain value for TITAN_HMAC_KEY_ID, which secret \"k\" delivers; allowed: environment names that no secret delivers to this service.",
     ],
-    ["unknown kubernetes key", { ...one(hmac(1, "stable")), kubernetes: { renderdir: "x" } }, 'titan-secrets:kubernetes: found unknown key "renderdir" (did you mean "renderDir"?); allowed: namespace, renderDir, context.'],
+    ["unknown kubernetes key", { ...one(hmac(1, "stable")), kubernetes: { renderdir: "x" } }, 'titan-secrets:kubernetes: found unknown key "renderdir" (did you mean "renderDir"?); allowed: namespace, renderDir, kubeconfig, context, rolloutTimeoutSeconds.'],
     ["secrets not a map", { services: TITAN_SERVICES, secrets: ["hmac-main"] }, "titan-secrets:secrets: found a list of 1; allowed: a map of keys to values."],
     [
         "unknown backend",
@@ -135,6 +135,6 @@ describe("bad config fails with a sentence naming the key", () => {
         const spec = parseConfig(one(hmac(1, "stable")));
         expect(spec.secrets.get("hmac-main")).toMatchObject({ keyId: "hmac-main-g1", maxAgeDays: 90, minOverlapHours: 24, envPrefix: "TITAN_HMAC", force: false });
         expect(spec.services.get("titan-sentinel")).toMatchObject({ replicas: 1, env: { LOG_LEVEL: "info" } });
-        expect(spec.kubernetes).toEqual({ namespace: "titan", renderDir: "rendered" });
+        expect(spec.kubernetes).toEqual({ namespace: "titan", renderDir: "rendered", rolloutTimeoutSeconds: 600 });
     });
 });

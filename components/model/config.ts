@@ -103,7 +103,9 @@ const awsSchema = z.strictObject({ region: z.string().regex(/^[a-z]{2}(-[a-z]+)+
 const kubernetesSchema = z.strictObject({
     namespace: z.string().regex(NAME).optional(),
     renderDir: z.string().min(1).optional(),
+    kubeconfig: z.string().min(1).optional(),
     context: z.string().min(1).optional(),
+    rolloutTimeoutSeconds: z.number().int().min(10).max(86_400).optional(),
 });
 
 /** What a person can write, per zod issue, in words. */
@@ -267,7 +269,7 @@ export function parseConfig(raw: RawConfig, stack = "dev"): StackSpec {
 
     if (issues.length > 0) throw new ConfigError(issues);
     return {
-        kubernetes: { namespace: "titan", ...(k8s.data ?? {}) } as KubernetesSpec,
+        kubernetes: { namespace: "titan", rolloutTimeoutSeconds: 600, ...(k8s.data ?? {}) } as KubernetesSpec,
         stores,
         monitoring: { prometheusRule: monitoringRaw.data?.prometheusRule ?? false, labels: monitoringRaw.data?.labels ?? {} },
         aws,

@@ -10,3 +10,4 @@ export * from "./delivery";
 export * from "./serverConfig";
 export * from "./exchangeKeys";
 export * from "./monitoring";
+export * from "./rolloutStatus";

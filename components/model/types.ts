@@ -98,8 +98,12 @@ export interface KubernetesSpec {
     namespace: string;
     /** Render manifests into this folder instead of applying them to a cluster. */
     renderDir?: string;
+    /** A kubeconfig file (path or contents) for a real cluster; the ambient one (KUBECONFIG, ~/.kube/config) when absent. */
+    kubeconfig?: string;
     /** kubeconfig context for a real cluster; the ambient one when absent. */
     context?: string;
+    /** How long one workload may take to roll out before the up fails (the Deployment default progress deadline: 600). */
+    rolloutTimeoutSeconds: number;
 }
 
 /** HashiCorp Vault KV v2: one path per secret, current and previous value. */
