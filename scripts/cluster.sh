@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A local Kubernetes control plane on loopback, built from Go modules
-# (scripts/build-cluster.sh) and Debian's etcd: etcd, kube-apiserver,
+# (scripts/build-cluster.sh): etcd, kube-apiserver,
 # kube-controller-manager, kube-scheduler and kwok, whose fake node runs
 # every pod as Running and Ready without containers.
 #
@@ -37,11 +37,10 @@ die() { printf '[cluster %s] %s\n' "$name" "$*" >&2; exit 1; }
 
 need_binaries() {
   local b missing=()
-  for b in kube-apiserver kube-controller-manager kube-scheduler kubectl kwok; do
+  for b in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok; do
     [ -x "$bin/$b" ] || missing+=("$b")
   done
   [ ${#missing[@]} -eq 0 ] || die "missing in $bin: ${missing[*]}; run: bash scripts/build-cluster.sh (or bash scripts/setup.sh)"
-  command -v etcd >/dev/null || die "etcd is not installed; run: bash scripts/setup.sh (Debian package etcd-server)"
   command -v openssl >/dev/null || die "openssl is not installed"
 }
 
@@ -166,6 +165,9 @@ start_kwok() {
     --cidr 10.244.0.0/16 --node-ip 127.0.0.1
 }
 
+# The namespace the local stack deploys to (Pulumi.local.yaml).
+namespace() { kubectl_ get namespace titan >/dev/null 2>&1 || kubectl_ create namespace titan >/dev/null; }
+
 ready() { kubectl_ get --raw /readyz >/dev/null 2>&1; }
 node_ready() { [ "$(kubectl_ get node kwok-node-0 -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]; }
 
@@ -174,6 +176,7 @@ up() {
   local all=1 comp
   for comp in "${components[@]}"; do running_pid "$comp" >/dev/null || all=0; done
   if [ "$all" = 1 ] && [ -f "$dir/kubeconfig" ] && ready && node_ready; then
+    namespace
     say "already running; export KUBECONFIG=$dir/kubeconfig"
     return 0
   fi
@@ -183,7 +186,7 @@ up() {
   ports
   kubeconfig
   local pki="$dir/pki" started=$SECONDS
-  start etcd etcd --name "titan-$name" --data-dir "$dir/etcd" \
+  start etcd "$bin/etcd" --name "titan-$name" --data-dir "$dir/etcd" \
     --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
     --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
     --initial-cluster "titan-$name=http://127.0.0.1:$ETCD_PEER_PORT"
@@ -213,8 +216,7 @@ metadata:
 spec: {}
 EOF
   wait_for "node kwok-node-0" 60 node_ready
-  # The namespace the local stack deploys to (Pulumi.local.yaml).
-  kubectl_ get namespace titan >/dev/null 2>&1 || kubectl_ create namespace titan >/dev/null
+  namespace
   for comp in "${components[@]}"; do running_pid "$comp" >/dev/null || die "$comp exited; see $dir/logs/$comp.log"; done
   say "up in $((SECONDS - started))s: https://127.0.0.1:$API_PORT, context $context"
   say "export KUBECONFIG=$dir/kubeconfig"

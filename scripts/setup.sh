@@ -7,12 +7,11 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 
-# Real servers the tests log in to (test/servers.test.ts), and etcd and
-# openssl for the local control plane (scripts/cluster.sh).
+# Real servers the tests log in to (test/servers.test.ts), and openssl for
+# the local control plane's certificates (scripts/cluster.sh).
 missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v nats-server >/dev/null || missing+=(nats-server)
-command -v etcd >/dev/null || missing+=(etcd-server)
 command -v openssl >/dev/null || missing+=(openssl)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -37,8 +36,9 @@ if [ ! -f policy/node_modules/.package-lock.json ] || [ policy/package-lock.json
 fi
 
 bash scripts/build-engine.sh
-# The local Kubernetes control plane (kube-apiserver, controller-manager,
-# scheduler, kubectl, kwok) for the live suites and the local stack.
+# The local Kubernetes control plane (etcd, kube-apiserver,
+# controller-manager, scheduler, kubectl, kwok) for the live suites and the
+# local stack.
 bash scripts/build-cluster.sh
 # actionlint, for the workflow lint test.
 bash tools/actionlint/build.sh
