@@ -10,5 +10,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 600_000,
     pool: "forks",
+    // Stops the local clusters the live suites started (test/live/).
+    globalSetup: ["test/live/teardown.ts"],
   },
 });

@@ -185,7 +185,14 @@ up() {
   certificates
   ports
   kubeconfig
-  local pki="$dir/pki" started=$SECONDS
+  local pki="$dir/pki" started=$SECONDS etcd_version
+  # etcd cannot read every older data folder (3.6 refuses 3.4's): say so
+  # instead of starting a server that panics.
+  etcd_version=$("$bin/etcd" --version | head -1 | awk '{print $3}')
+  if [ -d "$dir/etcd" ] && [ "$(cat "$dir/etcd-version" 2>/dev/null)" != "$etcd_version" ]; then
+    die "the data in $dir/etcd was written by etcd $(cat "$dir/etcd-version" 2>/dev/null || echo "of another version"), not $etcd_version; start afresh with: bash scripts/cluster.sh --name $name reset"
+  fi
+  echo "$etcd_version" >"$dir/etcd-version"
   start etcd "$bin/etcd" --name "titan-$name" --data-dir "$dir/etcd" \
     --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
     --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \

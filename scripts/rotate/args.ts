@@ -1,7 +1,7 @@
 // Command-line parsing for `rotate`. Pure: argv in, a parsed command or a
 // usage error out.
 
-export const COMMANDS = ["status", "plan", "advance", "revert", "compromise"] as const;
+export const COMMANDS = ["status", "plan", "advance", "revert", "compromise", "recover"] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 const VALUE_FLAGS = ["stack", "dir", "file", "ledger", "now", "incident", "key-id", "due-within"] as const;
@@ -16,6 +16,7 @@ const COMMAND_FLAGS: Record<CommandName, string[]> = {
     advance: ["force", "key-id", "dry-run"],
     revert: ["dry-run"],
     compromise: ["incident", "key-id", "dry-run"],
+    recover: [],
 };
 const COMMON = ["stack", "dir", "file", "ledger", "no-ledger", "now", "json", "help"];
 
@@ -44,6 +45,8 @@ Commands:
   revert <secret> [--dry-run]            overlap N -> revert N (presenters go back to N-1)
   compromise <secret> --incident ID [--key-id ID] [--dry-run]
                                          emergency: compromised at generation N+1
+  recover                                after an up that was killed: remove the stack's lock if
+                                         its process is gone, clear pending creates; then pulumi up
 
 Options:
   --stack S        stack (default: dev); the file is Pulumi.<S>.yaml
@@ -94,7 +97,7 @@ export function parseArgs(argv: string[]): ParsedArgs {
     if (command === undefined) throw new UsageError("no command given");
     if (!(COMMANDS as readonly string[]).includes(command)) throw new UsageError(`unknown command ${JSON.stringify(command)}; commands: ${COMMANDS.join(", ")}`);
     parsed.command = command as CommandName;
-    const wantsSecret = parsed.command !== "status" && parsed.command !== "plan";
+    const wantsSecret = parsed.command !== "status" && parsed.command !== "plan" && parsed.command !== "recover";
     if (wantsSecret) {
         if (rest.length === 0) throw new UsageError(`${command} needs the name of a secret`);
         parsed.secret = rest.shift();

@@ -10,6 +10,7 @@ import { ParsedArgs, USAGE, UsageError, parseArgs } from "./args";
 import { LedgerFileError, LedgerSource, Runner, ledgerFromFile, ledgerFromStack, noLedger } from "./ledgerSource";
 import { formatPlanMarkdown, formatPlanText, planReport, refusalOf } from "./planReport";
 import { LayoutError, StackFile, StackFileError, applyEdits, parseStackFile, rawConfigOf, readStackFile, secretValue } from "./stackFile";
+import { PulumiRunner, RecoverError, formatRecover, recover, thisHost } from "./recover";
 import { formatStatus, statusReport } from "./status";
 import { RotateCommand, editsFor, legalNextSteps, slotsOf, targetOf } from "./steps";
 import { parseInstant } from "./time";
@@ -25,6 +26,9 @@ export interface Io {
     writeFile(path: string, text: string): void;
     /** The clock when --now is not given. */
     now(): Date;
+    /** This host, for telling a stale stack lock from a live one (rotate recover). */
+    hostname: string;
+    pulumiRunning(pid: number): boolean;
 }
 
 export function defaultIo(repo: string, run: Runner): Io {
@@ -35,6 +39,7 @@ export function defaultIo(repo: string, run: Runner): Io {
         run,
         writeFile: (p, t) => writeFileSync(p, t),
         now: () => new Date(),
+        ...thisHost(),
     };
 }
 
@@ -149,6 +154,20 @@ function step(c: Context, command: RotateCommand): number {
     return EXIT.ok;
 }
 
+function recoverStack(args: ParsedArgs, io: Io): number {
+    const stack = args.values.stack ?? "dev";
+    const pulumi: PulumiRunner = (a) => io.run("bash", [join(io.repo, "scripts", "pulumi.sh"), ...a], io.repo);
+    let report;
+    try {
+        report = recover(stack, pulumi, io);
+    } catch (e) {
+        if (e instanceof RecoverError) throw new Refusal(e.message);
+        throw e;
+    }
+    io.out(args.flags.json ? JSON.stringify(report, null, 2) + "\n" : formatRecover(report));
+    return report.refused ? EXIT.refused : EXIT.ok;
+}
+
 export function main(argv: string[], io: Io): number {
     let args: ParsedArgs | undefined;
     try {
@@ -157,6 +176,7 @@ export function main(argv: string[], io: Io): number {
             io.out(USAGE);
             return EXIT.ok;
         }
+        if (args.command === "recover") return recoverStack(args, io);
         const c = context(args, io);
         warnDropped(c);
         switch (args.command!) {

@@ -2,6 +2,7 @@
 // through the Automation API: a throw-away copy of the project, its own file
 // backend, PULUMI_HOME and passphrase, and no network or plugin download.
 
+import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -117,6 +118,13 @@ export class E2EProject {
         const r = await cmd.run(args, this.dir, this.stack.workspace.envVars ?? {});
         if (!showSecrets) this.transcript.push(r.stdout, r.stderr);
         return r.stdout;
+    }
+
+    /** Runs the CLI with this project's backend and passphrase (for commands the Automation API has no call for). */
+    cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
+        const r = spawnSync(join(ENGINE_ROOT, "bin", "pulumi"), args, { cwd: this.dir, env: { ...process.env, ...this.stack.workspace.envVars }, encoding: "utf8", timeout: 300_000 });
+        this.transcript.push(r.stdout ?? "", r.stderr ?? "");
+        return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
     }
 
     async outputs(): Promise<Record<string, unknown>> {

@@ -1,0 +1,74 @@
+// rotate recover on a file backend of its own: a stale lock is removed, a
+// live or foreign one is refused with the command for a person, an unreadable
+// one stops everything, and pending creates are cleared.
+
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { PulumiRunner, RecoverError, formatRecover, recover } from "../scripts/rotate/recover";
+
+let backend: string;
+let ran: string[][];
+let pending: { type: string; resource: { urn: string } }[];
+
+function lock(pid: number, host: string, text?: string): void {
+    const dir = join(backend, ".pulumi", "locks", "organization", "titan-secrets", "prod");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `${pid}.json`), text ?? JSON.stringify({ pid, username: "ci", hostname: host, timestamp: "2026-11-25T10:00:00Z" }));
+}
+
+const pulumi: PulumiRunner = (args) => {
+    ran.push(args);
+    if (args[0] === "whoami") return { status: 0, stdout: JSON.stringify({ url: `file://${backend}` }), stderr: "" };
+    if (args[0] === "stack") return { status: 0, stdout: JSON.stringify({ deployment: { pending_operations: pending } }), stderr: "" };
+    return { status: 0, stdout: "", stderr: "" };
+};
+const host = (running: number[]) => ({ hostname: "runner-1", pulumiRunning: (pid: number) => running.includes(pid) });
+
+beforeEach(() => {
+    backend = mkdtempSync(join(tmpdir(), "titan-recover-"));
+    ran = [];
+    pending = [];
+});
+afterEach(() => rmSync(backend, { recursive: true, force: true }));
+
+describe("rotate recover", () => {
+    it("removes a lock taken on this host by a process that is gone, and says what comes next", () => {
+        lock(4242, "runner-1");
+        const r = recover("prod", pulumi, host([]));
+        expect(r.refused).toBeUndefined();
+        expect(ran).toContainEqual(["cancel", "--stack", "prod", "--yes"]);
+        expect(formatRecover(r)).toMatch(/Removed 1 stale lock\(s\) of stack prod: pid 4242 on runner-1 .*\nNo pending operations\.\nRan: pulumi cancel --stack prod --yes\nNext: pulumi up --stack prod/);
+    });
+
+    it("refuses while the pulumi that took the lock still runs", () => {
+        lock(4242, "runner-1");
+        const r = recover("prod", pulumi, host([4242]));
+        expect(r.refused).toMatch(/locked by pid 4242 on runner-1 .* is still running: wait for it to end/);
+        expect(ran.some((a) => a[0] === "cancel")).toBe(false);
+    });
+
+    it("refuses a lock of another host, which it cannot check, with the command for a person", () => {
+        lock(4242, "runner-2");
+        const r = recover("prod", pulumi, host([]));
+        expect(r.refused).toMatch(/this host cannot check\. Once you are sure no update runs: pulumi cancel --stack prod --yes/);
+        expect(ran.some((a) => a[0] === "cancel")).toBe(false);
+    });
+
+    it("stops on a lock file it cannot read, instead of treating it as stale", () => {
+        lock(4242, "runner-1", "{not json");
+        expect(() => recover("prod", pulumi, host([]))).toThrow(RecoverError);
+        expect(ran.some((a) => a[0] === "cancel")).toBe(false);
+    });
+
+    it("clears pending creates with a refresh; leaves other pending operations to the next up", () => {
+        pending = [
+            { type: "creating", resource: { urn: "urn:pulumi:prod::titan-secrets::kubernetes:core/v1:Secret::titan-hmac-presenters" } },
+            { type: "updating", resource: { urn: "urn:pulumi:prod::titan-secrets::kubernetes:apps/v1:Deployment::titan-sentinel" } },
+        ];
+        const r = recover("prod", pulumi, host([]));
+        expect(ran).toContainEqual(["refresh", "--stack", "prod", "--clear-pending-creates", "--yes", "--skip-preview"]);
+        expect(formatRecover(r)).toMatch(/Pending operations of the interrupted up: creating titan-hmac-presenters, updating titan-sentinel\./);
+    });
+});
