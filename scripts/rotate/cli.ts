@@ -15,6 +15,9 @@ import { formatStatus, statusReport } from "./status";
 import { RotateCommand, editsFor, legalNextSteps, slotsOf, targetOf } from "./steps";
 import { parseInstant } from "./time";
 
+/** Stacks whose state is in the repository's local backend (scripts/pulumi.sh). */
+const LOCAL_BACKEND_STACKS = ["dev", "local"];
+
 export const EXIT = { ok: 0, refused: 1, usage: 2, cannotEdit: 3 } as const;
 
 export interface Io {
@@ -140,7 +143,8 @@ function step(c: Context, command: RotateCommand): number {
     const dryRun = c.args.flags["dry-run"] === true;
     if (!dryRun && text !== c.file.text) c.io.writeFile(c.file.path, text);
     const changes = effective.map((e) => ({ key: e.key, from: secretValue(c.file, name, e.key) ?? null, to: e.value ?? null }));
-    const preview = c.stack === "dev" ? "bash scripts/pulumi.sh preview --stack dev --diff" : `pulumi preview --stack ${c.stack} --diff --policy-pack policy`;
+    // dev and local live in the repository's own backend (scripts/pulumi.sh).
+    const preview = LOCAL_BACKEND_STACKS.includes(c.stack) ? `bash scripts/pulumi.sh preview --stack ${c.stack} --diff` : `pulumi preview --stack ${c.stack} --diff --policy-pack policy`;
     if (c.args.flags.json) {
         c.io.out(JSON.stringify({ secret: name, command, from, to, file: c.file.path, dryRun, written: !dryRun && text !== c.file.text, changes, ledger: { source: c.ledger.source, note: c.ledger.note } }, null, 2) + "\n");
     } else {
