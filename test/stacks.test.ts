@@ -5,7 +5,7 @@ import { parseConfig, planRotation } from "../components/model";
 import { stackConfig } from "./support/stackFiles";
 
 describe("stack files", () => {
-    it.each(["dev", "prod"])("%s parses, plans, and never uses a default Kubernetes provider", (stack) => {
+    it.each(["dev", "local", "prod"])("%s parses, plans, and never uses a default Kubernetes provider", (stack) => {
         const { raw, all } = stackConfig(stack);
         const spec = parseConfig(raw);
         expect(all["pulumi:disable-default-providers"]).toEqual(["kubernetes"]);
@@ -18,6 +18,15 @@ describe("stack files", () => {
         const prod = parseConfig(stackConfig("prod").raw).kubernetes;
         expect(prod.renderDir).toBeUndefined();
         expect(prod.context).toBe("titan-prod");
+    });
+
+    it("local applies dev's secrets to the local control plane of scripts/cluster.sh", () => {
+        const local = parseConfig(stackConfig("local").raw, "local");
+        expect(local.kubernetes).toMatchObject({ namespace: "titan", kubeconfig: ".cluster/local/kubeconfig", context: "titan-local" });
+        expect(local.kubernetes.renderDir).toBeUndefined();
+        const dev = parseConfig(stackConfig("dev").raw);
+        expect([...local.secrets.values()]).toEqual([...dev.secrets.values()]);
+        expect([...local.services.values()].map((s) => ({ ...s, replicas: 1 }))).toEqual([...dev.services.values()]);
     });
 
     it("dev uses no store of record; prod uses both", () => {
