@@ -57,7 +57,7 @@ describe("arguments", () => {
     });
     it.each([
         [[], "no command given"],
-        [["rotate"], 'unknown command "rotate"; commands: status, plan, advance, revert, compromise'],
+        [["rotate"], 'unknown command "rotate"; commands: status, plan, advance, revert, compromise, recover'],
         [["advance"], "advance needs the name of a secret"],
         [["status", "extra"], 'unexpected argument "extra"'],
         [["status", "--markdown"], "--markdown does not apply to status"],
