@@ -127,6 +127,16 @@ export class E2EProject {
         return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
     }
 
+    /** Every generated key and password in state (resource name -> value), from the operator's view (--show-secrets). */
+    async keyValues(): Promise<Map<string, string>> {
+        const state = JSON.parse(await this.exportState(true)) as { deployment: { resources?: { type: string; urn: string; outputs: { result: unknown } }[] } };
+        const out = new Map<string, string>();
+        for (const r of state.deployment.resources ?? []) {
+            if (r.type === "random:index/randomPassword:RandomPassword") out.set(r.urn.split("::").pop()!, plainSecret(r.outputs.result) as string);
+        }
+        return out;
+    }
+
     async outputs(): Promise<Record<string, unknown>> {
         const out = await this.stack.outputs();
         const plain = Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.value]));
@@ -170,6 +180,11 @@ export class E2EProject {
         this.transcript.push(output, JSON.stringify(events));
         return { output, events, error };
     }
+}
+
+/** A secret in a --show-secrets export ({<sig>: ..., plaintext: "<JSON>"}) as its value; anything else as it is. */
+export function plainSecret(v: any): any {
+    return v && typeof v === "object" && "plaintext" in v ? JSON.parse(v.plaintext) : v;
 }
 
 /** The steps the engine ran for resources of a type: [logical name, op, "pre" | "done"], in order. */

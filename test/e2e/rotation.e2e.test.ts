@@ -3,7 +3,7 @@
 // kubernetes (render mode) and random providers, on a copy of the dev stack.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { E2EProject, Step, engineMissing, stepLog } from "./harness";
+import { E2EProject, Step, engineMissing, plainSecret, stepLog } from "./harness";
 import { stackConfig } from "../support/stackFiles";
 import { redisLogin, startRedis } from "../support/servers";
 
@@ -52,22 +52,7 @@ function warnings(step: Step): string[] {
 
 /** The HMAC keys in state (name -> value). */
 async function hmacKeys(project: E2EProject): Promise<Map<string, string>> {
-    return new Map([...(await keyValues(project))].filter(([name]) => name.startsWith("titan-hmac-")));
-}
-
-/** A secret in a --show-secrets export: {<sig>: ..., plaintext: "<JSON>"}. */
-function plain(v: any): any {
-    return v && typeof v === "object" && "plaintext" in v ? JSON.parse(v.plaintext) : v;
-}
-
-/** Values of every key in state, from the operator's view (--show-secrets). */
-async function keyValues(project: E2EProject): Promise<Map<string, string>> {
-    const state = JSON.parse(await project.exportState(true));
-    const out = new Map<string, string>();
-    for (const r of state.deployment.resources ?? []) {
-        if (r.type === "random:index/randomPassword:RandomPassword") out.set(r.urn.split("::").pop(), plain(r.outputs.result));
-    }
-    return out;
+    return new Map([...(await project.keyValues())].filter(([name]) => name.startsWith("titan-hmac-")));
 }
 
 /**
@@ -79,7 +64,7 @@ async function keyValues(project: E2EProject): Promise<Map<string, string>> {
 async function stateOf(project: E2EProject): Promise<string> {
     const state = JSON.parse(await project.exportState(true));
     const managed = (state.deployment.resources ?? []).filter((r: any) => r.type !== "pulumi:pulumi:StackReference");
-    return JSON.stringify(managed.map((r: any) => [r.urn, r.inputs, r.outputs, r.dependencies]), (_k, v) => plain(v));
+    return JSON.stringify(managed.map((r: any) => [r.urn, r.inputs, r.outputs, r.dependencies]), (_k, v) => plainSecret(v));
 }
 
 /** A preview that would change nothing: only unchanged resources and reads. */
@@ -104,7 +89,7 @@ function renderedSecrets(project: E2EProject): Map<string, Record<string, string
 describe("rotation through the real engine (dev stack, rendered manifests)", { timeout: 300_000 }, () => {
     let project: E2EProject;
     const seenKeys = new Map<string, string>();
-    const remember = async () => (await keyValues(project)).forEach((v, k) => seenKeys.set(`${k}@${v.slice(0, 6)}`, v));
+    const remember = async () => (await project.keyValues()).forEach((v, k) => seenKeys.set(`${k}@${v.slice(0, 6)}`, v));
 
     beforeAll(async () => {
         if (missing) throw new Error(missing);
@@ -205,7 +190,7 @@ describe("rotation through the real engine (dev stack, rendered manifests)", { t
             const presenterDone = indexOf(log, PRESENTER, "done");
             for (const v of VERIFIERS) expect(indexOf(log, v, "pre")).toBeGreaterThan(presenterDone);
             project.transcript.push(...fresh.transcript);
-            (await keyValues(fresh)).forEach((v, k) => seenKeys.set(`revert:${k}`, v));
+            (await fresh.keyValues()).forEach((v, k) => seenKeys.set(`revert:${k}`, v));
         } finally {
             fresh.destroy();
         }
@@ -228,7 +213,7 @@ describe("rotation through the real engine (dev stack, rendered manifests)", { t
             const secrets = hmacAt(2, "stable") as Record<string, Record<string, unknown>>;
             return { ...secrets, "titan-redis-password": { ...secrets["titan-redis-password"], generation, stage, minOverlapHours: 0 } };
         };
-        const passwords = async () => new Map([...(await keyValues(project))].filter(([n]) => n.startsWith("titan-redis-password-g")));
+        const passwords = async () => new Map([...(await project.keyValues())].filter(([n]) => n.startsWith("titan-redis-password-g")));
         const acl = () => {
             const found = [...project.rendered().values()].filter((o) => o.kind === "Secret" && String(o.metadata.name).startsWith("titan-redis-password-verifiers-"));
             expect(found).toHaveLength(1);

@@ -34,21 +34,10 @@ function expectNoError(step: Step): void {
     expect(step.error, step.output).toBeUndefined();
 }
 
-/** Every generated key and password in state now (name -> value), from the operator's view. */
-async function keyValues(live: LiveProject): Promise<Map<string, string>> {
-    const state = JSON.parse(await live.project.exportState(true)) as { deployment: { resources: any[] } };
-    const out = new Map<string, string>();
-    for (const r of state.deployment.resources) {
-        if (r.type !== "random:index/randomPassword:RandomPassword") continue;
-        out.set(r.urn.split("::").pop(), typeof r.outputs.result === "object" ? JSON.parse(r.outputs.result.plaintext) : r.outputs.result);
-    }
-    return out;
-}
-
 describe("a rotation on a live API server", { timeout: 900_000 }, () => {
     let live: LiveProject;
     const seen = new Map<string, string>();
-    const remember = async () => (await keyValues(live)).forEach((v, k) => seen.set(`${k}@${v.slice(0, 4)}`, v));
+    const remember = async () => (await live.project.keyValues()).forEach((v, k) => seen.set(`${k}@${v.slice(0, 4)}`, v));
 
     beforeAll(async () => {
         if (missing) throw new Error(missing);
