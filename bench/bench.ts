@@ -9,13 +9,15 @@
 // 3. Evaluation time under Pulumi's mocks against a plain-resource baseline.
 // 4. `pulumi preview` through the real engine against the same baseline
 //    (skipped, with a note, when .engine/bin is missing).
+// 5. A refused `pulumi preview` against an accepted one (bench/refusal.ts).
 
 import { cpus, loadavg } from "node:os";
 import { benchConfigOf, engineMissing, previewTimer, prodConfigForEngine, rawOf, testExchangeKeys } from "./engine";
 import { GRID, RestartRow, WaveRow, randomBackground, ratio, restartFigure, waveFigure } from "./figures";
 import { FleetOptions, generateFleet } from "./fleet";
 import { MockRun, ResourceCounts, TYPES, countsOf, customResources, recordTitanGraph, replayGraph, runBaseline, runTitan } from "./mockRun";
-import { EngineRow, ScaleRow, engineTable, restartTable, scaleTable, waveTable } from "./report";
+import { RefusalFigure, RefusalOptions, figureRefusal } from "./refusal";
+import { EngineRow, ScaleRow, engineTable, refusalTable, restartTable, scaleTable, waveTable } from "./report";
 import { scaleScenario } from "./scale";
 import { collectGarbage, median } from "./timing";
 
@@ -28,7 +30,7 @@ export interface ScaleSize {
 }
 
 export interface BenchOptions {
-    /** Which figures (1-4); all when absent. */
+    /** Which figures (1-5); all when absent. */
     figures?: readonly number[];
     /** Figure 1's fleet. */
     restartFleet: FleetOptions;
@@ -40,6 +42,8 @@ export interface BenchOptions {
     scale: readonly ScaleSize[];
     /** Figure 4: untimed and timed previews per program. */
     engine: { warmup: number; repeats: number };
+    /** Figure 5: untimed and timed previews of each kind (accepted, refused). */
+    refusal: RefusalOptions;
     /** Progress lines (stderr in bench/run.ts). */
     progress?: (line: string) => void;
 }
@@ -55,6 +59,7 @@ export const FULL: BenchOptions = {
         { services: 1000, warmup: 1, repeats: 3 },
     ],
     engine: { warmup: 1, repeats: 5 },
+    refusal: { warmup: 1, repeats: 5 },
 };
 
 /**
@@ -70,6 +75,7 @@ export const SMOKE: BenchOptions = {
         { services: 100, warmup: 0, repeats: 1 },
     ],
     engine: { warmup: 0, repeats: 1 },
+    refusal: { warmup: 0, repeats: 1 },
 };
 
 export interface RestartFigure {
@@ -102,7 +108,7 @@ export interface BenchResults {
     node: string;
     cpus: number;
     loadAverageAtStart: number[];
-    figures: { restarts?: RestartFigure; waves?: WaveRow[]; scale?: ScaleFigureRow[]; engine?: EngineFigure };
+    figures: { restarts?: RestartFigure; waves?: WaveRow[]; scale?: ScaleFigureRow[]; engine?: EngineFigure; refusal?: RefusalFigure };
     totalSeconds: number;
 }
 
@@ -260,6 +266,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     if (want(2)) results.figures.waves = figureWaves(o);
     if (want(3)) results.figures.scale = await figureScale(o);
     if (want(4)) results.figures.engine = await figureEngine(o);
+    if (want(5)) results.figures.refusal = await figureRefusal(o.refusal, o.progress);
     results.totalSeconds = Number(((performance.now() - started) / 1000).toFixed(1));
     return results;
 }
@@ -317,6 +324,26 @@ export function benchReport(r: BenchResults): string {
             log();
             log(
                 `Median of ${plural(e.rows[0].repeats, "preview")} each after ${plural(e.warmup, "warm-up")}, interleaved; each preview is a whole \`pulumi preview\` (CLI, language host, ts-node type-check, providers).`,
+            );
+        }
+        log();
+    }
+    if (f.refusal) {
+        const e = f.refusal;
+        log(`## 5. A refused pulumi preview against an accepted one, through the real engine`);
+        log();
+        if ("skipped" in e) log(e.skipped);
+        else {
+            log(`A throw-away copy of the dev stack (its exchange keys' secure values included), after one up at the committed config (ledger: ${e.ledger}).`);
+            log();
+            log(refusalTable(e.rows));
+            log();
+            log(`refused / accepted: ${e.refusedPerAccepted.toFixed(2)} (target: at most 1.50). The refusal, as the engine printed it:`);
+            log();
+            log(`    ${e.refusal}`);
+            log();
+            log(
+                `Median of ${plural(e.rows[0].repeats, "preview")} of each kind after ${plural(e.warmup, "warm-up")}, interleaved; each a whole \`pulumi preview\`, its outcome checked on every run.`,
             );
         }
         log();

@@ -1,6 +1,7 @@
 // The printed tables (Markdown, so they paste into the README as they are).
 
 import { RestartRow, WaveRow, ratio } from "./figures";
+import type { RefusalRow } from "./refusal";
 import { ms } from "./timing";
 
 export function table(head: string[], rows: (string | number)[][]): string {
@@ -99,5 +100,13 @@ export function engineTable(rows: EngineRow[]): string {
     return table(
         ["program", "custom resources", "creates in preview", "preview ms (median)", "/ baseline"],
         rows.map((r) => [r.program, r.resources, r.creates, ms(r.medianMs), (r.medianMs / base.medianMs).toFixed(2)]),
+    );
+}
+
+export function refusalTable(rows: RefusalRow[]): string {
+    const accepted = rows.find((r) => r.preview === "accepted")!;
+    return table(
+        ["preview", "titan-hmac in the stack file", "outcome (checked every run)", "preview ms (median)", "/ accepted"],
+        rows.map((r) => [r.preview, r.config, r.outcome, ms(r.medianMs), (r.medianMs / accepted.medianMs).toFixed(2)]),
     );
 }

@@ -1,8 +1,11 @@
 // The whole of `npm run bench` at the smallest sizes (bench/bench.ts SMOKE):
-// every figure runs, figure 4 through the real engine, so the bench cannot
-// break unseen. Only the shape of the results is checked: rows present,
-// ratios finite and positive, the baselines declaring what they should.
-// Never speed: a timing is a number the bench reports, not a test result.
+// every figure runs, figures 4 and 5 through the real engine, so the bench
+// cannot break unseen. Only the shape of the results is checked: rows
+// present, ratios finite and positive, the baselines declaring what they
+// should, the refused preview refused. Never speed: a timing is a number
+// the bench reports, not a test result. Figures 4 and 5 run side by side
+// (each on its own throw-away projects); their numbers mean nothing here
+// anyway.
 
 import { execFile } from "node:child_process";
 import { join } from "node:path";
@@ -10,6 +13,7 @@ import { describe, expect, it } from "vitest";
 import { BenchResults, SMOKE, benchReport, runBench } from "../bench/bench";
 import { ROTATION_STEPS } from "../bench/figures";
 import { customResources } from "../bench/mockRun";
+import { REFUSAL } from "../bench/refusal";
 import { engineMissing } from "./e2e/harness";
 import { REPO } from "./support/stackFiles";
 
@@ -67,7 +71,7 @@ describe("npm run bench, every figure at the smallest sizes (shape only)", () =>
     });
 
     // A whole `pulumi preview` of each program: about a minute on a busy 2-core machine.
-    it("figure 4: both programs previewed through the real engine, the prod fleet with exchange test keys", { timeout: 300_000 }, async () => {
+    it.concurrent("figure 4: both programs previewed through the real engine, the prod fleet with exchange test keys", { timeout: 300_000 }, async ({ expect }) => {
         const missing = engineMissing();
         if (missing) throw new Error(missing);
         const r = await runBench({ ...SMOKE, figures: [4] });
@@ -93,6 +97,30 @@ describe("npm run bench, every figure at the smallest sizes (shape only)", () =>
         expect(JSON.stringify(r)).not.toMatch(/bench-test-[0-9a-f]/);
     });
 
+    // One up and two previews of the dev stack: about 40 s.
+    it.concurrent("figure 5: the refused preview was refused by the stage check, the accepted one changed nothing", { timeout: 300_000 }, async ({ expect }) => {
+        const missing = engineMissing();
+        if (missing) throw new Error(missing);
+        const r = await runBench({ ...SMOKE, figures: [5] });
+        const f = r.figures.refusal!;
+        results.refusal = f;
+        expect(Object.keys(r.figures)).toEqual(["refusal"]);
+        if ("skipped" in f) throw new Error(f.skipped);
+        expect(f.ledger).toBe("titan-hmac stable g1");
+        expect(f.rows.map((row) => row.preview)).toEqual(["accepted", "refused"]);
+        const [accepted, refused] = f.rows;
+        expect(accepted.outcome).toMatch(/^succeeded, \d+ unchanged, no changes$/);
+        expect(refused.outcome).toMatch(/^failed: /);
+        expect(f.refusal).toContain(REFUSAL);
+        expect(f.refusal).toContain("titan-secrets:secrets.titan-hmac.stage");
+        for (const row of f.rows) {
+            expect(row.samples).toHaveLength(SMOKE.refusal.repeats);
+            expect(finitePositive(row.medianMs), String(row.medianMs)).toBe(true);
+        }
+        expect(finitePositive(f.refusedPerAccepted), String(f.refusedPerAccepted)).toBe(true);
+        expect(f.refusedPerAccepted).toBeCloseTo(refused.medianMs / accepted.medianMs, 10);
+    });
+
     it("the report prints every figure that ran", () => {
         const report = benchReport({ generatedAt: "", node: process.version, cpus: 2, loadAverageAtStart: [0, 0, 0], figures: results, totalSeconds: 0 });
         for (const [key, title] of [
@@ -100,6 +128,7 @@ describe("npm run bench, every figure at the smallest sizes (shape only)", () =>
             ["waves", "## 2. "],
             ["scale", "## 3. "],
             ["engine", "## 4. "],
+            ["refusal", "## 5. "],
         ] as const) {
             if (results[key]) expect(report).toContain(title);
         }
@@ -118,7 +147,7 @@ describe("npm run bench, every figure at the smallest sizes (shape only)", () =>
         expect(ok.stdout).toContain("## 2. ");
         expect(ok.stdout).not.toContain("## 3. ");
         expect(ok.stdout).not.toContain("Wrote ");
-        const bad = await run(["--figures=5"]);
+        const bad = await run(["--figures=6"]);
         expect(bad.code).toBe(2);
         expect(bad.stderr).toContain("usage: npm run bench");
     });
