@@ -10,6 +10,9 @@
 // 4. `pulumi preview` through the real engine against the same baseline
 //    (skipped, with a note, when .engine/bin is missing).
 // 5. A refused `pulumi preview` against an accepted one (bench/refusal.ts).
+// 6. An overlap `pulumi up` on a live API server against its physical floor,
+//    two single roll-outs (bench/rollout.ts; the local control plane of
+//    scripts/cluster.sh, started and stopped again when not running).
 
 import { cpus, loadavg } from "node:os";
 import { benchConfigOf, engineMissing, previewTimer, prodConfigForEngine, rawOf, testExchangeKeys } from "./engine";
@@ -17,7 +20,8 @@ import { GRID, RestartRow, WaveRow, randomBackground, ratio, restartFigure, wave
 import { FleetOptions, generateFleet } from "./fleet";
 import { MockRun, ResourceCounts, TYPES, countsOf, customResources, recordTitanGraph, replayGraph, runBaseline, runTitan } from "./mockRun";
 import { RefusalFigure, RefusalOptions, figureRefusal } from "./refusal";
-import { EngineRow, ScaleRow, engineTable, refusalTable, restartTable, scaleTable, waveTable } from "./report";
+import { EngineRow, ScaleRow, engineTable, phaseTable, refusalTable, restartTable, rolloutTable, scaleTable, waveTable } from "./report";
+import { RolloutFigure, RolloutOptions, figureRollout } from "./rollout";
 import { scaleScenario } from "./scale";
 import { collectGarbage, median } from "./timing";
 
@@ -30,7 +34,7 @@ export interface ScaleSize {
 }
 
 export interface BenchOptions {
-    /** Which figures (1-5); all when absent. */
+    /** Which figures (1-6); all when absent. */
     figures?: readonly number[];
     /** Figure 1's fleet. */
     restartFleet: FleetOptions;
@@ -44,6 +48,8 @@ export interface BenchOptions {
     engine: { warmup: number; repeats: number };
     /** Figure 5: untimed and timed previews of each kind (accepted, refused). */
     refusal: RefusalOptions;
+    /** Figure 6: fresh live projects, single roll-outs per project, pods per service, and the cluster's name. */
+    rollout: RolloutOptions;
     /** Progress lines (stderr in bench/run.ts). */
     progress?: (line: string) => void;
 }
@@ -60,6 +66,7 @@ export const FULL: BenchOptions = {
     ],
     engine: { warmup: 1, repeats: 5 },
     refusal: { warmup: 1, repeats: 5 },
+    rollout: { repeats: 3, singles: 2, replicas: 3, cluster: "bench" },
 };
 
 /**
@@ -76,6 +83,8 @@ export const SMOKE: BenchOptions = {
     ],
     engine: { warmup: 0, repeats: 1 },
     refusal: { warmup: 0, repeats: 1 },
+    // A cluster of its own, so that a smoke run never stops the one a full bench is using.
+    rollout: { repeats: 1, singles: 1, replicas: 3, cluster: "bench-smoke" },
 };
 
 export interface RestartFigure {
@@ -108,7 +117,7 @@ export interface BenchResults {
     node: string;
     cpus: number;
     loadAverageAtStart: number[];
-    figures: { restarts?: RestartFigure; waves?: WaveRow[]; scale?: ScaleFigureRow[]; engine?: EngineFigure; refusal?: RefusalFigure };
+    figures: { restarts?: RestartFigure; waves?: WaveRow[]; scale?: ScaleFigureRow[]; engine?: EngineFigure; refusal?: RefusalFigure; rollout?: RolloutFigure };
     totalSeconds: number;
 }
 
@@ -267,6 +276,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     if (want(3)) results.figures.scale = await figureScale(o);
     if (want(4)) results.figures.engine = await figureEngine(o);
     if (want(5)) results.figures.refusal = await figureRefusal(o.refusal, o.progress);
+    if (want(6)) results.figures.rollout = await figureRollout(o.rollout, o.progress);
     results.totalSeconds = Number(((performance.now() - started) / 1000).toFixed(1));
     return results;
 }
@@ -344,6 +354,33 @@ export function benchReport(r: BenchResults): string {
             log();
             log(
                 `Median of ${plural(e.rows[0].repeats, "preview")} of each kind after ${plural(e.warmup, "warm-up")}, interleaved; each a whole \`pulumi preview\`, its outcome checked on every run.`,
+            );
+        }
+        log();
+    }
+    if (f.rollout) {
+        const e = f.rollout;
+        log(`## 6. An overlap pulumi up on a live API server, against its physical floor`);
+        log();
+        if ("skipped" in e) log(e.skipped);
+        else {
+            log(
+                `Local control plane \`${e.cluster}\` (scripts/cluster.sh: kube-apiserver, etcd, kwok fake node${e.startedCluster ? "; started for this figure and stopped after it" : "; already running"}); ` +
+                    `the dev stack's services at ${e.replicas} pods each, a fresh namespace and project per repeat. ` +
+                    `Floor: two waves (verifiers, then the presenter), each as long as one roll-out alone.`,
+            );
+            log();
+            log(rolloutTable(e));
+            log();
+            log(`overlap up / floor: ${e.overlapPerFloor.toFixed(2)}; (overlap up - no-change up) / floor: ${e.overheadPerFloor.toFixed(2)}.`);
+            log();
+            log(`Where the overlap up's time goes (from the API server's record; medians over the repeats):`);
+            log();
+            log(phaseTable(e.phases));
+            log();
+            log(
+                `Medians: ${plural(e.repeats, "fresh project")}, each with an untimed first up at stable g1, then one no-change up, ` +
+                    `${plural(e.rows[2].samples.length / e.repeats, "single roll-out")} and one overlap up; every run checked against the server's record.`,
             );
         }
         log();

@@ -2,6 +2,7 @@
 
 import { RestartRow, WaveRow, ratio } from "./figures";
 import type { RefusalRow } from "./refusal";
+import type { OverlapPhases, RolloutFigure } from "./rollout";
 import { ms } from "./timing";
 
 export function table(head: string[], rows: (string | number)[][]): string {
@@ -108,5 +109,38 @@ export function refusalTable(rows: RefusalRow[]): string {
     return table(
         ["preview", "titan-hmac in the stack file", "outcome (checked every run)", "preview ms (median)", "/ accepted"],
         rows.map((r) => [r.preview, r.config, r.outcome, ms(r.medianMs), (r.medianMs / accepted.medianMs).toFixed(2)]),
+    );
+}
+
+export function rolloutTable(f: Exclude<RolloutFigure, { skipped: string }>): string {
+    const row = (key: string) => f.rows.find((r) => r.key === key)!;
+    const [overlap, noChange, single] = [row("overlap"), row("noChange"), row("single")];
+    const perFloor = (x: number) => (x / f.floorMs).toFixed(2);
+    return table(
+        ["measurement", "runs", "ms (median)", "/ floor"],
+        [
+            [overlap.measurement, overlap.samples.length, ms(overlap.medianMs), perFloor(overlap.medianMs)],
+            [noChange.measurement, noChange.samples.length, ms(noChange.medianMs), perFloor(noChange.medianMs)],
+            [single.measurement, single.samples.length, ms(single.medianMs), perFloor(single.medianMs)],
+            ["floor: 2 x single roll-out (two waves)", "-", ms(f.floorMs), "1.00"],
+            ["overlap up - no-change up", "-", ms(overlap.medianMs - noChange.medianMs), perFloor(overlap.medianMs - noChange.medianMs)],
+        ],
+    );
+}
+
+const PHASES: [keyof OverlapPhases, string][] = [
+    ["beforeWave1Ms", "up started -> first verifier Deployment changed (engine, program, new Secret objects)"],
+    ["wave1Ms", "wave 1: both verifiers roll (until their old pods are gone)"],
+    ["betweenWavesMs", "last verifier done -> presenter Deployment changed (the wait's poll, presenters' Secret object)"],
+    ["wave2Ms", "wave 2: the presenter rolls (until its old pods are gone)"],
+    ["cleanupMs", "presenter done -> the replaced Secret objects deleted"],
+    ["afterMs", "-> the up returned (ledger, state, the CLI's exit, the Automation API's reads)"],
+];
+
+export function phaseTable(p: OverlapPhases): string {
+    const total = PHASES.reduce((n, [k]) => n + p[k], 0);
+    return table(
+        ["phase of the overlap up", "ms (median)", "share"],
+        PHASES.map(([k, label]) => [label, ms(p[k]), `${((100 * p[k]) / total).toFixed(0)}%`]),
     );
 }

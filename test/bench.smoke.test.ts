@@ -1,20 +1,25 @@
 // The whole of `npm run bench` at the smallest sizes (bench/bench.ts SMOKE):
-// every figure runs, figures 4 and 5 through the real engine, so the bench
-// cannot break unseen. Only the shape of the results is checked: rows
-// present, ratios finite and positive, the baselines declaring what they
-// should, the refused preview refused. Never speed: a timing is a number
-// the bench reports, not a test result. Figures 4 and 5 run side by side
-// (each on its own throw-away projects); their numbers mean nothing here
-// anyway.
+// every figure runs, figures 4 and 5 through the real engine, figure 6 on
+// the local control plane too, so the bench cannot break unseen. Only the
+// shape of the results is checked: rows present, ratios finite and
+// positive, the baselines declaring what they should, the refused preview
+// refused. Never speed: a timing is a number the bench reports, not a test
+// result. Figures 4 to 6 run side by side (each on its own throw-away
+// projects; figure 6 on a cluster of its own), which keeps this file near
+// two minutes; their numbers mean nothing here anyway.
 
-import { execFile } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { BenchResults, SMOKE, benchReport, runBench } from "../bench/bench";
 import { ROTATION_STEPS } from "../bench/figures";
 import { customResources } from "../bench/mockRun";
 import { REFUSAL } from "../bench/refusal";
+import { SINGLE } from "../bench/rollout";
 import { engineMissing } from "./e2e/harness";
+import { CLUSTER_SCRIPT, STARTED_BY_TESTS, clusterDir, clusterMissing } from "./live/cluster";
+import { HMAC_PRESENTER, HMAC_VERIFIERS } from "./live/harness";
 import { REPO } from "./support/stackFiles";
 
 const finitePositive = (x: number) => Number.isFinite(x) && x > 0;
@@ -121,6 +126,36 @@ describe("npm run bench, every figure at the smallest sizes (shape only)", () =>
         expect(f.refusedPerAccepted).toBeCloseTo(refused.medianMs / accepted.medianMs, 10);
     });
 
+    // A fresh namespace and project on the local control plane, four ups and a roll-out: about 80 s,
+    // plus the cluster's start when it is not running. It fails, never skips, without the control plane.
+    it.concurrent("figure 6: the overlap up rolled the verifiers, then the presenter; floor, fixed cost and ratios present", { timeout: 400_000 }, async ({ expect }) => {
+        const missing = clusterMissing() ?? engineMissing();
+        if (missing) throw new Error(missing);
+        const r = await runBench({ ...SMOKE, figures: [6] });
+        const f = r.figures.rollout!;
+        results.rollout = f;
+        expect(Object.keys(r.figures)).toEqual(["rollout"]);
+        if ("skipped" in f) throw new Error(f.skipped);
+        const o = SMOKE.rollout;
+        expect([f.cluster, f.replicas, f.repeats]).toEqual([o.cluster, o.replicas, o.repeats]);
+        expect(f.rows.map((row) => row.key)).toEqual(["overlap", "noChange", "single"]);
+        expect(f.rows.map((row) => row.samples.length)).toEqual([o.repeats, o.repeats, o.repeats * o.singles]);
+        expect(f.rows[2].measurement).toContain(SINGLE);
+        expect(f.rolled).toEqual([HMAC_PRESENTER, ...HMAC_VERIFIERS].sort());
+        for (const row of f.rows) expect(finitePositive(row.medianMs), `${row.key}: ${row.medianMs}`).toBe(true);
+        expect(f.floorMs).toBe(2 * f.rows[2].medianMs);
+        for (const x of [f.floorMs, f.overlapPerFloor, f.overheadPerFloor]) expect(finitePositive(x), String(x)).toBe(true);
+        expect(f.phaseSamples).toHaveLength(o.repeats);
+        for (const [k, x] of Object.entries(f.phases)) expect(Number.isFinite(x), `${k}: ${x}`).toBe(true);
+        expect(Object.keys(f.phases)).toEqual(["beforeWave1Ms", "wave1Ms", "betweenWavesMs", "wave2Ms", "cleanupMs", "afterMs"]);
+        for (const x of [f.phases.beforeWave1Ms, f.phases.wave1Ms, f.phases.wave2Ms]) expect(finitePositive(x), String(x)).toBe(true);
+        // A cluster the bench started is stopped again, and not left for the suite's teardown.
+        if (f.startedCluster) {
+            expect(spawnSync("bash", [CLUSTER_SCRIPT, "--name", o.cluster, "status"]).status).not.toBe(0);
+            expect(existsSync(join(clusterDir(o.cluster), STARTED_BY_TESTS))).toBe(false);
+        }
+    });
+
     it("the report prints every figure that ran", () => {
         const report = benchReport({ generatedAt: "", node: process.version, cpus: 2, loadAverageAtStart: [0, 0, 0], figures: results, totalSeconds: 0 });
         for (const [key, title] of [
@@ -129,6 +164,7 @@ describe("npm run bench, every figure at the smallest sizes (shape only)", () =>
             ["scale", "## 3. "],
             ["engine", "## 4. "],
             ["refusal", "## 5. "],
+            ["rollout", "## 6. "],
         ] as const) {
             if (results[key]) expect(report).toContain(title);
         }
@@ -147,7 +183,7 @@ describe("npm run bench, every figure at the smallest sizes (shape only)", () =>
         expect(ok.stdout).toContain("## 2. ");
         expect(ok.stdout).not.toContain("## 3. ");
         expect(ok.stdout).not.toContain("Wrote ");
-        const bad = await run(["--figures=6"]);
+        const bad = await run(["--figures=7"]);
         expect(bad.code).toBe(2);
         expect(bad.stderr).toContain("usage: npm run bench");
     });
