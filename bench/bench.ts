@@ -66,7 +66,7 @@ export const FULL: BenchOptions = {
     ],
     engine: { warmup: 1, repeats: 5 },
     refusal: { warmup: 1, repeats: 5 },
-    rollout: { repeats: 3, singles: 2, replicas: 3, cluster: "bench" },
+    rollout: { repeats: 3, singles: 2, replicas: 3, cluster: "bench", stopStarted: true },
 };
 
 /**
@@ -83,8 +83,8 @@ export const SMOKE: BenchOptions = {
     ],
     engine: { warmup: 0, repeats: 1 },
     refusal: { warmup: 0, repeats: 1 },
-    // A cluster of its own, so that a smoke run never stops the one a full bench is using.
-    rollout: { repeats: 1, singles: 1, replicas: 3, cluster: "bench-smoke" },
+    // The live suites' cluster, in a namespace of its own; the test run's teardown stops it.
+    rollout: { repeats: 1, singles: 1, replicas: 3, cluster: "test", stopStarted: false },
 };
 
 export interface RestartFigure {

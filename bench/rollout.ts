@@ -40,8 +40,14 @@ export interface RolloutOptions {
     singles: number;
     /** Pods per service. */
     replicas: number;
-    /** scripts/cluster.sh --name: started if it is not running, and then stopped again. */
+    /** scripts/cluster.sh --name: started if it is not running. */
     cluster: string;
+    /**
+     * Stop the cluster afterwards if this figure started it. Under vitest,
+     * false: the live suites may be using it by then, and the suite's
+     * teardown stops what the run started.
+     */
+    stopStarted: boolean;
 }
 
 /** The Deployment rolled alone for the floor: one of the project's own, outside titan-hmac. */
@@ -233,23 +239,6 @@ async function oneRepeat(o: RolloutOptions, repeat: number, progress?: (line: st
     }
 }
 
-/**
- * ensureCluster, tried up to 4 times: `cluster.sh up` sometimes fails on a
- * fresh start (it reads `etcd --version | head -1` under pipefail, and etcd
- * dies of SIGPIPE when head exits before its last line: about 1 run in 4
- * here). Re-running up is safe: it takes a lock and restarts what is down.
- */
-async function startCluster(name: string, progress?: (line: string) => void): Promise<Cluster> {
-    for (let attempt = 1; ; attempt++) {
-        try {
-            return await ensureCluster(name);
-        } catch (e) {
-            if (attempt >= 4) throw e;
-            progress?.(`figure 6: cluster.sh --name ${name} up failed (attempt ${attempt}): ${String((e as Error).message).split("\n")[0]}; trying again`);
-        }
-    }
-}
-
 export async function figureRollout(o: RolloutOptions, progress?: (line: string) => void): Promise<RolloutFigure> {
     const missing = clusterMissing() ?? engineMissing();
     if (missing) return { skipped: `figure 6 skipped: ${missing}` };
@@ -260,7 +249,7 @@ export async function figureRollout(o: RolloutOptions, progress?: (line: string)
         () => false,
     );
     // Started (and marked for the test suite's teardown, should this process die) when not running.
-    const cluster = await startCluster(o.cluster, progress);
+    const cluster = await ensureCluster(o.cluster);
     if (!wasRunning) progress?.(`figure 6: started cluster ${o.cluster}`);
     try {
         const repeats: RepeatResult[] = [];
@@ -289,7 +278,7 @@ export async function figureRollout(o: RolloutOptions, progress?: (line: string)
             phaseSamples: repeats.map((r) => r.phases),
         };
     } finally {
-        if (!wasRunning) {
+        if (!wasRunning && o.stopStarted) {
             await clusterCommand(cluster, "down");
             rmSync(join(cluster.dir, STARTED_BY_TESTS), { force: true });
             progress?.(`figure 6: stopped cluster ${o.cluster}`);

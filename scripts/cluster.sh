@@ -188,7 +188,8 @@ up() {
   local pki="$dir/pki" started=$SECONDS etcd_version
   # etcd cannot read every older data folder (3.6 refuses 3.4's): say so
   # instead of starting a server that panics.
-  etcd_version=$("$bin/etcd" --version | head -1 | awk '{print $3}')
+  # (awk reads every line: with head, etcd could die of SIGPIPE under pipefail)
+  etcd_version=$("$bin/etcd" --version | awk 'NR == 1 {print $3}')
   if [ -d "$dir/etcd" ] && [ "$(cat "$dir/etcd-version" 2>/dev/null)" != "$etcd_version" ]; then
     die "the data in $dir/etcd was written by etcd $(cat "$dir/etcd-version" 2>/dev/null || echo "of another version"), not $etcd_version; start afresh with: bash scripts/cluster.sh --name $name reset"
   fi

@@ -15,7 +15,10 @@ const run = promisify(execFile);
 export const CLUSTER_SCRIPT = join(REPO, "scripts", "cluster.sh");
 export const KUBECTL = join(REPO, ".engine", "bin", "kubectl");
 
-/** Marks a cluster that a test started, so that the teardown stops it. */
+/**
+ * Marks a cluster that a test started, with the pid of the vitest run
+ * (the workers' parent), so that this run's teardown stops it and no other.
+ */
 export const STARTED_BY_TESTS = "started-by-tests";
 
 export interface Cluster {
@@ -46,7 +49,7 @@ export async function ensureCluster(name = process.env.TITAN_TEST_CLUSTER ?? "te
     );
     if (!running) {
         mkdirSync(dir, { recursive: true });
-        writeFileSync(join(dir, STARTED_BY_TESTS), `${process.pid}\n`);
+        writeFileSync(join(dir, STARTED_BY_TESTS), `${process.ppid}\n`);
         await run("bash", [CLUSTER_SCRIPT, "--name", name, "up"], { timeout: 300_000 });
     }
     return { name, dir, kubeconfig: join(dir, "kubeconfig"), context: `titan-${name}` };
