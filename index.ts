@@ -1,6 +1,6 @@
 // titan-secrets: declares and rotates every secret of the Titan trading
 // system. The model (generations, verifiers and presenters, stages) is in
-// components/model/ (pure); components/ turns its plan into resources.
+// model/ (pure); components/ turns its plan into resources.
 // See ../shared/DESIGN.md and README.md.
 import { titanSecretsProgram } from "./components/program";
 

@@ -2,7 +2,7 @@
 // scripts/setup.sh) for the prod-sized fleet, against a baseline program
 // that declares the same custom resources with trivial inputs, through the
 // same engine, language host and providers. Driven by the e2e harness
-// (test/e2e/harness.ts): a throw-away copy of the project, its own file
+// (harness/engine.ts): a throw-away copy of the project, its own file
 // backend, PULUMI_HOME and passphrase, no network.
 //
 // Pulumi.prod.yaml holds no exchange API keys (they are secure values in the
@@ -17,9 +17,9 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { EXCHANGE_KEY_FIELDS, RawConfig, parseConfig, specView } from "../components/model";
-import { E2EProject, ENGINE_ROOT, engineMissing } from "../test/e2e/harness";
-import { stackConfig } from "../test/support/stackFiles";
+import { EXCHANGE_KEY_FIELDS, RawConfig, parseConfig, specView } from "../model";
+import { E2EProject, ENGINE_ROOT, engineMissing } from "../harness/engine";
+import { stackConfig } from "../harness/stackFiles";
 import { BenchConfig, ResourceCounts } from "./mockRun";
 
 export { engineMissing };

@@ -2,7 +2,7 @@
 // Structural counts only: they do not depend on the machine, and
 // test/bench.test.ts asserts them exactly on small fleets.
 
-import { Edge, Ledger, Plan, Role, StackSpec, ledgerEntry, parseConfig, planRotation, specView } from "../components/model";
+import { Edge, Ledger, Plan, Role, StackSpec, ledgerEntry, parseConfig, planRotation, specView } from "../model";
 import { Fleet, FleetSecret, Point, consumersOf, fleetConfig, prng } from "./fleet";
 
 // ---------------------------------------------------------------------------

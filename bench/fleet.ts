@@ -2,7 +2,7 @@
 // (but seeded, so reproducible) verifier and presenter sets, and the raw
 // stack config that puts each secret at a chosen (generation, stage) point.
 
-import { RawConfig, Stage } from "../components/model";
+import { RawConfig, Stage } from "../model";
 
 /** mulberry32: a small seeded PRNG, uniform in [0, 1). Same seed, same fleet. */
 export function prng(seed: number): () => number {

@@ -13,10 +13,10 @@
 
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { setStackConfig } from "../test/support/mockConfig";
+import { setStackConfig } from "../harness/mockConfig";
 import * as random from "@pulumi/random";
 import { titanSecretsProgram } from "../components/program";
-import { Ledger, RawConfig } from "../components/model";
+import { Ledger, RawConfig } from "../model";
 
 export const TYPES = {
     randomPassword: "random:index/randomPassword:RandomPassword",

@@ -24,7 +24,7 @@ export function areaOf(frame: ProfileNode["callFrame"]): string {
     if (url.startsWith("node:")) return "Node.js";
     const pkg = /node_modules\/(@[^/]+\/[^/]+|[^/]+)(\/[^/]+)?/.exec(url);
     if (pkg) return pkg[1] === "@pulumi/pulumi" ? `@pulumi/pulumi${pkg[2] ?? ""}` : pkg[1];
-    for (const area of ["components/model", "components", "bench", "test"]) if (url.includes(`/${area}/`)) return area;
+    for (const area of ["model", "components", "bench", "test"]) if (url.includes(`/${area}/`)) return area;
     return url;
 }
 

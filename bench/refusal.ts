@@ -13,8 +13,8 @@
 // preview must fail with the stage check's message, the accepted one must
 // succeed and change nothing, or the ratio would compare something else.
 
-import { E2EProject, engineMissing } from "../test/e2e/harness";
-import { stackConfig } from "../test/support/stackFiles";
+import { E2EProject, engineMissing } from "../harness/engine";
+import { stackConfig } from "../harness/stackFiles";
 import { median } from "./timing";
 
 export interface RefusalOptions {

@@ -9,12 +9,12 @@
 // of the project's own Deployments (titan-ai-quant, same replicas, no part
 // in titan-hmac): a pod-template annotation patched through the API, timed
 // until the roll-out is done by the program's own rule (kubectl's `rollout
-// status`, and every old pod gone: components/model/rolloutStatus.ts),
+// status`, and every old pod gone: model/rolloutStatus.ts),
 // polled every 100 ms. The fixed cost of an up (engine, language host,
 // program, providers, state) is measured too: an up with nothing to change,
 // on the same project.
 //
-// Each repeat is a fresh project (test/live/harness.ts LiveProject: its own
+// Each repeat is a fresh project (harness/live.ts LiveProject: its own
 // namespace, the dev stack's services at `replicas` pods each): an untimed
 // first up at stable g1, then timed: the no-change up, single roll-outs, the
 // overlap up. The server's own record (ServerLog) checks every measurement
@@ -25,12 +25,12 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
-import { PodObject, WorkloadObject, rolloutState } from "../components/model";
-import { engineMissing } from "../test/e2e/harness";
-import { Cluster, STARTED_BY_TESTS, clusterCommand, clusterDir, clusterMissing, ensureCluster } from "../test/live/cluster";
-import { availableRv, newReplicaSets } from "../test/live/evidence";
-import { HMAC_PRESENTER, HMAC_VERIFIERS, LiveProject } from "../test/live/harness";
-import type { ServerEvent } from "../test/live/serverLog";
+import { PodObject, WorkloadObject, rolloutState } from "../model";
+import { engineMissing } from "../harness/engine";
+import { Cluster, STARTED_BY_TESTS, clusterCommand, clusterDir, clusterMissing, ensureCluster } from "../harness/cluster";
+import { availableRv, newReplicaSets } from "../harness/evidence";
+import { HMAC_PRESENTER, HMAC_VERIFIERS, LiveProject } from "../harness/live";
+import type { ServerEvent } from "../harness/serverLog";
 import { median } from "./timing";
 
 export interface RolloutOptions {

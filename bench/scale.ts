@@ -4,7 +4,7 @@
 // be satisfied together; the rest stay), so the run has edges, waves, new
 // keys and replaced Secret objects as well as untouched workloads.
 
-import { Ledger, RawConfig, parseConfig, planRotation } from "../components/model";
+import { Ledger, RawConfig, parseConfig, planRotation } from "../model";
 import { Fleet, Point, fleetConfig, generateFleet } from "./fleet";
 import { T0, settledLedger } from "./figures";
 

@@ -5,7 +5,7 @@
 // while the rotation overlaps.
 
 import * as pulumi from "@pulumi/pulumi";
-import { Role, SecretPlan } from "./model";
+import { Role, SecretPlan } from "../model";
 
 export interface ExchangeKey {
     apiKey: pulumi.Output<string>;

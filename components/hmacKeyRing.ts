@@ -8,7 +8,7 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { Role, SecretPlan } from "./model";
+import { Role, SecretPlan } from "../model";
 
 export interface HmacKeyRingArgs {
     /** The plan of this secret: its view (who holds which generation). */

@@ -4,7 +4,7 @@
 
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { KubernetesSpec } from "./model";
+import { KubernetesSpec } from "../model";
 
 export function kubernetesProvider(spec: KubernetesSpec, opts?: pulumi.CustomResourceOptions): k8s.Provider {
     if (spec.renderDir !== undefined) {

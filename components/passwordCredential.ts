@@ -7,7 +7,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { Role, SecretPlan, ServerCredential, renderNatsConfig, renderRedisAcl, usernameFor } from "./model";
+import { Role, SecretPlan, ServerCredential, renderNatsConfig, renderRedisAcl, usernameFor } from "../model";
 
 export interface PasswordCredentialArgs {
     plan: SecretPlan;

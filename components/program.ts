@@ -5,7 +5,7 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import { ExchangeKey } from "./apiKeyCredential";
-import { ConfigError, EXCHANGE_KEY_FIELDS, Ledger, Plan, StackSpec, checkExchangeKeys, parseConfig, planRotation, presenceOf, readLedger } from "./model";
+import { ConfigError, EXCHANGE_KEY_FIELDS, Ledger, Plan, StackSpec, checkExchangeKeys, parseConfig, planRotation, presenceOf, readLedger } from "../model";
 import { redactRpcDebugLogs } from "./redactDebugLog";
 import { runError } from "./runError";
 import { TitanSecrets } from "./titanSecrets";

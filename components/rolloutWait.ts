@@ -7,7 +7,7 @@
 // message when it fails.
 
 import type { KubeConfig, KubernetesObject, KubernetesObjectApi } from "@kubernetes/client-node";
-import { KubernetesSpec, PodObject, RolloutState, WorkloadObject, rolloutState } from "./model";
+import { KubernetesSpec, PodObject, RolloutState, WorkloadObject, rolloutState } from "../model";
 import { runError } from "./runError";
 
 export interface RolloutTarget {

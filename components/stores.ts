@@ -5,7 +5,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
-import { SecretPlan, SecretsManagerStoreSpec, Stage, VaultStoreSpec } from "./model";
+import { SecretPlan, SecretsManagerStoreSpec, Stage, VaultStoreSpec } from "../model";
 
 const STAGE_CODE: Record<Stage, number> = { stable: 0, overlap: 1, revert: 2, compromised: 3 };
 

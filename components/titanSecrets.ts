@@ -11,7 +11,7 @@ import * as vault from "@pulumi/vault";
 import { ApiKeyCredential, ExchangeKey } from "./apiKeyCredential";
 import { HmacKeyRing } from "./hmacKeyRing";
 import { kubernetesProvider } from "./kubernetesProvider";
-import { KubernetesSpec, Plan, Role, SecretPlan, StackSpec, backendNode, deliveryFor, isExternal, rotationAlerts } from "./model";
+import { KubernetesSpec, Plan, Role, SecretPlan, StackSpec, backendNode, deliveryFor, isExternal, rotationAlerts } from "../model";
 import { PasswordCredential } from "./passwordCredential";
 import { SecretsManagerRecord, VaultRecord } from "./stores";
 import { MANAGED_BY, RolloutWaiter, TitanWorkload } from "./titanWorkload";

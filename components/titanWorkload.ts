@@ -5,7 +5,7 @@
 
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ANNOTATION_CONSUMES, ANNOTATION_STAGES, WorkloadPlan } from "./model";
+import { ANNOTATION_CONSUMES, ANNOTATION_STAGES, WorkloadPlan } from "../model";
 import { RolloutTarget } from "./rolloutWait";
 
 export interface SecretRef {

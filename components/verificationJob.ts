@@ -7,7 +7,7 @@
 
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { SecretPlan, deliveryFor } from "./model";
+import { SecretPlan, deliveryFor } from "../model";
 import { SecretRef, containerEnv, fileVolumes, MANAGED_BY } from "./titanWorkload";
 
 export interface VerificationJobArgs {

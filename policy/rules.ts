@@ -10,7 +10,7 @@
 // Deployments change in this up, is the program's StackReference to its own
 // stack (`ledger-of-last-up`), whose outputs the engine reads in preview too.
 
-import { ANNOTATION_CONSUMES, ANNOTATION_STAGES, KIND_DEFAULTS, Ledger, LedgerEntry, Role, Stage, describePoint, ledgerView, readLedger } from "../components/model";
+import { ANNOTATION_CONSUMES, ANNOTATION_STAGES, KIND_DEFAULTS, Ledger, LedgerEntry, Role, Stage, describePoint, ledgerView, readLedger } from "../model";
 
 export const STACK_TYPE = "pulumi:pulumi:Stack";
 export const STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference";

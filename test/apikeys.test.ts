@@ -4,7 +4,7 @@
 // PrometheusRule, and the bad configs of this kind.
 
 import { describe, expect, it } from "vitest";
-import { Ledger } from "../components/model";
+import { Ledger } from "../model";
 import { ProgramRun, RunOptions, T, byType, isWireSecret, one, reveal, runProgram } from "./support/mocks";
 
 const T0 = new Date("2026-11-01T00:00:00Z");

@@ -16,10 +16,10 @@ import { ROTATION_STEPS } from "../bench/figures";
 import { customResources } from "../bench/mockRun";
 import { REFUSAL } from "../bench/refusal";
 import { SINGLE } from "../bench/rollout";
-import { engineMissing } from "./e2e/harness";
-import { CLUSTER_SCRIPT, clusterMissing } from "./live/cluster";
-import { HMAC_PRESENTER, HMAC_VERIFIERS } from "./live/harness";
-import { REPO } from "./support/stackFiles";
+import { engineMissing } from "../harness/engine";
+import { CLUSTER_SCRIPT, clusterMissing } from "../harness/cluster";
+import { HMAC_PRESENTER, HMAC_VERIFIERS } from "../harness/live";
+import { REPO } from "../harness/stackFiles";
 
 const finitePositive = (x: number) => Number.isFinite(x) && x > 0;
 const results: Partial<BenchResults["figures"]> = {};

@@ -5,7 +5,7 @@
 // custom resources as the program), never for speed.
 
 import { describe, expect, it } from "vitest";
-import { viewOf } from "../components/model";
+import { viewOf } from "../model";
 import { ROTATION_STEPS, countRotation, longestChain, minimumRestarts, mustHold, randomBackground, restartFigure, waveFigure, waveRow } from "../bench/figures";
 import { Fleet, Point, fleetConfig, generateFleet } from "../bench/fleet";
 import { baselineProgram, benchConfigOf, exchangeKeyValues, prodConfigForEngine, rawOf, testExchangeKeys } from "../bench/engine";

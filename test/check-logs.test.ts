@@ -1,4 +1,4 @@
-// check-logs (scripts/check-logs.ts): the pure matcher and field check
+// check-logs (cli/check-logs/main.ts): the pure matcher and field check
 // directly, the value sources on export/config documents shaped like the
 // real CLI's, and the command end to end as a child process on real log
 // files. Every byte the command prints is kept, and the last test checks
@@ -10,15 +10,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { base64Core, isHexValue, MIN_VALUE_LENGTH, needlesFor } from "../scripts/checkLogs/encodings";
-import { isSecretFieldName, secretFields } from "../scripts/checkLogs/fields";
-import { compileMatcher } from "../scripts/checkLogs/matcher";
-import { parseArgs, UsageError } from "../scripts/checkLogs/args";
-import { Io, main } from "../scripts/checkLogs/cli";
-import { nameFromUrn, Runner, SECRET_SIG, SourceError, stackExportSource, valuesFileSource, valuesFromConfig, valuesFromExport } from "../scripts/checkLogs/sources";
+import { base64Core, isHexValue, MIN_VALUE_LENGTH, needlesFor } from "../cli/check-logs/encodings";
+import { isSecretFieldName, secretFields } from "../cli/check-logs/fields";
+import { compileMatcher } from "../cli/check-logs/matcher";
+import { parseArgs, UsageError } from "../cli/check-logs/args";
+import { Io, main } from "../cli/check-logs/cli";
+import { nameFromUrn, Runner, SECRET_SIG, SourceError, stackExportSource, valuesFileSource, valuesFromConfig, valuesFromExport } from "../cli/check-logs/sources";
 
 const REPO = join(__dirname, "..");
-const SCRIPT = join(REPO, "scripts", "check-logs.ts");
+const SCRIPT = join(REPO, "cli", "check-logs", "main.ts");
 
 // The planted secrets: an HMAC key (hex, as `openssl rand -hex 32`), a
 // service password (letters and digits, as RandomPassword makes them), an
@@ -74,7 +74,7 @@ interface Run {
     stderr: string;
 }
 
-/** The command as a child process: node --import tsx scripts/check-logs.ts (the fastest way to run it). */
+/** The command as a child process: node --import tsx cli/check-logs/main.ts (the fastest way to run it). */
 function cli(args: string[], opts: { stdin?: string; nodeArgs?: string[] } = {}): Promise<Run> {
     return new Promise((resolve, reject) => {
         const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), "--import", "tsx", SCRIPT, ...args], { cwd: REPO, stdio: ["pipe", "pipe", "pipe"] });

@@ -2,7 +2,7 @@
 // what is allowed.
 
 import { describe, expect, it } from "vitest";
-import { ConfigError, RawConfig, parseConfig } from "../components/model";
+import { ConfigError, RawConfig, parseConfig } from "../model";
 import { TITAN_SERVICES, hmac, titanConfig } from "./support/fleet";
 
 const one = (secret: Record<string, unknown>): RawConfig => titanConfig({ "hmac-main": secret });

@@ -11,7 +11,7 @@ import {
     planRotation,
     specView,
     viewOf,
-} from "../components/model";
+} from "../model";
 import { hmac, titanConfig } from "./support/fleet";
 
 const T0 = new Date("2026-11-01T00:00:00Z");

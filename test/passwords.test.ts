@@ -3,7 +3,7 @@
 // order of the roll-out, and the stores of record.
 
 import { describe, expect, it } from "vitest";
-import { Ledger } from "../components/model";
+import { Ledger } from "../model";
 import { ProgramRun, T, byType, generatedValues, isWireSecret, mockKeyHex, one, reveal, runProgram } from "./support/mocks";
 
 const T0 = new Date("2026-11-01T00:00:00Z");

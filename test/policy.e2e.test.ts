@@ -10,8 +10,8 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EngineEvent } from "@pulumi/pulumi/automation";
-import { E2EProject, engineMissing } from "./e2e/harness";
-import { REPO, stackConfig } from "./support/stackFiles";
+import { E2EProject, engineMissing } from "../harness/engine";
+import { REPO, stackConfig } from "../harness/stackFiles";
 
 const LOCAL_PACK = join(REPO, "policy", "local");
 const VERIFIERS = ["titan-execution-rs", "titan-sentinel"];

@@ -3,7 +3,7 @@
 // reportViolation spy. The engine run is test/policy.e2e.test.ts.
 
 import { describe, expect, it } from "vitest";
-import { Ledger, Plan, parseConfig, planRotation } from "../components/model";
+import { Ledger, Plan, parseConfig, planRotation } from "../model";
 import { titanPolicies } from "../policy/policies";
 import { CONFIG_MAP_TYPE, DEPLOYMENT_TYPE, SECRET_TYPE, STACK_REFERENCE_TYPE, STACK_TYPE, StackResource, dependsOn, keyMaterialPaths, parseConsumes, parseStages } from "../policy/rules";
 import { Secret, runResourcePolicies, runStackPolicy } from "../policy/testing";

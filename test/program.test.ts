@@ -4,7 +4,7 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { Ledger } from "../components/model";
+import { Ledger } from "../model";
 import { hmac, titanConfig } from "./support/fleet";
 import { ProgramRun, T, byType, generatedValues, isWireSecret, mockKeyHex, one, reveal, runProgram } from "./support/mocks";
 

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { PulumiRunner, RecoverError, formatRecover, recover } from "../scripts/rotate/recover";
+import { PulumiRunner, RecoverError, formatRecover, recover } from "../cli/rotate/recover";
 
 let backend: string;
 let ran: string[][];

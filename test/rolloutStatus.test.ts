@@ -4,7 +4,7 @@
 // pin each rule, including the stale object that fooled the provider.
 
 import { describe, expect, it } from "vitest";
-import { WorkloadObject, rolloutState } from "../components/model";
+import { WorkloadObject, rolloutState } from "../model";
 
 function deployment(generation: number, status: NonNullable<WorkloadObject["status"]>, replicas = 3): WorkloadObject {
     return { kind: "Deployment", metadata: { name: "titan-sentinel", generation }, spec: { replicas }, status };

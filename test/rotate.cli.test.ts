@@ -8,8 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { ConfigError, Ledger, RawConfig, parseConfig, planRotation } from "../components/model";
-import { REPO } from "./support/stackFiles";
+import { ConfigError, Ledger, RawConfig, parseConfig, planRotation } from "../model";
+import { REPO } from "../harness/stackFiles";
 
 const T0 = new Date("2026-11-01T00:00:00Z");
 const at = (hours: number) => new Date(T0.getTime() + hours * 3_600_000);
@@ -24,7 +24,7 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 function rotate(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-    const r = spawnSync(TSX, [join(REPO, "scripts", "rotate.ts"), ...args, "--dir", dir], { cwd: REPO, encoding: "utf8", timeout: 60_000 });
+    const r = spawnSync(TSX, [join(REPO, "cli", "rotate", "main.ts"), ...args, "--dir", dir], { cwd: REPO, encoding: "utf8", timeout: 60_000 });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

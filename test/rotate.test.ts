@@ -6,16 +6,16 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, Ledger, parseConfig, planRotation } from "../components/model";
-import { UsageError, parseArgs } from "../scripts/rotate/args";
-import { ledgerFromJson } from "../scripts/rotate/ledgerSource";
-import { formatPlanMarkdown, formatPlanText, planReport } from "../scripts/rotate/planReport";
-import { LayoutError, applyEdits, parseStackFile, rawConfigOf } from "../scripts/rotate/stackFile";
-import { formatStatus, statusReport } from "../scripts/rotate/status";
-import { advanceTarget, compromiseTarget, editsFor, legalNextSteps, revertTarget } from "../scripts/rotate/steps";
-import { formatDuration, parseInstant, relative } from "../scripts/rotate/time";
+import { ConfigError, Ledger, parseConfig, planRotation } from "../model";
+import { UsageError, parseArgs } from "../cli/rotate/args";
+import { ledgerFromJson } from "../cli/rotate/ledgerSource";
+import { formatPlanMarkdown, formatPlanText, planReport } from "../cli/rotate/planReport";
+import { LayoutError, applyEdits, parseStackFile, rawConfigOf } from "../cli/rotate/stackFile";
+import { formatStatus, statusReport } from "../cli/rotate/status";
+import { advanceTarget, compromiseTarget, editsFor, legalNextSteps, revertTarget } from "../cli/rotate/steps";
+import { formatDuration, parseInstant, relative } from "../cli/rotate/time";
 import { SecretConfig, hmac, titanConfig } from "./support/fleet";
-import { REPO } from "./support/stackFiles";
+import { REPO } from "../harness/stackFiles";
 
 const T0 = new Date("2026-11-01T00:00:00Z");
 const hours = (h: number) => new Date(T0.getTime() + h * 3_600_000);

@@ -5,7 +5,7 @@
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ConfigError, Ledger, Plan, RawConfig, StackSpec, StagePoint, nextSteps, parseConfig, planRotation } from "../components/model";
+import { ConfigError, Ledger, Plan, RawConfig, StackSpec, StagePoint, nextSteps, parseConfig, planRotation } from "../model";
 import { KeyIncarnations, simulateUp } from "./support/simulate";
 
 /** How a generated secret is verified: HMAC listeners, or a password backend. */

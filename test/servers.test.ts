@@ -4,7 +4,7 @@
 // stable only the new one; a wrong password never does.
 
 import { describe, expect, it } from "vitest";
-import { Ledger } from "../components/model";
+import { Ledger } from "../model";
 import { ProgramRun, T, mockKeyHex, one, reveal, runProgram } from "./support/mocks";
 import { RunningServer, freePort, natsLogin, redisLogin, startNats, startRedis } from "./support/servers";
 

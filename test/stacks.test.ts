@@ -1,8 +1,8 @@
 // The committed stack files are valid config and say what DESIGN.md says
 // each stack is.
 import { describe, expect, it } from "vitest";
-import { parseConfig, planRotation } from "../components/model";
-import { stackConfig } from "./support/stackFiles";
+import { parseConfig, planRotation } from "../model";
+import { stackConfig } from "../harness/stackFiles";
 
 describe("stack files", () => {
     it.each(["dev", "local", "prod"])("%s parses, plans, and never uses a default Kubernetes provider", (stack) => {

@@ -8,7 +8,7 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { REPO } from "./support/stackFiles";
+import { REPO } from "../harness/stackFiles";
 
 const ACTIONLINT = join(REPO, ".engine", "bin", "actionlint");
 const WORKFLOWS = join(REPO, ".github", "workflows");

@@ -3,8 +3,8 @@
 // roll-out. No cluster needed.
 
 import { describe, expect, it } from "vitest";
-import { availableRv, newReplicaSets, podsOutlivingTheirSecrets, safetyViolations } from "./evidence";
-import type { ServerEvent, Summary } from "./serverLog";
+import { availableRv, newReplicaSets, podsOutlivingTheirSecrets, safetyViolations } from "../../harness/evidence";
+import type { ServerEvent, Summary } from "../../harness/serverLog";
 
 let rv = 100;
 function ev(kind: ServerEvent["kind"], type: ServerEvent["type"], obj: Partial<Summary> & { name: string }): ServerEvent {

@@ -4,10 +4,10 @@
 // finish the rotation in order.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { recover, thisHost } from "../../scripts/rotate/recover";
-import { clusterCommand, clusterMissing } from "./cluster";
-import { availableRv, newReplicaSets, safetyViolations } from "./evidence";
-import { HMAC_PRESENTER, HMAC_VERIFIERS, LiveProject } from "./harness";
+import { recover, thisHost } from "../../cli/rotate/recover";
+import { clusterCommand, clusterMissing } from "../../harness/cluster";
+import { availableRv, newReplicaSets, safetyViolations } from "../../harness/evidence";
+import { HMAC_PRESENTER, HMAC_VERIFIERS, LiveProject } from "../../harness/live";
 import { killTree, pulumiProcessesIn } from "./processes";
 
 const missing = clusterMissing();

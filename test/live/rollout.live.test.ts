@@ -3,12 +3,12 @@
 // committed them, not from the engine's events.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseConfig, planRotation, readLedger, rolloutState } from "../../components/model";
-import type { Step } from "../e2e/harness";
-import { clusterMissing, kubectl } from "./cluster";
-import { availableRv, deletedRv, newReplicaSets, podsOutlivingTheirSecrets, safetyViolations, secretObjects } from "./evidence";
-import { HMAC_PRESENTER, HMAC_VERIFIERS, LiveProject, hmacAt } from "./harness";
-import type { ServerEvent } from "./serverLog";
+import { parseConfig, planRotation, readLedger, rolloutState } from "../../model";
+import type { Step } from "../../harness/engine";
+import { clusterMissing, kubectl } from "../../harness/cluster";
+import { availableRv, deletedRv, newReplicaSets, podsOutlivingTheirSecrets, safetyViolations, secretObjects } from "../../harness/evidence";
+import { HMAC_PRESENTER, HMAC_VERIFIERS, LiveProject, hmacAt } from "../../harness/live";
+import type { ServerEvent } from "../../harness/serverLog";
 
 const missing = clusterMissing();
 const REPLICAS = 3;

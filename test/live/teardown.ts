@@ -6,7 +6,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { CLUSTER_SCRIPT, STARTED_BY_TESTS, clusterDir } from "./cluster";
+import { CLUSTER_SCRIPT, STARTED_BY_TESTS, clusterDir } from "../../harness/cluster";
 
 export function setup(): void {}
 

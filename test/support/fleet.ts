@@ -1,7 +1,7 @@
 // Config builders for tests: the Titan fleet of the dev stack, and helpers to
 // move one secret through its stages.
 
-import { RawConfig } from "../../components/model";
+import { RawConfig } from "../../model";
 
 export type SecretConfig = Record<string, unknown>;
 

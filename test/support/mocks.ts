@@ -9,8 +9,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { vi } from "vitest";
 import { titanSecretsProgram } from "../../components/program";
 import { HmacKeyRing } from "../../components/hmacKeyRing";
-import { Ledger, Plan, RawConfig } from "../../components/model";
-import { setStackConfig } from "./mockConfig";
+import { Ledger, Plan, RawConfig } from "../../model";
+import { setStackConfig } from "../../harness/mockConfig";
 
 export interface RecordedResource {
     type: string;

@@ -6,7 +6,7 @@
 // safety rule: every credential any running presenter pod may use is
 // accepted by every running verifier pod.
 
-import { Plan, StackSpec, backendNode, verifierNodes } from "../../components/model";
+import { Plan, StackSpec, backendNode, verifierNodes } from "../../model";
 import { secretObjectName } from "../../components/titanSecrets";
 
 /** A credential: a generation's key material, one incarnation of it. */

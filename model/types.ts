@@ -1,5 +1,5 @@
 // The vocabulary of DESIGN.md, as types. Pure: no Pulumi import anywhere in
-// components/model/, so every decision here is testable without an engine.
+// model/, so every decision here is testable without an engine.
 
 /** The rotation stage declared in stack config (DESIGN.md, "One model"). */
 export type Stage = "stable" | "overlap" | "revert" | "compromised";

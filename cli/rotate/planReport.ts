@@ -3,7 +3,7 @@
 // secret its from/to stages, which workloads roll in which wave, which keep
 // their pods, the warnings, or the refusal with the program's messages.
 
-import { ConfigError, ConfigIssue, Ledger, Plan, Role, SecretSpec, StackSpec, StagePoint, describePoint, firstRole, planRotation } from "../../components/model";
+import { ConfigError, ConfigIssue, Ledger, Plan, Role, SecretSpec, StackSpec, StagePoint, describePoint, firstRole, planRotation } from "../../model";
 
 export interface WorkloadRoll {
     workload: string;

@@ -2,7 +2,7 @@
 // of the last up. Pure: the rows are data (the --json shape); formatStatus
 // renders them for a person.
 
-import { LedgerEntry, SecretSpec, StackSpec, StagePoint, describePoint, specView } from "../../components/model";
+import { LedgerEntry, SecretSpec, StackSpec, StagePoint, describePoint, specView } from "../../model";
 import { NextStep, legalNextSteps } from "./steps";
 import { DAY_MS, formatDuration, relative } from "./time";
 

@@ -3,7 +3,7 @@
 // itself is the model's (nextSteps, overlapGuardUntil, planRotation): this
 // file only picks one step per command.
 
-import { LedgerEntry, SecretSpec, StagePoint, describePoint, hasSecondary, nextSteps, overlapGuardUntil } from "../../components/model";
+import { LedgerEntry, SecretSpec, StagePoint, describePoint, hasSecondary, nextSteps, overlapGuardUntil } from "../../model";
 import { SecretEdit } from "./stackFile";
 
 export type RotateCommand = "advance" | "revert" | "compromise";

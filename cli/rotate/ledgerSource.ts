@@ -7,7 +7,7 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Ledger, readLedger } from "../../components/model";
+import { Ledger, readLedger } from "../../model";
 
 export interface LedgerSource {
     ledger: Ledger;

@@ -1,12 +1,12 @@
 // `npm run check-logs -- [--stack S] [--values-from FILE] [--json] [LOGFILE ... | -]`:
 // searches logs for leaked secret values and unmasked secret fields (runbook,
 // Verification: "Ensure no secrets appear in logs. Search for [MASKED]").
-// See scripts/checkLogs/args.ts for usage and exit codes.
+// See cli/check-logs/args.ts for usage and exit codes.
 import { join } from "node:path";
-import { defaultIo, main } from "./checkLogs/cli";
-import { spawnRunner } from "./checkLogs/sources";
+import { defaultIo, main } from "./cli";
+import { spawnRunner } from "./sources";
 
-main(process.argv.slice(2), defaultIo(join(__dirname, ".."), spawnRunner)).then(
+main(process.argv.slice(2), defaultIo(join(__dirname, "..", ".."), spawnRunner)).then(
     (code) => {
         process.exitCode = code;
     },

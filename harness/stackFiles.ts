@@ -2,9 +2,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { RawConfig } from "../../components/model";
+import { RawConfig } from "../model";
 
-export const REPO = join(__dirname, "..", "..");
+export const REPO = join(__dirname, "..");
 
 export function stackConfig(stack: string): { raw: RawConfig; all: Record<string, unknown> } {
     const doc = parse(readFileSync(join(REPO, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };

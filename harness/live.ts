@@ -5,8 +5,8 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
-import { E2EProject } from "../e2e/harness";
-import { stackConfig } from "../support/stackFiles";
+import { E2EProject } from "./engine";
+import { stackConfig } from "./stackFiles";
 import { Cluster, createNamespace, deleteNamespace, ensureCluster, kubeConfig } from "./cluster";
 import { ServerLog } from "./serverLog";
 

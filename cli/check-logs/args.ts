@@ -15,7 +15,7 @@ export interface CheckLogsArgs {
 export class UsageError extends Error {}
 
 export const USAGE = `Usage: npm run check-logs -- [--stack S] [--values-from FILE] [--json] [LOGFILE ... | -]
-       npx tsx scripts/check-logs.ts [same options]
+       npx tsx cli/check-logs/main.ts [same options]
 
 Searches logs for the live secret values of a stack (runbook, Verification:
 "Ensure no secrets appear in logs. Search for [MASKED]"), and checks that

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EngineEvent, LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { parse, stringify } from "yaml";
-import { REPO } from "../support/stackFiles";
+import { REPO } from "./stackFiles";
 
 export const ENGINE_ROOT = join(REPO, ".engine");
 
@@ -58,7 +58,7 @@ export class E2EProject {
      */
     static async create(stackName: string, config: Record<string, unknown>): Promise<E2EProject> {
         const dir = mkdtempSync(join(tmpdir(), "titan-e2e-"));
-        for (const f of ["Pulumi.yaml", "index.ts", "package.json", "tsconfig.json", "components"]) cpSync(join(REPO, f), join(dir, f), { recursive: true });
+        for (const f of ["Pulumi.yaml", "index.ts", "package.json", "tsconfig.json", "components", "model"]) cpSync(join(REPO, f), join(dir, f), { recursive: true });
         symlinkSync(join(REPO, "node_modules"), join(dir, "node_modules"));
         const { encryptionsalt } = parse(readFileSync(join(REPO, "Pulumi.dev.yaml"), "utf8")) as { encryptionsalt: string };
         writeFileSync(join(dir, `Pulumi.${stackName}.yaml`), stringify({ config, encryptionsalt }));

@@ -5,7 +5,7 @@
 
 import { readFileSync } from "node:fs";
 import { Document, Scalar, isMap, isScalar, parseDocument } from "yaml";
-import { PROJECT, RawConfig } from "../../components/model";
+import { PROJECT, RawConfig } from "../../model";
 
 export interface StackFile {
     path: string;

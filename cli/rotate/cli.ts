@@ -1,11 +1,11 @@
 // `rotate`: status, plan, advance, revert, compromise. This file wires the
 // pure modules to files, the ledger source and the exit code; everything it
-// decides comes from components/model (the program's own rules) or from the
+// decides comes from model (the program's own rules) or from the
 // small modules beside it.
 
 import { writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
-import { ConfigError, StackSpec, StagePoint, describePoint, parseConfig, planRotation } from "../../components/model";
+import { ConfigError, StackSpec, StagePoint, describePoint, parseConfig, planRotation } from "../../model";
 import { ParsedArgs, USAGE, UsageError, parseArgs } from "./args";
 import { LedgerFileError, LedgerSource, Runner, ledgerFromFile, ledgerFromStack, noLedger } from "./ledgerSource";
 import { formatPlanMarkdown, formatPlanText, planReport, refusalOf } from "./planReport";

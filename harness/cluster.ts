@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { KubeConfig } from "@kubernetes/client-node";
-import { REPO } from "../support/stackFiles";
+import { REPO } from "./stackFiles";
 
 const run = promisify(execFile);
 

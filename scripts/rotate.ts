@@ -1,8 +1,0 @@
-// `npm run rotate -- <command>`: rotation status, plan, and stage changes
-// written into Pulumi.<stack>.yaml. See scripts/rotate/args.ts for usage
-// and exit codes, and README ("Rotating the HMAC key") for the steps.
-import { join } from "node:path";
-import { defaultIo, main } from "./rotate/cli";
-import { spawnRunner } from "./rotate/ledgerSource";
-
-process.exitCode = main(process.argv.slice(2), defaultIo(join(__dirname, ".."), spawnRunner));
