@@ -11,7 +11,7 @@ import * as vault from "@pulumi/vault";
 import { ApiKeyCredential, ExchangeKey } from "./apiKeyCredential";
 import { HmacKeyRing } from "./hmacKeyRing";
 import { kubernetesProvider } from "./kubernetesProvider";
-import { KubernetesSpec, Plan, Role, SecretPlan, StackSpec, backendNode, deliveryFor, isExternal, rotationAlerts } from "../model";
+import { KubernetesSpec, Plan, Role, SecretPlan, StackSpec, backendNode, deliveryFor, isExternal, rotationAlerts, secretObjectName } from "../model";
 import { PasswordCredential } from "./passwordCredential";
 import { SecretsManagerRecord, VaultRecord } from "./stores";
 import { MANAGED_BY, RolloutWaiter, TitanWorkload } from "./titanWorkload";
@@ -23,15 +23,6 @@ export interface TitanSecretsArgs {
     plan: Plan;
     /** API keys: a generation's key from secure config (required when an apiKey secret exists). */
     exchangeKeyOf?: (secret: string, generation: number) => ExchangeKey;
-}
-
-/**
- * metadata.name of a role's Secret object. It names the generations it holds,
- * so new content means a new object (replaced, not edited: safety rule 3),
- * and a pod that restarts mid-up still finds the object its template names.
- */
-export function secretObjectName(secret: string, role: Role, generations: number[]): string {
-    return `${secret}-${role}s-${generations.map((g) => `g${g}`).join("-")}`;
 }
 
 type Material = HmacKeyRing | PasswordCredential | ApiKeyCredential;

@@ -7,7 +7,7 @@
 
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { SecretPlan, deliveryFor } from "../model";
+import { SecretPlan, deliveryFor, verificationJobName } from "../model";
 import { SecretRef, containerEnv, fileVolumes, MANAGED_BY } from "./titanWorkload";
 
 export interface VerificationJobArgs {
@@ -20,9 +20,6 @@ export interface VerificationJobArgs {
     waitFor: pulumi.Input<pulumi.Resource>[];
 }
 
-export function verificationJobName(secret: string, generation: number): string {
-    return `verify-${secret}-g${generation}`;
-}
 
 export function verificationJobArgs(args: VerificationJobArgs): k8s.batch.v1.JobArgs {
     const { spec } = args.plan;

@@ -10,9 +10,6 @@ import { StackSpec } from "./types";
 export const EXCHANGE_KEY_FIELDS = ["apiKey", "apiSecret"] as const;
 export type ExchangeKeyField = (typeof EXCHANGE_KEY_FIELDS)[number];
 
-/** Whether config holds a non-empty value for (secret, generation, field). */
-export type KeyPresence = (secret: string, generation: number, field: ExchangeKeyField) => boolean;
-
 /** Which fields are present, computed from the decrypted config without keeping any value. */
 export function presenceOf(keys: unknown): Set<string> {
     const out = new Set<string>();

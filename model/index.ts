@@ -11,3 +11,6 @@ export * from "./serverConfig";
 export * from "./exchangeKeys";
 export * from "./monitoring";
 export * from "./rolloutStatus";
+export * from "./annotations";
+export * from "./time";
+export * from "./names";

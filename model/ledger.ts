@@ -4,9 +4,8 @@
 
 import { z } from "zod";
 import { SecretView } from "./stages";
-import { KINDS, Ledger, LedgerEntry, STAGES, SecretSpec } from "./types";
-
-const DAY_MS = 86_400_000;
+import { dueDate } from "./time";
+import { KINDS, Ledger, LedgerEntry, LedgerKey, STAGES, SecretSpec } from "./types";
 
 /** The new ledger row for a secret, carrying over times that did not change. */
 export function ledgerEntry(s: SecretSpec, view: SecretView, prev: LedgerEntry | undefined, now: Date): LedgerEntry {
@@ -27,7 +26,7 @@ export function ledgerEntry(s: SecretSpec, view: SecretView, prev: LedgerEntry |
         presenterKeyId: view.presenter.keyIds[0],
         verifierKeyIds: view.verifier.keyIds,
         keys,
-        dueAt: new Date(Date.parse(bornAt) + s.maxAgeDays * DAY_MS).toISOString(),
+        dueAt: dueDate(bornAt, s.maxAgeDays).toISOString(),
     };
     if (s.stage === "compromised" && s.incident) entry.incident = s.incident;
     if (s.kind === "apiKey") {
@@ -40,6 +39,11 @@ export function ledgerEntry(s: SecretSpec, view: SecretView, prev: LedgerEntry |
         if (unique.length > 0) entry.pendingRevocations = unique;
     }
     return entry;
+}
+
+/** The key the presenters use, among the live ones (undefined when the row names none of them). */
+export function presenterKey(e: LedgerEntry): LedgerKey | undefined {
+    return e.keys.find((k) => k.keyId === e.presenterKeyId);
 }
 
 export function isOverdue(entry: LedgerEntry, now: Date): boolean {

@@ -1,6 +1,7 @@
 // planRotation: every decision of one `pulumi up`, made before any resource
 // is declared. The components only turn this plan into resources.
 
+import { formatConsumes, formatStages } from "./annotations";
 import { ConfigError, ConfigIssue, configPath } from "./errors";
 import { isOverdue, ledgerEntry } from "./ledger";
 import { Consumption, Edge, SecretTransition, backendNode, changedWorkloads, checkAcyclic, consumptions, rolloutEdges, verifierNodes, waves } from "./rollout";
@@ -44,8 +45,6 @@ export interface Plan {
     summary: string[];
 }
 
-export const ANNOTATION_CONSUMES = "titan-secrets.io/consumes";
-export const ANNOTATION_STAGES = "titan-secrets.io/stages";
 
 /**
  * Decides everything for one up: validates each secret's transition against
@@ -92,13 +91,13 @@ export function planRotation(spec: StackSpec, previous: Ledger, now: Date): Plan
             consumes,
             changed: changed.has(service.name),
             dependsOn: [...new Set(edges.filter((e) => e.from === service.name).map((e) => e.to))].sort(),
-            consumesAnnotation: consumes.map((c) => `${c.secret}=${c.role}:${c.view.generations.map((g) => `g${g}`).join(",")}`).join(";"),
-            stagesAnnotation: consumes
-                .map((c) => {
+            consumesAnnotation: formatConsumes(consumes.map((c) => ({ secret: c.secret, role: c.role, generations: c.view.generations }))),
+            stagesAnnotation: formatStages(
+                consumes.map((c) => {
                     const s = spec.secrets.get(c.secret)!;
-                    return `${c.secret}=${s.stage}@g${s.generation}`;
-                })
-                .join(";"),
+                    return { secret: c.secret, stage: s.stage, generation: s.generation };
+                }),
+            ),
         };
     });
 

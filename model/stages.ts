@@ -3,6 +3,8 @@
 
 import { defaultKeyId } from "./config";
 import { ConfigIssue, configKey, configPath } from "./errors";
+import { verificationJobName } from "./names";
+import { HOUR_MS, formatDuration } from "./time";
 import { LedgerEntry, SecretSpec, Stage } from "./types";
 
 /** The keys one role holds, primary first. */
@@ -96,19 +98,10 @@ export function isNextStep(from: StagePoint, to: StagePoint, slots: 1 | 2 = 2): 
     return nextSteps(from, slots).some((s) => s.stage === to.stage && s.generation === to.generation);
 }
 
-const HOUR_MS = 3_600_000;
-
 /** When the minimum overlap of `prev` ends, if moving to `to` has to wait for it. */
 export function overlapGuardUntil(prev: LedgerEntry, to: StagePoint, minOverlapHours: number): Date | undefined {
     if (prev.stage !== "overlap" || to.stage !== "stable" || to.generation !== prev.generation) return undefined;
     return new Date(Date.parse(prev.stageAppliedAt) + minOverlapHours * HOUR_MS);
-}
-
-function formatDuration(ms: number): string {
-    const minutes = Math.max(0, Math.round(ms / 60_000));
-    const h = Math.floor(minutes / 60);
-    const m = minutes % 60;
-    return h > 0 ? `${h}h ${m}m` : `${m}m`;
 }
 
 /**
@@ -149,7 +142,7 @@ export function checkTransition(prev: LedgerEntry | undefined, s: SecretSpec, no
         issues.push({
             key: at("stage"),
             found: `stable at generation ${s.generation}, but the verification of generation ${s.generation} has not succeeded (the ledger records ${prev.verified ? `generation ${prev.verified.generation}` : "none"})`,
-            allowed: `stable once the Job verify-${s.name}-g${s.generation} has succeeded in an up at overlap; run pulumi up at overlap again to re-run it (kubectl logs job/verify-${s.name}-g${s.generation} says why it failed)`,
+            allowed: `stable once the Job ${verificationJobName(s.name, s.generation)} has succeeded in an up at overlap; run pulumi up at overlap again to re-run it (kubectl logs job/${verificationJobName(s.name, s.generation)} says why it failed)`,
             fix: `keep stage overlap and run pulumi up; to skip the proof, pulumi config set --path '${configPath(["secrets", s.name, "force"])}' true`,
         });
     }

@@ -109,7 +109,7 @@ export function titanPolicies(options: PolicyOptions = {}): Policies {
         severity: "medium",
         validateStack: (args, reportViolation) => {
             const resources = asStackResources(args.resources);
-            report(singleSlotFindings(resources, ledgersOf(resources)), reportViolation);
+            report(singleSlotFindings(ledgersOf(resources)), reportViolation);
         },
     };
 

@@ -10,18 +10,33 @@
 // Deployments change in this up, is the program's StackReference to its own
 // stack (`ledger-of-last-up`), whose outputs the engine reads in preview too.
 
-import { ANNOTATION_CONSUMES, ANNOTATION_STAGES, KIND_DEFAULTS, Ledger, LedgerEntry, Role, Stage, describePoint, ledgerView, readLedger } from "../model";
+import {
+    ANNOTATION_CONSUMES,
+    ANNOTATION_STAGES,
+    DAY_MS,
+    Held,
+    KIND_DEFAULTS,
+    Ledger,
+    LedgerEntry,
+    Role,
+    Stage,
+    StageMark,
+    describePoint,
+    dueDate,
+    ledgerView,
+    parseConsumes,
+    parseStages,
+    presenterKey,
+    readLedger,
+} from "../model";
 
 export const STACK_TYPE = "pulumi:pulumi:Stack";
 export const STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference";
 export const DEPLOYMENT_TYPE = "kubernetes:apps/v1:Deployment";
 export const SECRET_TYPE = "kubernetes:core/v1:Secret";
 export const CONFIG_MAP_TYPE = "kubernetes:core/v1:ConfigMap";
-/** Lists secrets (comma-separated) whose verifier holds one credential at a time. */
-export const ANNOTATION_SINGLE_SLOT = "titan-secrets.io/single-slot";
 export const LEDGER_REFERENCE_NAME = "ledger-of-last-up";
 
-const DAY_MS = 86_400_000;
 
 /** What a stack validation knows of a resource (a subset of @pulumi/policy's PolicyResource). */
 export interface StackResource {
@@ -76,9 +91,6 @@ export function ledgersOf(resources: StackResource[]): Ledgers {
     return out;
 }
 
-function presenterKey(e: LedgerEntry) {
-    return e.keys.find((k) => k.keyId === e.presenterKeyId);
-}
 
 export interface AgeLimits {
     now: Date;
@@ -102,7 +114,7 @@ function ageOf(secret: string, entry: LedgerEntry, limits: AgeLimits): Age | und
     const born = Date.parse(key.createdAt);
     const ceilingDays = { ...DEFAULT_MAX_AGE_DAYS, ...(limits.maxAgeDays ?? {}) }[entry.kind];
     const stackDue = Date.parse(entry.dueAt);
-    const ceilingDue = ceilingDays === undefined ? Infinity : born + ceilingDays * DAY_MS;
+    const ceilingDue = ceilingDays === undefined ? Infinity : dueDate(key.createdAt, ceilingDays).getTime();
     const byCeiling = ceilingDue < stackDue;
     return {
         secret,
@@ -164,40 +176,36 @@ export function incidentFindings(ledgers: Ledgers): Finding[] {
         }));
 }
 
-/** `titan-hmac=presenter:g2;other=verifier:g3,g2` -> entries. */
-export function parseConsumes(text: unknown): { secret: string; role: Role; generations: number[] }[] {
-    if (typeof text !== "string" || text === "") return [];
-    return text.split(";").flatMap((part) => {
-        const m = /^([^=]+)=(verifier|presenter):(g\d+(?:,g\d+)*)$/.exec(part.trim());
-        return m ? [{ secret: m[1], role: m[2] as Role, generations: m[3].split(",").map((g) => Number(g.slice(1))) }] : [];
-    });
-}
-
-/** `titan-hmac=overlap@g2;other=stable@g3` -> secret -> point. */
-export function parseStages(text: unknown): Map<string, { stage: Stage; generation: number }> {
-    const out = new Map<string, { stage: Stage; generation: number }>();
-    if (typeof text !== "string") return out;
-    for (const part of text.split(";")) {
-        const m = /^([^=]+)=(stable|overlap|revert|compromised)@g(\d+)$/.exec(part.trim());
-        if (m) out.set(m[1], { stage: m[2] as Stage, generation: Number(m[3]) });
-    }
-    return out;
-}
-
 interface DeploymentView {
     resource: StackResource;
-    consumes: ReturnType<typeof parseConsumes>;
-    stages: ReturnType<typeof parseStages>;
+    consumes: Held[];
+    stages: StageMark[];
 }
 
-function deploymentsOf(resources: StackResource[]): DeploymentView[] {
-    return resources
-        .filter((r) => r.type === DEPLOYMENT_TYPE)
-        .map((resource) => ({
-            resource,
-            consumes: parseConsumes(get(resource.props, "spec", "template", "metadata", "annotations", ANNOTATION_CONSUMES)),
-            stages: parseStages(get(resource.props, "metadata", "annotations", ANNOTATION_STAGES)),
-        }));
+/**
+ * The Deployments with their annotations read (model/annotations.ts). One
+ * whose annotation is not what the program writes is a finding of its own:
+ * the order check cannot see what it holds, so it must not pass it.
+ */
+function deploymentsOf(resources: StackResource[]): { views: DeploymentView[]; unreadable: Finding[] } {
+    const views: DeploymentView[] = [];
+    const unreadable: Finding[] = [];
+    for (const resource of resources.filter((r) => r.type === DEPLOYMENT_TYPE)) {
+        const rawConsumes = get(resource.props, "spec", "template", "metadata", "annotations", ANNOTATION_CONSUMES);
+        const rawStages = get(resource.props, "metadata", "annotations", ANNOTATION_STAGES);
+        const consumes = parseConsumes(rawConsumes);
+        const stages = parseStages(rawStages);
+        if (consumes === undefined || stages === undefined) {
+            const which = consumes === undefined ? ANNOTATION_CONSUMES : ANNOTATION_STAGES;
+            unreadable.push({
+                urn: resource.urn,
+                message: `${resource.name}: its ${which} annotation is not in the form titan-secrets writes, so the roll-out order cannot be checked; remove the hand edit (the program writes it).`,
+            });
+            continue;
+        }
+        views.push({ resource, consumes, stages });
+    }
+    return { views, unreadable };
 }
 
 /** Whether `from` depends on `to`, directly or through other resources (Pulumi waits for either). */
@@ -227,11 +235,11 @@ const gens = (g: number[]) => g.map((x) => `g${x}`).join(",");
  * need an edge, as the program adds edges only between changing workloads.
  */
 export function orderFindings(resources: StackResource[], ledgers: Ledgers): Finding[] {
-    const deployments = deploymentsOf(resources);
+    const { views: deployments, unreadable } = deploymentsOf(resources);
     const previous = ledgers.previous ?? {};
-    const out: Finding[] = [];
+    const out: Finding[] = [...unreadable];
     const secrets = new Map<string, { stage: Stage; generation: number }>();
-    for (const d of deployments) for (const [s, p] of d.stages) secrets.set(s, p);
+    for (const d of deployments) for (const m of d.stages) secrets.set(m.secret, m);
     for (const [secret, point] of secrets) {
         if (point.stage !== "overlap" && point.stage !== "revert") continue;
         const [first, then]: Role[] = point.stage === "overlap" ? ["verifier", "presenter"] : ["presenter", "verifier"];
@@ -262,22 +270,16 @@ export function orderFindings(resources: StackResource[], ledgers: Ledgers): Fin
 
 /**
  * Advisory: a rotation that will fail logins because its verifier holds one
- * credential at a time. Recognised by the step itself (stable N -> stable
- * N+1 is legal only for a single-slot backend) or by the
- * `titan-secrets.io/single-slot` annotation on any resource.
+ * credential at a time, recognised by the step itself (stable N -> stable
+ * N+1 is legal only for a single-slot backend).
  */
-export function singleSlotFindings(resources: StackResource[], ledgers: Ledgers): Finding[] {
-    const hinted = new Set<string>();
-    for (const r of resources) {
-        const v = get(r.props, "metadata", "annotations", ANNOTATION_SINGLE_SLOT);
-        if (typeof v === "string") v.split(",").map((s) => s.trim()).filter(Boolean).forEach((s) => hinted.add(s));
-    }
+export function singleSlotFindings(ledgers: Ledgers): Finding[] {
     const out: Finding[] = [];
     for (const [secret, next] of Object.entries(ledgers.next ?? {})) {
         const prev = ledgers.previous?.[secret];
         if (!prev || prev.presenterKeyId === next.presenterKeyId) continue;
         const stableToStable = prev.stage === "stable" && next.stage === "stable" && next.generation === prev.generation + 1;
-        if (!stableToStable && !hinted.has(secret)) continue;
+        if (!stableToStable) continue;
         out.push({
             message:
                 `${secret} moves from ${describePoint(prev)} to ${describePoint(next)} on a verifier that holds one credential at a time: ` +

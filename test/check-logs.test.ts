@@ -13,9 +13,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { base64Core, isHexValue, MIN_VALUE_LENGTH, needlesFor } from "../cli/check-logs/encodings";
 import { isSecretFieldName, secretFields } from "../cli/check-logs/fields";
 import { compileMatcher } from "../cli/check-logs/matcher";
-import { parseArgs, UsageError } from "../cli/check-logs/args";
+import { parseArgs } from "../cli/check-logs/args";
+import { Runner, UsageError } from "../cli/common";
 import { Io, main } from "../cli/check-logs/cli";
-import { nameFromUrn, Runner, SECRET_SIG, SourceError, stackExportSource, valuesFileSource, valuesFromConfig, valuesFromExport } from "../cli/check-logs/sources";
+import { nameFromUrn, SECRET_SIG, SourceError, stackExportSource, valuesFileSource, valuesFromConfig, valuesFromExport } from "../cli/check-logs/sources";
 
 const REPO = join(__dirname, "..");
 const SCRIPT = join(REPO, "cli", "check-logs", "main.ts");

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { Ledger, Plan, parseConfig, planRotation } from "../model";
 import { titanPolicies } from "../policy/policies";
-import { CONFIG_MAP_TYPE, DEPLOYMENT_TYPE, SECRET_TYPE, STACK_REFERENCE_TYPE, STACK_TYPE, StackResource, dependsOn, keyMaterialPaths, parseConsumes, parseStages } from "../policy/rules";
+import { CONFIG_MAP_TYPE, DEPLOYMENT_TYPE, SECRET_TYPE, STACK_REFERENCE_TYPE, STACK_TYPE, StackResource, dependsOn, keyMaterialPaths } from "../policy/rules";
 import { Secret, runResourcePolicies, runStackPolicy } from "../policy/testing";
 import { SecretConfig, hmac, titanConfig } from "./support/fleet";
 
@@ -96,16 +96,14 @@ describe("overlap-roll-out-order", () => {
         expect(await runStackPolicy(policy("overlap-roll-out-order"), stackOf(first, {}, { dropDependencies: ["titan-brain"] }))).toHaveLength(2);
     });
 
-    it("reads the program's annotations", () => {
-        expect(parseConsumes("titan-hmac=verifier:g2,g1;other=presenter:g3")).toEqual([
-            { secret: "titan-hmac", role: "verifier", generations: [2, 1] },
-            { secret: "other", role: "presenter", generations: [3] },
-        ]);
-        expect([...parseStages("titan-hmac=overlap@g2;other=stable@g3")]).toEqual([
-            ["titan-hmac", { stage: "overlap", generation: 2 }],
-            ["other", { stage: "stable", generation: 3 }],
-        ]);
-        expect(parseConsumes(undefined)).toEqual([]);
+    it("refuses to pass a Deployment whose annotation is not the program's (a hand edit)", async () => {
+        const g1 = plan({ "titan-hmac": hmac(1, "stable") }, {}, days(-10));
+        const overlap = plan({ "titan-hmac": hmac(2, "overlap") }, g1.ledger, T0);
+        const resources = stackOf(overlap, g1.ledger);
+        const brain = resources.find((r) => r.type === DEPLOYMENT_TYPE && r.name === "titan-brain")!;
+        (brain.props.spec as any).template.metadata.annotations["titan-secrets.io/consumes"] = "titan-hmac=presenter:2";
+        const v = await runStackPolicy(policy("overlap-roll-out-order"), resources);
+        expect(v.map((x) => x.message)).toEqual([expect.stringMatching(/^titan-brain: its titan-secrets.io\/consumes annotation is not in the form titan-secrets writes/)]);
     });
 });
 
@@ -229,14 +227,6 @@ describe("single-slot-failed-logins", () => {
         const next = { ...g1, ledger: { "titan-hmac": { ...g1.ledger["titan-hmac"], generation: 2, presenterKeyId: "titan-hmac-g2", verifierKeyIds: ["titan-hmac-g2"] } } };
         const v = await runStackPolicy(policy("single-slot-failed-logins"), stackOf(next, g1.ledger));
         expect(v[0].message).toMatch(/^titan-hmac moves from stable at generation 1 to stable at generation 2 on a verifier that holds one credential at a time: logins with titan-hmac-g1 fail/);
-    });
-    it("warns for a secret named by the titan-secrets.io/single-slot annotation when its presenters' key changes", async () => {
-        const g1 = plan({ "titan-hmac": hmac(1, "stable") }, {}, days(-10));
-        const overlap = plan({ "titan-hmac": hmac(2, "overlap") }, g1.ledger, T0);
-        const resources = stackOf(overlap, g1.ledger);
-        expect(await runStackPolicy(policy("single-slot-failed-logins"), resources)).toEqual([]);
-        (resources[2].props.metadata as { annotations: Record<string, string> }).annotations["titan-secrets.io/single-slot"] = "titan-hmac";
-        expect(await runStackPolicy(policy("single-slot-failed-logins"), resources)).toHaveLength(1);
     });
 });
 

@@ -6,14 +6,15 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, Ledger, parseConfig, planRotation } from "../model";
-import { UsageError, parseArgs } from "../cli/rotate/args";
+import { ConfigError, Ledger, formatDuration, parseConfig, planRotation } from "../model";
+import { parseArgs } from "../cli/rotate/args";
+import { UsageError } from "../cli/common";
 import { ledgerFromJson } from "../cli/rotate/ledgerSource";
 import { formatPlanMarkdown, formatPlanText, planReport } from "../cli/rotate/planReport";
 import { LayoutError, applyEdits, parseStackFile, rawConfigOf } from "../cli/rotate/stackFile";
 import { formatStatus, statusReport } from "../cli/rotate/status";
 import { advanceTarget, compromiseTarget, editsFor, legalNextSteps, revertTarget } from "../cli/rotate/steps";
-import { formatDuration, parseInstant, relative } from "../cli/rotate/time";
+import { parseInstant, relative } from "../cli/rotate/time";
 import { SecretConfig, hmac, titanConfig } from "./support/fleet";
 import { REPO } from "../harness/stackFiles";
 

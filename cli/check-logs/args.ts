@@ -1,6 +1,7 @@
 // Command-line parsing for `check-logs`. Pure: argv in, options or a usage
 // error out.
 
+import { UsageError } from "../common";
 import { MIN_VALUE_LENGTH } from "./encodings";
 
 export interface CheckLogsArgs {
@@ -11,8 +12,6 @@ export interface CheckLogsArgs {
     /** Paths as given; "-" is standard input. Empty: standard input. */
     files: string[];
 }
-
-export class UsageError extends Error {}
 
 export const USAGE = `Usage: npm run check-logs -- [--stack S] [--values-from FILE] [--json] [LOGFILE ... | -]
        npx tsx cli/check-logs/main.ts [same options]

@@ -3,11 +3,12 @@
 
 import { statSync } from "node:fs";
 import { Readable } from "node:stream";
-import { CheckLogsArgs, USAGE, UsageError, parseArgs } from "./args";
+import { Runner, UsageError } from "../common";
+import { CheckLogsArgs, USAGE, parseArgs } from "./args";
 import { compileMatcher, SecretValue } from "./matcher";
 import { LeakRow, Report, UnmaskedRow, buildReport, formatSummary, leakLine, unmaskedLine } from "./report";
 import { FileStats, LogInput, STDIN_NAME, Sink, fileInput, scanInput, streamInput } from "./scan";
-import { Runner, SourceError, ValueSource, secureConfigSource, stackExportSource, valuesFileSource } from "./sources";
+import { SourceError, ValueSource, secureConfigSource, stackExportSource, valuesFileSource } from "./sources";
 
 export const EXIT = { clean: 0, found: 1, usage: 2 } as const;
 

@@ -4,7 +4,7 @@
 // See cli/check-logs/args.ts for usage and exit codes.
 import { join } from "node:path";
 import { defaultIo, main } from "./cli";
-import { spawnRunner } from "./sources";
+import { spawnRunner } from "../common";
 
 main(process.argv.slice(2), defaultIo(join(__dirname, "..", ".."), spawnRunner)).then(
     (code) => {

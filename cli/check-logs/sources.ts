@@ -13,7 +13,7 @@
 // No error message here quotes the JSON that failed to parse: Node's parse
 // errors include a piece of the input, which may be a secret.
 
-import { spawnSync } from "node:child_process";
+import { Runner } from "../common";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SecretValue } from "./matcher";
@@ -26,14 +26,6 @@ export interface ValueSource {
 }
 
 export class SourceError extends Error {}
-
-/** Runs a command and returns its exit status and output (injectable for tests). */
-export type Runner = (cmd: string, args: string[], cwd: string) => { status: number | null; stdout: string; stderr: string };
-
-export const spawnRunner: Runner = (cmd, args, cwd) => {
-    const r = spawnSync(cmd, args, { cwd, encoding: "utf8", timeout: 300_000, maxBuffer: 512 * 1024 * 1024 });
-    return { status: r.status, stdout: r.stdout ?? "", stderr: r.error ? String(r.error.message) : (r.stderr ?? "") };
-};
 
 /** The marker key of a secret in a `--show-secrets` export (Pulumi's "secret signature"). */
 export const SECRET_SIG = "4dabf18193072939515e22adb298388d";

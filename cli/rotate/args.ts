@@ -1,6 +1,8 @@
 // Command-line parsing for `rotate`. Pure: argv in, a parsed command or a
 // usage error out.
 
+import { UsageError } from "../common";
+
 export const COMMANDS = ["status", "plan", "advance", "revert", "compromise", "recover"] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
@@ -25,13 +27,6 @@ export interface ParsedArgs {
     secret?: string;
     values: Partial<Record<ValueFlag, string>>;
     flags: Partial<Record<BooleanFlag, boolean>>;
-}
-
-export class UsageError extends Error {
-    constructor(message: string) {
-        super(message);
-        this.name = "UsageError";
-    }
 }
 
 export const USAGE = `Usage: npm run rotate -- <command> [options]

@@ -6,8 +6,9 @@
 import { writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { ConfigError, StackSpec, StagePoint, describePoint, parseConfig, planRotation } from "../../model";
-import { ParsedArgs, USAGE, UsageError, parseArgs } from "./args";
-import { LedgerFileError, LedgerSource, Runner, ledgerFromFile, ledgerFromStack, noLedger } from "./ledgerSource";
+import { Runner, UsageError } from "../common";
+import { ParsedArgs, USAGE, parseArgs } from "./args";
+import { LedgerFileError, LedgerSource, ledgerFromFile, ledgerFromStack, noLedger } from "./ledgerSource";
 import { formatPlanMarkdown, formatPlanText, planReport, refusalOf } from "./planReport";
 import { LayoutError, StackFile, StackFileError, applyEdits, parseStackFile, rawConfigOf, readStackFile, secretValue } from "./stackFile";
 import { PulumiRunner, RecoverError, formatRecover, recover, thisHost } from "./recover";

@@ -4,7 +4,7 @@
 // no outputs yet), in which case every secret is first seen, as the program
 // itself would treat it.
 
-import { spawnSync } from "node:child_process";
+import { Runner } from "../common";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Ledger, readLedger } from "../../model";
@@ -18,14 +18,6 @@ export interface LedgerSource {
     /** Rows that did not parse (treated as first seen). */
     dropped: string[];
 }
-
-/** Runs a command and returns its exit status and output (injectable for tests). */
-export type Runner = (cmd: string, args: string[], cwd: string) => { status: number | null; stdout: string; stderr: string };
-
-export const spawnRunner: Runner = (cmd, args, cwd) => {
-    const r = spawnSync(cmd, args, { cwd, encoding: "utf8", timeout: 120_000, maxBuffer: 16 * 1024 * 1024 });
-    return { status: r.status, stdout: r.stdout ?? "", stderr: r.error ? String(r.error.message) : (r.stderr ?? "") };
-};
 
 export class LedgerFileError extends Error {}
 

@@ -3,6 +3,6 @@
 // and exit codes, and README ("Rotating the HMAC key") for the steps.
 import { join } from "node:path";
 import { defaultIo, main } from "./cli";
-import { spawnRunner } from "./ledgerSource";
+import { spawnRunner } from "../common";
 
 process.exitCode = main(process.argv.slice(2), defaultIo(join(__dirname, "..", ".."), spawnRunner));

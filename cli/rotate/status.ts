@@ -2,9 +2,9 @@
 // of the last up. Pure: the rows are data (the --json shape); formatStatus
 // renders them for a person.
 
-import { LedgerEntry, SecretSpec, StackSpec, StagePoint, describePoint, specView } from "../../model";
+import { DAY_MS, LedgerEntry, SecretSpec, StackSpec, StagePoint, describePoint, dueDate, formatDuration, presenterKey, specView } from "../../model";
 import { NextStep, legalNextSteps } from "./steps";
-import { DAY_MS, formatDuration, relative } from "./time";
+import { relative } from "./time";
 
 export interface StatusRow {
     secret: string;
@@ -44,9 +44,6 @@ export interface StatusReport {
     dueSoon: string[];
 }
 
-function presenterKey(e: LedgerEntry) {
-    return e.keys.find((k) => k.keyId === e.presenterKeyId) ?? e.keys[e.keys.length - 1];
-}
 
 export function statusRow(spec: SecretSpec, prev: LedgerEntry | undefined, now: Date, dueSoonDays: number): StatusRow {
     const view = specView(spec);
@@ -84,7 +81,7 @@ export function statusRow(spec: SecretSpec, prev: LedgerEntry | undefined, now: 
         row.presenterGeneration = key.generation;
         row.createdAt = key.createdAt;
         const born = Date.parse(key.createdAt);
-        const due = born + spec.maxAgeDays * DAY_MS;
+        const due = dueDate(key.createdAt, spec.maxAgeDays).getTime();
         row.ageDays = Math.floor((now.getTime() - born) / DAY_MS);
         row.dueAt = new Date(due).toISOString();
         row.dueInDays = Math.floor((due - now.getTime()) / DAY_MS);

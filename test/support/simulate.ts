@@ -7,7 +7,7 @@
 // accepted by every running verifier pod.
 
 import { Plan, StackSpec, backendNode, verifierNodes } from "../../model";
-import { secretObjectName } from "../../components/titanSecrets";
+import { secretObjectName } from "../../model";
 
 /** A credential: a generation's key material, one incarnation of it. */
 type Credential = string;

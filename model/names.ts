@@ -1,0 +1,19 @@
+// Names of the Kubernetes objects the program makes, derived from the model
+// alone, so the program, the policy pack and the tests agree on them.
+
+import { Role } from "./types";
+
+/**
+ * metadata.name of a role's Secret object. It names the generations it holds,
+ * so new content means a new object (replaced, not edited: safety rule 3 in
+ * docs/DESIGN.md), and a pod that restarts mid-up still finds the object its
+ * template names.
+ */
+export function secretObjectName(secret: string, role: Role, generations: number[]): string {
+    return `${secret}-${role}s-${generations.map((g) => `g${g}`).join("-")}`;
+}
+
+/** The Job that proves generation `generation` of an API key works at its exchange. */
+export function verificationJobName(secret: string, generation: number): string {
+    return `verify-${secret}-g${generation}`;
+}
