@@ -176,15 +176,15 @@ export interface WaveRow {
     waves: number;
     /** Longest chain of Deployments along plan.edges, counted independently of plan.waves. */
     depth: number;
-    /** plan.edges.length: Deployment -> Deployment dependsOn (N x M today). */
+    /** plan.edges.length: the ordered (presenter, verifier) pairs the model checks for cycles (N x M). */
     edges: number;
-    /** What one barrier between the sides would need: N + M. */
+    /** What a barrier between the sides needs: N + M. */
     barrier: number;
     /**
-     * dependsOn edges the components declare for this secret today (read from
-     * the plan as components/titanSecrets.ts wires it): Deployment -> Deployment
-     * (plan.edges), the presenters' Secret object -> each changing verifier
-     * (secretObjectDependsOn), and each Deployment -> its role's Secret object.
+     * dependsOn edges the components declare (model/plan.ts declaredOrder, as
+     * components/titanSecrets.ts wires it): the presenters' Secret object ->
+     * each changing verifier (N), and each Deployment -> its role's Secret
+     * object (N + M, of which the M presenters' carry the order).
      */
     resourceEdges: number;
 }
@@ -229,7 +229,7 @@ export function waveRow(verifiers: number, presenters: number): WaveRow {
         depth: longestChain(changed, after.edges),
         edges: after.edges.length,
         barrier: verifiers + presenters,
-        resourceEdges: after.edges.length + objectEdges + workloadToObject,
+        resourceEdges: objectEdges + workloadToObject,
     };
 }
 

@@ -24,7 +24,7 @@ export function restartTable(rows: RestartRow[], services: number): string {
 
 export function waveTable(rows: WaveRow[]): string {
     return table(
-        ["N verifiers", "M presenters", "Deployments", "waves", "depth", "edges (N x M)", "barrier (N + M)", "edges / barrier", "resource-graph edges today"],
+        ["N verifiers", "M presenters", "Deployments", "waves", "depth", "ordered pairs (N x M)", "barrier (N + M)", "pairs / barrier", "resource-graph edges"],
         rows.map((r) => [r.verifiers, r.presenters, r.changed, r.waves, r.depth, r.edges, r.barrier, (r.edges / r.barrier).toFixed(2), r.resourceEdges]),
     );
 }

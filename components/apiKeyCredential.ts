@@ -5,7 +5,8 @@
 // while the rotation overlaps.
 
 import * as pulumi from "@pulumi/pulumi";
-import { Role, SecretPlan } from "../model";
+import { ApiKeySecretSpec, Role } from "../model";
+import { KeyMaterial, PlanOf, formerly, typeToken } from "./keyMaterial";
 
 export interface ExchangeKey {
     apiKey: pulumi.Output<string>;
@@ -13,19 +14,19 @@ export interface ExchangeKey {
 }
 
 export interface ApiKeyCredentialArgs {
-    plan: SecretPlan;
+    plan: PlanOf<ApiKeySecretSpec>;
     /** The key of a generation, from secure config. */
     keyOf: (generation: number) => ExchangeKey;
 }
 
-export class ApiKeyCredential extends pulumi.ComponentResource {
+export class ApiKeyCredential extends pulumi.ComponentResource implements KeyMaterial {
     /** Per live generation, the key and secret as one JSON value (for the stores). */
     readonly values: ReadonlyMap<number, pulumi.Output<string>>;
-    private readonly plan: SecretPlan;
+    private readonly plan: PlanOf<ApiKeySecretSpec>;
     private readonly keyOf: (generation: number) => ExchangeKey;
 
     constructor(name: string, args: ApiKeyCredentialArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("titan-secrets:apikey:Credential", name, {}, opts);
+        super(typeToken("apikey", "ApiKeyCredential"), name, {}, formerly("titan-secrets:apikey:Credential", opts));
         this.plan = args.plan;
         this.keyOf = args.keyOf;
         this.values = new Map(
@@ -40,7 +41,7 @@ export class ApiKeyCredential extends pulumi.ComponentResource {
     dataFor(role: Role): Record<string, pulumi.Output<string> | string> {
         if (role === "verifier") return {};
         const g = this.plan.view.presenter.generations[0];
-        const base = this.plan.spec.exchange!.replace(/-/g, "_");
+        const base = this.plan.spec.exchange.replace(/-/g, "_");
         const k = this.keyOf(g);
         return { [`${base}_api_key`]: pulumi.secret(k.apiKey), [`${base}_api_secret`]: pulumi.secret(k.apiSecret) };
     }

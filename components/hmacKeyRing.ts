@@ -8,11 +8,12 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { Role, SecretPlan } from "../model";
+import { HmacSecretSpec, Role } from "../model";
+import { KeyMaterial, PlanOf, formerly, typeToken } from "./keyMaterial";
 
 export interface HmacKeyRingArgs {
     /** The plan of this secret: its view (who holds which generation). */
-    plan: SecretPlan;
+    plan: PlanOf<HmacSecretSpec>;
 }
 
 /** 32 random bytes, hex-encoded: 64 characters, as `openssl rand -hex 32`. */
@@ -28,13 +29,13 @@ export const HEX_KEY_ARGS: random.RandomPasswordArgs = {
     overrideSpecial: "abcdef",
 };
 
-export class HmacKeyRing extends pulumi.ComponentResource {
+export class HmacKeyRing extends pulumi.ComponentResource implements KeyMaterial {
     /** Key material per live generation; a secret Output, never a string. */
-    readonly keys: ReadonlyMap<number, pulumi.Output<string>>;
-    private readonly plan: SecretPlan;
+    readonly values: ReadonlyMap<number, pulumi.Output<string>>;
+    private readonly plan: PlanOf<HmacSecretSpec>;
 
     constructor(name: string, args: HmacKeyRingArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("titan-secrets:hmac:KeyRing", name, {}, opts);
+        super(typeToken("hmac", "HmacKeyRing"), name, {}, formerly("titan-secrets:hmac:KeyRing", opts));
         this.plan = args.plan;
         const keys = new Map<number, pulumi.Output<string>>();
         // Named by generation: moving between stages never regenerates a key
@@ -43,7 +44,7 @@ export class HmacKeyRing extends pulumi.ComponentResource {
             const key = new random.RandomPassword(`${name}-g${generation}`, HEX_KEY_ARGS, { parent: this });
             keys.set(generation, pulumi.secret(key.result));
         }
-        this.keys = keys;
+        this.values = keys;
         this.registerOutputs({});
     }
 
@@ -64,7 +65,7 @@ export class HmacKeyRing extends pulumi.ComponentResource {
     }
 
     private key(generation: number): pulumi.Output<string> {
-        const key = this.keys.get(generation);
+        const key = this.values.get(generation);
         if (key === undefined) throw new Error(`HmacKeyRing ${this.plan.spec.name}: generation ${generation} is not live`);
         return key;
     }

@@ -7,10 +7,11 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { Role, SecretPlan, ServerCredential, renderNatsConfig, renderRedisAcl, usernameFor } from "../model";
+import { PasswordSecretSpec, Role, ServerCredential, renderNatsConfig, renderRedisAcl, usernameFor } from "../model";
+import { KeyMaterial, PlanOf, formerly, typeToken } from "./keyMaterial";
 
 export interface PasswordCredentialArgs {
-    plan: SecretPlan;
+    plan: PlanOf<PasswordSecretSpec>;
     /** Required for `rds` and `elasticache` backends. */
     awsProvider?: aws.Provider;
 }
@@ -28,15 +29,15 @@ export function writeOnlyVersion(generations: number[]): number {
     return generations[0] * 2 + (generations.length > 1 ? 0 : 1);
 }
 
-export class PasswordCredential extends pulumi.ComponentResource {
-    readonly passwords: ReadonlyMap<number, pulumi.Output<string>>;
+export class PasswordCredential extends pulumi.ComponentResource implements KeyMaterial {
+    readonly values: ReadonlyMap<number, pulumi.Output<string>>;
     /** The AWS resource that verifies the password, for presenters to wait on. */
     readonly backendResource?: pulumi.CustomResource;
     private readonly bcrypt = new Map<number, pulumi.Output<string>>();
-    private readonly plan: SecretPlan;
+    private readonly plan: PlanOf<PasswordSecretSpec>;
 
     constructor(name: string, args: PasswordCredentialArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("titan-secrets:password:Credential", name, {}, opts);
+        super(typeToken("password", "PasswordCredential"), name, {}, formerly("titan-secrets:password:Credential", opts));
         this.plan = args.plan;
         const { spec, view } = args.plan;
         const passwords = new Map<number, pulumi.Output<string>>();
@@ -45,9 +46,9 @@ export class PasswordCredential extends pulumi.ComponentResource {
             passwords.set(generation, pulumi.secret(pw.result));
             this.bcrypt.set(generation, pulumi.secret(pw.bcryptHash));
         }
-        this.passwords = passwords;
+        this.values = passwords;
 
-        const b = spec.backend!;
+        const b = spec.backend;
         const held = view.verifier.generations;
         if (b.type === "rds" || b.type === "elasticache") {
             if (!args.awsProvider) throw new Error(`PasswordCredential ${name}: an ${b.type} backend needs the AWS provider`);
@@ -90,7 +91,7 @@ export class PasswordCredential extends pulumi.ComponentResource {
     /** Secret object data for a role: presenters' files, or the server's config. */
     dataFor(role: Role): Record<string, pulumi.Output<string> | string> {
         const { spec, view } = this.plan;
-        const b = spec.backend!;
+        const b = spec.backend;
         const held = view[role].generations;
         if (role === "presenter") {
             return { [`${b.file}_password`]: this.password(held[0]), [`${b.file}_username`]: usernameFor(b.type, b.username, held[0]) };
@@ -107,7 +108,7 @@ export class PasswordCredential extends pulumi.ComponentResource {
     }
 
     private password(generation: number): pulumi.Output<string> {
-        const pw = this.passwords.get(generation);
+        const pw = this.values.get(generation);
         if (pw === undefined) throw new Error(`PasswordCredential ${this.plan.spec.name}: generation ${generation} is not live`);
         return pw;
     }

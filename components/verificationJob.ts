@@ -7,11 +7,12 @@
 
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { SecretPlan, deliveryFor, verificationJobName } from "../model";
+import { ApiKeySecretSpec, VerificationSpec, deliveryFor, verificationJobName } from "../model";
+import { PlanOf } from "./keyMaterial";
 import { SecretRef, containerEnv, fileVolumes, MANAGED_BY } from "./titanWorkload";
 
 export interface VerificationJobArgs {
-    plan: SecretPlan;
+    plan: PlanOf<ApiKeySecretSpec> & { spec: { verification: VerificationSpec } };
     namespace: string;
     /** The presenters' Secret object (the new key). */
     presenterObjectName: string;
@@ -23,7 +24,7 @@ export interface VerificationJobArgs {
 
 export function verificationJobArgs(args: VerificationJobArgs): k8s.batch.v1.JobArgs {
     const { spec } = args.plan;
-    const v = spec.verification!;
+    const v = spec.verification;
     const d = deliveryFor(spec, "presenter");
     const ref: SecretRef = { objectName: args.presenterObjectName, env: [], files: d.files, plainEnv: d.plainEnv };
     const { volumes, mounts } = fileVolumes([ref]);
@@ -55,7 +56,7 @@ export class VerificationJob extends pulumi.ComponentResource {
 
     constructor(name: string, args: VerificationJobArgs, opts?: pulumi.ComponentResourceOptions) {
         super("titan-secrets:apikey:VerificationJob", name, {}, opts);
-        const timeout = `${args.plan.spec.verification!.timeoutSeconds + 60}s`;
+        const timeout = `${args.plan.spec.verification.timeoutSeconds + 60}s`;
         this.job = new k8s.batch.v1.Job(name, verificationJobArgs(args), {
             parent: this,
             provider: args.provider,

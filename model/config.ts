@@ -1,117 +1,108 @@
-// Stack config -> StackSpec. zod checks the shape (it reports every problem
-// with its path, which we turn into our own sentences); the cross-references
-// zod cannot see (unknown services, roles, generations) are checked below.
+// Stack config -> StackSpec. The schemas (schema.ts) check the shape of each
+// part and fill fixed defaults; zod reports every problem with its path,
+// which we turn into our own sentences. The cross-references zod cannot see
+// (unknown services, roles, generations, one owner per backend) are checked
+// below.
 
 import { z } from "zod";
-import { ConfigError, ConfigIssue, closest, configKey, configPath, show } from "./errors";
-import { AwsSpec, BACKENDS, BackendSpec, BackendType, KINDS, KubernetesSpec, STAGES, SecretSpec, ServiceSpec, StackSpec, StoresSpec } from "./types";
+import { ConfigError, ConfigIssue, PROJECT, closest, configKey, configPath, show } from "./errors";
 import { deliveryFor } from "./delivery";
+import {
+    CONFIG_KEYS,
+    ConfigSection,
+    NAME,
+    apiKeySecretSchema,
+    awsSchema,
+    hmacSecretSchema,
+    kubernetesSchema,
+    monitoringSchema,
+    passwordSecretSchema,
+    removeSecretsSchema,
+    secretSchema,
+    serviceSchema,
+    storesSchema,
+} from "./schema";
+import { checkServerConfig } from "./serverConfig";
+import { BackendSpec, BackendType, SecretKind, SecretSpec, ServiceSpec, StackSpec, StoresSpec } from "./types";
 
-/** Defaults per kind (DESIGN.md, runbook "Frequency": HMAC 90 days, service credentials 180). */
-export const KIND_DEFAULTS = {
-    hmac: { maxAgeDays: 90, minOverlapHours: 24, envPrefix: "TITAN_HMAC", length: 64 },
-    password: { maxAgeDays: 180, minOverlapHours: 24, envPrefix: "", length: 32 },
-    apiKey: { maxAgeDays: 90, minOverlapHours: 24, envPrefix: "", length: 0 },
-} as const;
+/** The fixed default of a schema field (`.default(x)`), read from the schema itself. */
+function defaultOf(field: z.ZodType): number {
+    return field.parse(undefined) as number;
+}
 
-/** Per backend: how many credentials it holds at once, and what it is called by default. */
-export const BACKEND_DEFAULTS: Record<BackendType, Omit<BackendSpec, "type" | "identifier" | "instanceClass">> = {
-    rds: { slots: 1, username: "titan", permissions: "", port: 5432, file: "db" },
-    elasticache: { slots: 2, username: "default", permissions: "", port: 6379, file: "redis" },
-    redis: { slots: 2, username: "titan", permissions: "~* &* +@all", port: 6379, file: "redis" },
-    nats: { slots: 2, username: "titan", permissions: ">", port: 4222, file: "nats" },
+/** Per kind, the defaults the policy pack and the tools also need (docs: runbook "Frequency"). */
+export const KIND_DEFAULTS: Record<SecretKind, { maxAgeDays: number; minOverlapHours: number }> = {
+    hmac: { maxAgeDays: defaultOf(hmacSecretSchema.shape.maxAgeDays), minOverlapHours: defaultOf(hmacSecretSchema.shape.minOverlapHours) },
+    password: { maxAgeDays: defaultOf(passwordSecretSchema.shape.maxAgeDays), minOverlapHours: defaultOf(passwordSecretSchema.shape.minOverlapHours) },
+    apiKey: { maxAgeDays: defaultOf(apiKeySecretSchema.shape.maxAgeDays), minOverlapHours: defaultOf(apiKeySecretSchema.shape.minOverlapHours) },
 };
 
+/** Credentials a backend holds at once: an RDS master password is one; the others hold two. */
+export function slotsOf(type: BackendType): 1 | 2 {
+    return type === "rds" ? 1 : 2;
+}
+
+/** Credentials the verifiers of a secret hold at once: 1 for a single-slot backend (RDS), else 2. */
+export function secretSlots(s: SecretSpec): 1 | 2 {
+    return s.kind === "password" ? s.backend.slots : 2;
+}
+
 /** Backends that are AWS resources (the program updates them); the others are cluster workloads. */
-export function isExternal(b: BackendSpec): boolean {
+export function isExternal(b: { type: BackendType }): b is Extract<BackendSpec, { type: "rds" | "elasticache" }> {
     return b.type === "rds" || b.type === "elasticache";
 }
 
-const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const KEY_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+/** The raw config the parser reads: one value per key of the project's namespace. */
+export type RawConfig = Partial<Record<ConfigSection, unknown>>;
 
-const serviceSchema = z.strictObject({
-    image: z.string().min(1),
-    replicas: z.number().int().min(0).max(1000).optional(),
-    env: z.record(z.string().regex(ENV_NAME), z.string()).optional(),
-    port: z.number().int().min(1).max(65535).optional(),
-    args: z.array(z.string()).optional(),
-});
+/**
+ * The raw config from a stack's config map (`titan-secrets:<key>` -> value,
+ * as a stack file or `pulumi config --json` holds it). The one reader of it
+ * for the tools, the tests and the bench (the program reads Pulumi's config).
+ * A key of the project's namespace that the program does not know is refused.
+ */
+export function rawConfigFrom(entries: Record<string, unknown>): RawConfig {
+    const issues = unknownConfigKeys(Object.keys(entries));
+    if (issues.length > 0) throw new ConfigError(issues);
+    return rawConfigOf((k) => entries[`${PROJECT}:${k}`]);
+}
 
-const FILE = /^[a-z][a-z0-9_]{0,30}$/;
-const backendSchema = z.strictObject({
-    type: z.enum(BACKENDS as [string, ...string[]]),
-    identifier: z.string().regex(/^[a-zA-Z][a-zA-Z0-9-]{0,62}$/).optional(),
-    instanceClass: z.string().min(1).optional(),
-    username: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_-]{0,62}$/).optional(),
-    permissions: z.string().min(1).optional(),
-    port: z.number().int().min(1).max(65535).optional(),
-    file: z.string().regex(FILE).optional(),
-});
+export function rawConfigOf(get: (key: ConfigSection) => unknown): RawConfig {
+    const raw: RawConfig = {};
+    for (const k of CONFIG_KEYS) {
+        const v = get(k);
+        if (v !== undefined) raw[k] = v;
+    }
+    return raw;
+}
 
-const secretSchema = z.strictObject({
-    kind: z.enum(KINDS as [string, ...string[]]),
-    generation: z.number().int().min(1),
-    stage: z.enum(STAGES as [string, ...string[]]),
-    keyId: z.string().regex(KEY_ID).optional(),
-    previousKeyId: z.string().regex(KEY_ID).optional(),
-    verifiers: z.array(z.string()),
-    presenters: z.array(z.string()),
-    maxAgeDays: z.number().int().min(1).optional(),
-    minOverlapHours: z.number().int().min(0).optional(),
-    force: z.boolean().optional(),
-    incident: z.string().min(1).optional(),
-    envPrefix: z.string().regex(ENV_NAME).optional(),
-    backend: backendSchema.optional(),
-    length: z.number().int().min(16).max(128).optional(),
-    exchange: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/).optional(),
-    verification: z
-        .strictObject({
-            image: z.string().min(1),
-            command: z.array(z.string()).min(1),
-            env: z.record(z.string().regex(ENV_NAME), z.string()).optional(),
-            timeoutSeconds: z.number().int().min(10).max(3600).optional(),
-        })
-        .optional(),
-    revoked: z.array(z.number().int().min(1)).optional(),
-});
+/**
+ * Keys of the project's namespace that are not the program's: a typo
+ * (`secret:` for `secrets:`) would otherwise drop that part of the config
+ * and the next up would delete what it declared.
+ */
+export function unknownConfigKeys(keys: Iterable<string>): ConfigIssue[] {
+    const issues: ConfigIssue[] = [];
+    for (const full of keys) {
+        if (!full.startsWith(`${PROJECT}:`)) continue;
+        const key = full.slice(PROJECT.length + 1);
+        if ((CONFIG_KEYS as string[]).includes(key)) continue;
+        const near = closest(key, CONFIG_KEYS);
+        issues.push({
+            key: full,
+            found: `an unknown key${near ? ` (did you mean ${JSON.stringify(near)}?)` : ""}`,
+            allowed: `the keys of ${PROJECT}: ${CONFIG_KEYS.join(", ")}`,
+            fix: near ? `rename it to ${PROJECT}:${near}` : `remove it (pulumi config rm ${key})`,
+        });
+    }
+    return issues;
+}
 
-const storesSchema = z.strictObject({
-    vault: z
-        .strictObject({
-            address: z.string().min(1).optional(),
-            mount: z.string().regex(/^[a-zA-Z0-9_-]+$/).optional(),
-            path: z.string().regex(/^[a-zA-Z0-9_\/-]+$/).optional(),
-        })
-        .optional(),
-    secretsManager: z
-        .strictObject({
-            prefix: z.string().regex(/^[a-zA-Z0-9/_+=.@-]*$/).optional(),
-            kmsKeyId: z.string().min(1).optional(),
-        })
-        .optional(),
-});
-
-const monitoringSchema = z.strictObject({
-    prometheusRule: z.boolean().optional(),
-    labels: z.record(z.string(), z.string()).optional(),
-});
-
-const awsSchema = z.strictObject({ region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/).optional() });
-
-const kubernetesSchema = z.strictObject({
-    namespace: z.string().regex(NAME).optional(),
-    renderDir: z.string().min(1).optional(),
-    kubeconfig: z.string().min(1).optional(),
-    context: z.string().min(1).optional(),
-    rolloutTimeoutSeconds: z.number().int().min(10).max(86_400).optional(),
-});
-
-/** What a person can write, per zod issue, in words. */
-function allowedFor(issue: z.core.$ZodIssue): string {
+/** What a person can write, per zod issue, in words; `describe` is the field's own documentation. */
+function allowedFor(issue: z.core.$ZodIssue, describe: string | undefined): string {
     switch (issue.code) {
         case "invalid_type":
+            if (issue.input === undefined && describe) return lowerFirst(describe);
             if (issue.expected === "int") return "a whole number";
             if (issue.expected === "record" || issue.expected === "object") return "a map of keys to values";
             if (issue.expected === "array") return "a list";
@@ -133,63 +124,110 @@ function allowedFor(issue: z.core.$ZodIssue): string {
     }
 }
 
-function zodIssues(root: string, error: z.ZodError, known: Record<string, readonly string[]>, prefix: string[] = []): ConfigIssue[] {
+function lowerFirst(text: string): string {
+    const t = text.replace(/\.$/, "");
+    return /^[A-Z][a-z]/.test(t) ? t[0].toLowerCase() + t.slice(1) : t;
+}
+
+/**
+ * The schema at `path` (walking objects, records and unions by the input's
+ * own discriminators). With `resolveLast` false, a union at the end of the
+ * path is returned as the union (its options are what is allowed).
+ */
+function schemaAt(schema: z.ZodType, path: PropertyKey[], input: unknown, resolveLast = true): z.ZodType | undefined {
+    let cur: z.ZodType | undefined = schema;
+    let value: unknown = input;
+    for (let i = 0; ; i++) {
+        cur = unwrap(cur);
+        if (cur instanceof z.ZodDiscriminatedUnion && (resolveLast || i < path.length)) {
+            const disc = cur._zod.def.discriminator as string;
+            const tag = value && typeof value === "object" ? (value as Record<string, unknown>)[disc] : undefined;
+            cur = (cur.options as z.ZodObject[]).find((o) => (o.shape[disc] as z.ZodLiteral)._zod.def.values.includes(tag as never));
+            if (cur === undefined) return undefined;
+        }
+        if (i === path.length) return cur;
+        const seg = path[i];
+        value = value && typeof value === "object" ? (value as Record<PropertyKey, unknown>)[seg] : undefined;
+        if (cur instanceof z.ZodObject) cur = cur.shape[String(seg)] as z.ZodType | undefined;
+        else if (cur instanceof z.ZodRecord) cur = cur._zod.def.valueType as z.ZodType;
+        else if (cur instanceof z.ZodArray) cur = cur._zod.def.element as z.ZodType;
+        else return undefined;
+        if (cur === undefined) return undefined;
+    }
+}
+
+function unwrap(s: z.ZodType | undefined): z.ZodType | undefined {
+    let cur = s;
+    while (cur instanceof z.ZodOptional || cur instanceof z.ZodDefault) cur = cur._zod.def.innerType as z.ZodType;
+    return cur;
+}
+
+/** A field's documentation, from whichever layer (optional, default, the type) carries it. */
+export function descriptionOf(s: z.ZodType | undefined): string | undefined {
+    let cur = s;
+    while (cur) {
+        if (cur.description) return cur.description;
+        cur = cur instanceof z.ZodOptional || cur instanceof z.ZodDefault ? (cur._zod.def.innerType as z.ZodType) : undefined;
+    }
+    return undefined;
+}
+
+/** zod's issues for one part of the config, as sentences keyed by config path. */
+function zodIssues(root: ConfigSection, schema: z.ZodType, input: unknown, error: z.ZodError, prefix: string[] = []): ConfigIssue[] {
     return error.issues.map((issue) => {
-        const path = [root, ...prefix, ...issue.path.map((p) => (typeof p === "symbol" ? String(p) : p))];
+        const rel = issue.path.map((p) => (typeof p === "symbol" ? String(p) : p));
+        const path = [root, ...prefix, ...rel];
         if (issue.code === "unrecognized_keys") {
-            const where = path[path.length - 1];
-            const candidates = known[where === "backend" || where === "verification" ? where : root === "secrets" ? "secret" : root] ?? [];
+            const holder = schemaAt(schema, rel, input);
+            const candidates = holder instanceof z.ZodObject ? Object.keys(holder.shape) : [];
+            const elsewhere = (k: string) => {
+                if (root !== "secrets" || rel.length > 0) return undefined;
+                const kinds = [hmacSecretSchema, passwordSecretSchema, apiKeySecretSchema].filter((o) => k in o.shape).map((o) => JSON.stringify((o.shape.kind as z.ZodLiteral).value));
+                return kinds.length > 0 ? `, a key of kind ${kinds.join(" and ")}` : undefined;
+            };
             const hints = issue.keys.map((k) => {
                 const near = closest(k, candidates);
-                return near ? `${JSON.stringify(k)} (did you mean ${JSON.stringify(near)}?)` : JSON.stringify(k);
+                return `${JSON.stringify(k)}${near ? ` (did you mean ${JSON.stringify(near)}?)` : (elsewhere(k) ?? "")}`;
             });
-            return {
-                key: configKey(path),
-                found: `unknown key${issue.keys.length > 1 ? "s" : ""} ${hints.join(", ")}`,
-                allowed: candidates.join(", "),
-            };
+            return { key: configKey(path), found: `unknown key${issue.keys.length > 1 ? "s" : ""} ${hints.join(", ")}`, allowed: candidates.join(", ") };
         }
-        return { key: configKey(path), found: show(issue.input), allowed: allowedFor(issue) };
+        if (issue.code === "invalid_union" && (issue as { note?: string }).note === "No matching discriminator") {
+            const u = issue as unknown as { discriminator: string; options: unknown[] };
+            const holder = issue.input && typeof issue.input === "object" ? (issue.input as Record<string, unknown>)[u.discriminator] : undefined;
+            return { key: configKey(path), found: show(holder), allowed: `one of ${u.options.map((o) => JSON.stringify(o)).join(", ")}` };
+        }
+        const field = schemaAt(schema, rel, input, false);
+        const inner = unwrap(field);
+        if (issue.input === undefined && inner instanceof z.ZodDiscriminatedUnion) {
+            const disc = inner._zod.def.discriminator as string;
+            const options = (inner.options as z.ZodObject[]).map((o) => JSON.stringify((o.shape[disc] as z.ZodLiteral).value));
+            return { key: configKey(path), found: "nothing", allowed: `an object whose ${disc} is one of ${options.join(", ")}: ${lowerFirst(descriptionOf(field) ?? "")}`.replace(/: $/, "") };
+        }
+        return { key: configKey(path), found: show(issue.input), allowed: allowedFor(issue, descriptionOf(field)) };
     });
 }
 
-const KNOWN_KEYS: Record<string, readonly string[]> = {
-    secret: Object.keys(secretSchema.shape),
-    backend: Object.keys(backendSchema.shape),
-    verification: ["image", "command", "env", "timeoutSeconds"],
-    services: Object.keys(serviceSchema.shape),
-    kubernetes: Object.keys(kubernetesSchema.shape),
-    stores: Object.keys(storesSchema.shape),
-    monitoring: Object.keys(monitoringSchema.shape),
-    aws: Object.keys(awsSchema.shape),
-};
+function parseOne<T extends z.ZodType>(root: ConfigSection, schema: T, input: unknown, issues: ConfigIssue[], prefix: string[] = []): z.output<T> | undefined {
+    const r = schema.safeParse(input, { reportInput: true });
+    if (r.success) return r.data;
+    issues.push(...zodIssues(root, schema, input, r.error, prefix));
+    return undefined;
+}
 
 /**
  * Parses a map entry by entry, so one bad entry does not hide the checks of
- * the others. Returns the entries that parsed.
+ * the others. Returns the entries that parsed. A name such as `constructor`
+ * is an entry like any other: entries are read as own properties only.
  */
-function parseEach<T>(root: string, raw: unknown, schema: z.ZodType<T>, issues: ConfigIssue[]): [string, T][] {
-    const map = z.record(z.string(), z.unknown()).safeParse(raw ?? {}, { reportInput: true });
-    if (!map.success) {
-        issues.push(...zodIssues(root, map.error, KNOWN_KEYS));
-        return [];
-    }
-    const parsed: [string, T][] = [];
-    for (const [name, value] of Object.entries(map.data)) {
-        const r = schema.safeParse(value, { reportInput: true });
-        if (r.success) parsed.push([name, r.data]);
-        else issues.push(...zodIssues(root, r.error, KNOWN_KEYS, [name]));
+function parseEach<T extends z.ZodType>(root: ConfigSection, raw: unknown, schema: T, issues: ConfigIssue[]): [string, z.output<T>][] {
+    const map = parseOne(root, z.record(z.string(), z.unknown()), raw ?? {}, issues);
+    if (map === undefined) return [];
+    const parsed: [string, z.output<T>][] = [];
+    for (const [name, value] of Object.entries(map)) {
+        const v = parseOne(root, schema, value, issues, [name]);
+        if (v !== undefined) parsed.push([name, v]);
     }
     return parsed;
-}
-
-export interface RawConfig {
-    kubernetes?: unknown;
-    monitoring?: unknown;
-    stores?: unknown;
-    aws?: unknown;
-    services?: unknown;
-    secrets?: unknown;
 }
 
 /**
@@ -199,17 +237,11 @@ export interface RawConfig {
  */
 export function parseConfig(raw: RawConfig, stack = "dev"): StackSpec {
     const issues: ConfigIssue[] = [];
-
-    const k8s = kubernetesSchema.safeParse(raw.kubernetes ?? {}, { reportInput: true });
-    if (!k8s.success) issues.push(...zodIssues("kubernetes", k8s.error, KNOWN_KEYS));
-
-    const storesRaw = storesSchema.safeParse(raw.stores ?? {}, { reportInput: true });
-    if (!storesRaw.success) issues.push(...zodIssues("stores", storesRaw.error, KNOWN_KEYS));
-    const monitoringRaw = monitoringSchema.safeParse(raw.monitoring ?? {}, { reportInput: true });
-    if (!monitoringRaw.success) issues.push(...zodIssues("monitoring", monitoringRaw.error, KNOWN_KEYS));
-    const awsRaw = awsSchema.safeParse(raw.aws ?? {}, { reportInput: true });
-    if (!awsRaw.success) issues.push(...zodIssues("aws", awsRaw.error, KNOWN_KEYS));
-
+    const kubernetes = parseOne("kubernetes", kubernetesSchema, raw.kubernetes ?? {}, issues);
+    const storesRaw = parseOne("stores", storesSchema, raw.stores ?? {}, issues);
+    const monitoring = parseOne("monitoring", monitoringSchema, raw.monitoring ?? {}, issues);
+    const aws = parseOne("aws", awsSchema, raw.aws ?? {}, issues);
+    const removed = parseOne("removeSecrets", removeSecretsSchema, raw.removeSecrets ?? [], issues) ?? [];
     const servicesRaw = parseEach("services", raw.services, serviceSchema, issues);
     const secretsRaw = parseEach("secrets", raw.secrets, secretSchema, issues);
 
@@ -222,43 +254,25 @@ export function parseConfig(raw: RawConfig, stack = "dev"): StackSpec {
                 allowed: "a Kubernetes name: lower-case letters, digits and '-', at most 63 characters",
             });
         }
-        services.set(name, { name, image: s.image, replicas: s.replicas ?? 1, env: s.env ?? {}, port: s.port, args: s.args });
+        services.set(name, { name, ...s });
     }
 
     const secrets = new Map<string, SecretSpec>();
     for (const [name, s] of secretsRaw) {
-        const defaults = KIND_DEFAULTS[s.kind as keyof typeof KIND_DEFAULTS];
-        const spec: SecretSpec = {
-            name,
-            kind: s.kind as SecretSpec["kind"],
-            generation: s.generation,
-            stage: s.stage as SecretSpec["stage"],
-            keyId: s.keyId ?? defaultKeyId(name, s.generation),
-            previousKeyId: s.previousKeyId ?? defaultKeyId(name, s.generation - 1),
-            verifiers: s.verifiers,
-            presenters: s.presenters,
-            maxAgeDays: s.maxAgeDays ?? defaults.maxAgeDays,
-            minOverlapHours: s.minOverlapHours ?? defaults.minOverlapHours,
-            force: s.force ?? false,
-            incident: s.incident,
-            envPrefix: s.envPrefix ?? defaults.envPrefix,
-            backend: s.backend && { ...BACKEND_DEFAULTS[s.backend.type as BackendType], ...s.backend, type: s.backend.type as BackendType },
-            length: s.length ?? defaults.length,
-            exchange: s.exchange,
-            verification: s.verification && { env: {}, timeoutSeconds: 600, ...s.verification },
-            revoked: s.revoked ?? [],
-        };
+        const common = { name, keyId: s.keyId ?? defaultKeyId(name, s.generation), previousKeyId: s.previousKeyId ?? defaultKeyId(name, s.generation - 1) };
+        const spec: SecretSpec = s.kind === "password" ? { ...s, ...common, backend: { ...s.backend, slots: slotsOf(s.backend.type) } } : { ...s, ...common };
         issues.push(...checkSecret(spec, s.keyId !== undefined, s.previousKeyId !== undefined, services));
         secrets.set(name, spec);
     }
+    issues.push(...checkRemovals(removed, secrets));
+    issues.push(...checkBackendOwners(secrets));
     if (issues.length === 0) issues.push(...checkDelivery(secrets, services));
 
     const stores: StoresSpec = {};
-    if (storesRaw.data?.vault) stores.vault = { mount: "secret", path: `titan/${stack}`, ...storesRaw.data.vault };
-    if (storesRaw.data?.secretsManager) stores.secretsManager = { prefix: `titan/${stack}/`, ...storesRaw.data.secretsManager };
-    const aws: AwsSpec = awsRaw.data ?? {};
-    const needsAws = stores.secretsManager !== undefined || [...secrets.values()].some((s) => s.backend && isExternal(s.backend));
-    if (needsAws && !aws.region) {
+    if (storesRaw?.vault) stores.vault = { ...storesRaw.vault, path: storesRaw.vault.path ?? `titan/${stack}` };
+    if (storesRaw?.secretsManager) stores.secretsManager = { ...storesRaw.secretsManager, prefix: storesRaw.secretsManager.prefix ?? `titan/${stack}/` };
+    const needsAws = stores.secretsManager !== undefined || [...secrets.values()].some((s) => s.kind === "password" && isExternal(s.backend));
+    if (needsAws && aws && !aws.region) {
         issues.push({
             key: configKey(["aws", "region"]),
             found: "nothing, while " + (stores.secretsManager ? "stores.secretsManager is on" : "a secret's backend is an AWS resource"),
@@ -267,15 +281,44 @@ export function parseConfig(raw: RawConfig, stack = "dev"): StackSpec {
         });
     }
 
-    if (issues.length > 0) throw new ConfigError(issues);
-    return {
-        kubernetes: { namespace: "titan", rolloutTimeoutSeconds: 600, ...(k8s.data ?? {}) } as KubernetesSpec,
-        stores,
-        monitoring: { prometheusRule: monitoringRaw.data?.prometheusRule ?? false, labels: monitoringRaw.data?.labels ?? {} },
-        aws,
-        services,
-        secrets,
-    };
+    if (issues.length > 0 || !kubernetes || !monitoring || !aws) throw new ConfigError(issues);
+    return { kubernetes, stores, monitoring, aws, services, secrets, removed: new Set(removed) };
+}
+
+/** removeSecrets names secrets that have left `secrets`, each once. */
+function checkRemovals(removed: string[], secrets: Map<string, SecretSpec>): ConfigIssue[] {
+    const issues: ConfigIssue[] = [];
+    removed.forEach((name, i) => {
+        if (secrets.has(name)) {
+            issues.push({
+                key: configKey(["removeSecrets", i]),
+                found: `${JSON.stringify(name)}, which is still declared under ${configKey(["secrets"])}`,
+                allowed: "secrets that have been deleted from secrets (removing one takes both edits, reviewed together)",
+                fix: `pulumi config rm --path 'secrets.${name}'`,
+            });
+        }
+        if (removed.indexOf(name) !== i) issues.push({ key: configKey(["removeSecrets", i]), found: `${JSON.stringify(name)} twice`, allowed: "each secret at most once" });
+    });
+    return issues;
+}
+
+/** One backend, one owner: two secrets on one RDS instance would set its master password twice per up. */
+function checkBackendOwners(secrets: Map<string, SecretSpec>): ConfigIssue[] {
+    const issues: ConfigIssue[] = [];
+    const owner = new Map<string, string>();
+    for (const s of secrets.values()) {
+        if (s.kind !== "password" || !isExternal(s.backend)) continue;
+        const id = `${s.backend.type}:${s.backend.identifier}`;
+        const other = owner.get(id);
+        if (other !== undefined) {
+            issues.push({
+                key: configKey(["secrets", s.name, "backend", "identifier"]),
+                found: `${JSON.stringify(s.backend.identifier)}, the ${s.backend.type} that secret ${JSON.stringify(other)} already owns`,
+                allowed: "a backend that no other secret sets the password of (one backend, one owner)",
+            });
+        } else owner.set(id, s.name);
+    }
+    return issues;
 }
 
 export function defaultKeyId(secret: string, generation: number): string {
@@ -359,19 +402,13 @@ function checkSecret(s: SecretSpec, keyIdDeclared: boolean, previousDeclared: bo
     return issues;
 }
 
-/** An exchange API key: the exchange verifies it; only API keys name one. */
+/** An exchange API key: the exchange verifies it. */
 function checkApiKey(s: SecretSpec): ConfigIssue[] {
+    if (s.kind !== "apiKey") return [];
     const at = (...p: string[]) => configKey(["secrets", s.name, ...p]);
-    if (s.kind !== "apiKey") {
-        const stray = [s.exchange !== undefined && "exchange", s.verification !== undefined && "verification", s.revoked.length > 0 && "revoked"].filter((k): k is string => k !== false);
-        return stray.map((k) => ({ key: at(k), found: `${k} on a ${s.kind} secret`, allowed: `${k} only on kind "apiKey"` }));
-    }
     const issues: ConfigIssue[] = [];
-    if (!s.exchange) {
-        issues.push({ key: at("exchange"), found: "nothing", allowed: "the exchange the key belongs to, e.g. bybit or mexc", fix: `pulumi config set --path '${configPath(["secrets", s.name, "exchange"])}' bybit` });
-    }
     if (s.verifiers.length > 0) {
-        issues.push({ key: at("verifiers"), found: `${s.verifiers.map((v) => JSON.stringify(v)).join(", ")} for an API key`, allowed: `an empty list: the exchange (${s.exchange ?? "?"}) verifies the key` });
+        issues.push({ key: at("verifiers"), found: `${s.verifiers.map((v) => JSON.stringify(v)).join(", ")} for an API key`, allowed: `an empty list: the exchange (${s.exchange}) verifies the key` });
     }
     if (s.presenters.length === 0) {
         issues.push({ key: at("presenters"), found: "an empty list", allowed: "the services that trade with this key, e.g. titan-execution-rs and titan-ai-quant" });
@@ -389,36 +426,21 @@ function checkApiKey(s: SecretSpec): ConfigIssue[] {
     return issues;
 }
 
-/** The backend of a password: present, complete, and able to hold the stage. */
+/** The backend of a password: verified by the right side, able to hold the stage, and its config text in its server's grammar. */
 function checkBackend(s: SecretSpec): ConfigIssue[] {
+    if (s.kind !== "password") return [];
     const at = (...p: string[]) => configKey(["secrets", s.name, ...p]);
     const b = s.backend;
-    if (s.kind !== "password") {
-        return b ? [{ key: at("backend"), found: `a backend (${JSON.stringify(b.type)}) on an ${s.kind} secret`, allowed: "a backend only on kind \"password\"" }] : [];
-    }
-    if (!b) {
-        return [{ key: at("backend"), found: "nothing", allowed: `a backend object whose type is one of ${BACKENDS.map((t) => JSON.stringify(t)).join(", ")}`, fix: `pulumi config set --path '${configPath(["secrets", s.name, "backend", "type"])}' redis` }];
-    }
     const issues: ConfigIssue[] = [];
     if (isExternal(b)) {
-        if (!b.identifier) {
-            issues.push({
-                key: at("backend", "identifier"),
-                found: "nothing",
-                allowed: b.type === "rds" ? "the RDS instance identifier whose master password this secret is" : "the ElastiCache replication group ID whose auth token this secret is",
-                fix: `pulumi config set --path '${configPath(["secrets", s.name, "backend", "identifier"])}' <identifier>`,
-            });
-        }
-        if (b.type === "rds" && !b.instanceClass) {
-            issues.push({ key: at("backend", "instanceClass"), found: "nothing", allowed: "the instance's class, e.g. db.r6g.large (the AWS provider requires it; the program changes only the password)" });
-        }
         if (s.verifiers.length > 0) {
-            issues.push({ key: at("verifiers"), found: `${s.verifiers.map((v) => JSON.stringify(v)).join(", ")} for a ${b.type} backend`, allowed: `an empty list: the ${b.type} ${b.identifier ?? "resource"} itself verifies the password` });
+            issues.push({ key: at("verifiers"), found: `${s.verifiers.map((v) => JSON.stringify(v)).join(", ")} for a ${b.type} backend`, allowed: `an empty list: the ${b.type} ${b.identifier} itself verifies the password` });
         }
-    } else if (s.verifiers.length === 0) {
-        issues.push({ key: at("verifiers"), found: "an empty list", allowed: `the service(s) running the ${b.type} server that checks this password` });
+    } else {
+        if (s.verifiers.length === 0) issues.push({ key: at("verifiers"), found: "an empty list", allowed: `the service(s) running the ${b.type} server that checks this password` });
+        issues.push(...checkServerConfig(b, (...p) => at("backend", ...p)));
     }
-    if (b.slots === 1 && (s.stage === "overlap" || s.stage === "revert")) {
+    if (b.slots === 1 && hasSecondary(s.stage)) {
         issues.push({
             key: at("stage"),
             found: `${JSON.stringify(s.stage)} for a ${b.type} backend, which holds one password at a time`,
@@ -445,7 +467,7 @@ function checkDelivery(secrets: Map<string, SecretSpec>, services: Map<string, S
                         issues.push({
                             key: configKey(["secrets", s.name, "verifiers"]),
                             found: `${JSON.stringify(svc)}, which already verifies ${JSON.stringify(other)}`,
-                            allowed: `a ${s.backend?.type} server that verifies one password secret (its config file is rendered from that secret)`,
+                            allowed: `a ${s.backend.type} server that verifies one password secret (its config file is rendered from that secret)`,
                         });
                     }
                     owner.set(k, s.name);
@@ -459,7 +481,7 @@ function checkDelivery(secrets: Map<string, SecretSpec>, services: Map<string, S
                         const field = s.kind === "hmac" ? "envPrefix" : s.kind === "apiKey" ? "exchange" : "backend.file";
                         issues.push({
                             key: configKey(["secrets", s.name, ...field.split(".")]),
-                            found: `${JSON.stringify(s.kind === "hmac" ? s.envPrefix : s.kind === "apiKey" ? s.exchange : s.backend?.file)}, so ${svc} would get ${v} from both ${JSON.stringify(other)} and ${JSON.stringify(s.name)}`,
+                            found: `${JSON.stringify(s.kind === "hmac" ? s.envPrefix : s.kind === "apiKey" ? s.exchange : s.backend.file)}, so ${svc} would get ${v} from both ${JSON.stringify(other)} and ${JSON.stringify(s.name)}`,
                             allowed: `a ${s.kind === "hmac" ? "prefix" : "file name"} that no other secret delivered to the same service uses`,
                             fix:
                                 s.kind === "hmac"
@@ -471,7 +493,8 @@ function checkDelivery(secrets: Map<string, SecretSpec>, services: Map<string, S
                         break;
                     }
                     owner.set(k, s.name);
-                    if (services.get(svc)?.env[v] !== undefined) {
+                    const env = services.get(svc)?.env;
+                    if (env && Object.hasOwn(env, v)) {
                         issues.push({
                             key: configKey(["services", svc, "env", v]),
                             found: `a plain value for ${v}, which secret ${JSON.stringify(s.name)} delivers`,

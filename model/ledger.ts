@@ -51,9 +51,9 @@ export function isOverdue(entry: LedgerEntry, now: Date): boolean {
 }
 
 const entrySchema = z.object({
-    kind: z.enum(KINDS as [string, ...string[]]),
+    kind: z.enum(KINDS),
     generation: z.number().int().min(1),
-    stage: z.enum(STAGES as [string, ...string[]]),
+    stage: z.enum(STAGES),
     stageAppliedAt: z.string(),
     presenterKeyId: z.string(),
     verifierKeyIds: z.array(z.string()),

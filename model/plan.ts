@@ -105,6 +105,27 @@ export function planRotation(spec: StackSpec, previous: Ledger, now: Date): Plan
     return { secrets, workloads, edges, waves: order, ledger, warnings: warningsFor(secrets, now), summary: summaryFor(secrets, workloads, order) };
 }
 
+/**
+ * The order the program's resources carry, and TitanSecrets declares exactly
+ * this: each role's Secret object waits for the nodes in
+ * `secretObjectDependsOn`, and a Deployment waits for the Secret objects it
+ * reads. So per workload, the nodes it waits for are the union over what it
+ * consumes. The object is the barrier: N verifiers and M presenters of an
+ * overlap make N + M edges, not the plan's N x M pairs (which the cycle
+ * check and the waves still use).
+ */
+export function declaredOrder(plan: Plan): Map<string, Set<string>> {
+    const secrets = new Map(plan.secrets.map((p) => [p.spec.name, p]));
+    return new Map(plan.workloads.map((w) => [w.service.name, new Set(w.consumes.flatMap((c) => secrets.get(c.secret)!.secretObjectDependsOn[c.role]))]));
+}
+
+/** Edges of the declared resource graph: object -> node, and Deployment -> object, for the objects that wait for something. */
+export function declaredEdgeCount(plan: Plan): number {
+    const objectEdges = plan.secrets.reduce((n, p) => n + p.secretObjectDependsOn.verifier.length + p.secretObjectDependsOn.presenter.length, 0);
+    const readers = plan.workloads.reduce((n, w) => n + w.consumes.filter((c) => plan.secrets.find((p) => p.spec.name === c.secret)!.secretObjectDependsOn[c.role].length > 0).length, 0);
+    return objectEdges + readers;
+}
+
 function warningsFor(secrets: SecretPlan[], now: Date): string[] {
     const out: string[] = [];
     for (const p of secrets) {
@@ -119,17 +140,19 @@ function warningsFor(secrets: SecretPlan[], now: Date): string[] {
                     (s.kind === "apiKey" && dropped.length > 0 ? ` The old key still works at ${s.exchange} until you revoke it there: REVOKE generation ${dropped.join(" and ")} AT ${s.exchange!.toUpperCase()} NOW.` : ""),
             );
         }
-        for (const k of p.entry.pendingRevocations ?? []) {
-            out.push(
-                `MANUAL STEP ${s.name}: revoke generation ${k.generation} (key ID ${k.keyId}) at ${s.exchange}; it is still valid there. ` +
-                    `Then record it: pulumi config set --path '${configPath(["secrets", s.name, "revoked", s.revoked.length])}' ${k.generation}`,
-            );
+        if (s.kind === "apiKey") {
+            for (const k of p.entry.pendingRevocations ?? []) {
+                out.push(
+                    `MANUAL STEP ${s.name}: revoke generation ${k.generation} (key ID ${k.keyId}) at ${s.exchange}; it is still valid there. ` +
+                        `Then record it: pulumi config set --path '${configPath(["secrets", s.name, "revoked", s.revoked.length])}' ${k.generation}`,
+                );
+            }
         }
         if (s.kind === "apiKey" && s.stage === "overlap" && !s.verification && p.moving) {
             out.push(`${s.name} has no verification: nothing proves generation ${s.generation} works at ${s.exchange} before stable retires generation ${s.generation - 1}.`);
         }
         const node = backendNode(s);
-        if (s.backend?.slots === 1 && s.stage === "stable" && p.previous !== undefined && p.previous.generation !== s.generation) {
+        if (s.kind === "password" && s.backend.type === "rds" && s.stage === "stable" && p.previous !== undefined && p.previous.generation !== s.generation) {
             out.push(
                 `SINGLE-SLOT ${s.name}: the ${s.backend.type} ${s.backend.identifier} holds one password, so logins with generation ${p.previous.generation} fail ` +
                     `from the moment ${node} takes generation ${s.generation} until each presenter pod has restarted (${s.presenters.join(", ") || "no presenters"}), as runbook section 2 accepts. ` +

@@ -1,6 +1,7 @@
 // The order of a roll-out (DESIGN.md, safety rule 1 and 4): which workloads
 // change, which must wait for which, and the waves that follow.
 
+import { isExternal, secretSlots } from "./config";
 import { ConfigError, configKey } from "./errors";
 import { Role, SecretSpec } from "./types";
 import { RoleView, SecretView, sameRoleView } from "./stages";
@@ -33,8 +34,7 @@ export interface SecretTransition {
  * group) in the roll-out graph: it verifies, and presenters wait for it.
  */
 export function backendNode(s: SecretSpec): string | undefined {
-    const b = s.backend;
-    return b && (b.type === "rds" || b.type === "elasticache") ? `${b.type}:${b.identifier}` : undefined;
+    return s.kind === "password" && isExternal(s.backend) ? `${s.backend.type}:${s.backend.identifier}` : undefined;
 }
 
 /** The nodes that verify a secret: its verifier services, or its AWS backend. */
@@ -75,7 +75,7 @@ export function changedWorkloads(cons: Map<string, Consumption[]>): Set<string> 
 export function firstRole(s: SecretSpec): Role | undefined {
     if (s.stage === "overlap") return "verifier";
     if (s.stage === "revert") return "presenter";
-    if (s.stage === "stable" && s.backend?.slots === 1) return "verifier";
+    if (s.stage === "stable" && secretSlots(s) === 1) return "verifier";
     return undefined; // stable: one side changes at a time; compromised: all at once
 }
 

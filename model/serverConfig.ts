@@ -51,3 +51,41 @@ export function renderNatsConfig(secretName: string, port: number, permissions: 
 export function usernameFor(backendType: string, username: string, generation: number): string {
     return backendType === "nats" ? `${username}-g${generation}` : username;
 }
+
+/**
+ * Config text that is written into a server's own config file is checked
+ * against that server's grammar first: a Redis `permissions` value with a
+ * newline would add a second, passwordless user to the ACL file, and
+ * `nopass` would drop the password. Only rules that grant or limit access
+ * (keys, channels, commands) are allowed; nothing that touches passwords or
+ * switches the user on or off.
+ */
+const REDIS_RULE = /^(?:(?:~|%(?:R|W|RW)~)[\x21-\x7e]+|&[\x21-\x7e]+|[+-]@?[A-Za-z0-9_|-]+|allkeys|resetkeys|allchannels|resetchannels|allcommands|nocommands)$/;
+/** A NATS subject: dot-separated tokens of letters, digits, '_' and '-', `*` for one token, `>` for the rest. */
+const NATS_SUBJECT = /^(?:(?:[A-Za-z0-9_-]+|\*)\.)*(?:[A-Za-z0-9_-]+|\*|>)$/;
+
+export function checkServerConfig(
+    b: { type: "redis" | "nats"; permissions: string },
+    at: (...path: string[]) => string,
+): { key: string; found: string; allowed: string }[] {
+    if (b.type === "redis") {
+        const bad = b.permissions.split(" ").filter((rule) => !REDIS_RULE.test(rule));
+        if (bad.length === 0) return [];
+        return [
+            {
+                key: at("permissions"),
+                found: `the rule(s) ${bad.map((r) => JSON.stringify(r)).join(", ")}${/[\r\n\t]/.test(b.permissions) ? " (with a line break or tab, which would start another ACL line)" : ""}`,
+                allowed:
+                    "Redis ACL rules separated by single spaces that grant or limit access: ~pattern, %R~pattern, %W~pattern, %RW~pattern, &pattern, +command, -command, +@category, -@category, allkeys, allchannels, allcommands, nocommands, resetkeys, resetchannels (no password, on/off or reset rules: the program owns those)",
+            },
+        ];
+    }
+    if (NATS_SUBJECT.test(b.permissions)) return [];
+    return [
+        {
+            key: at("permissions"),
+            found: JSON.stringify(b.permissions),
+            allowed: "one NATS subject: tokens of letters, digits, '_' and '-' separated by '.', '*' for a whole token, '>' as the last token",
+        },
+    ];
+}

@@ -1,7 +1,7 @@
 // What each stage means for who holds which generation, and which stage may
 // follow which. Every operation moves one secret one step (Tink-style).
 
-import { defaultKeyId } from "./config";
+import { defaultKeyId, secretSlots } from "./config";
 import { ConfigIssue, configKey, configPath } from "./errors";
 import { verificationJobName } from "./names";
 import { HOUR_MS, formatDuration } from "./time";
@@ -117,7 +117,7 @@ export function checkTransition(prev: LedgerEntry | undefined, s: SecretSpec, no
     }
     const to: StagePoint = { generation: s.generation, stage: s.stage };
     const same = prev.generation === to.generation && prev.stage === to.stage;
-    const slots = s.backend?.slots ?? 2;
+    const slots = secretSlots(s);
     if (!same && !isNextStep(prev, to, slots)) {
         const options = nextSteps(prev, slots).map(describePoint);
         issues.push({

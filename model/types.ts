@@ -1,110 +1,55 @@
 // The vocabulary of DESIGN.md, as types. Pure: no Pulumi import anywhere in
 // model/, so every decision here is testable without an engine.
 
-/** The rotation stage declared in stack config (DESIGN.md, "One model"). */
-export type Stage = "stable" | "overlap" | "revert" | "compromised";
-export const STAGES: readonly Stage[] = ["stable", "overlap", "revert", "compromised"];
+import type {
+    ApiKeySecretConfig,
+    AwsSpec,
+    BackendConfig,
+    HmacSecretConfig,
+    KubernetesSpec,
+    MonitoringSpec,
+    PasswordSecretConfig,
+    ServiceConfig,
+} from "./schema";
+import { BACKENDS, KINDS, STAGES } from "./schema";
 
-/**
- * The kinds of secret: HMAC keys shared between services, service
- * passwords, and exchange API keys (created by a person on the exchange).
- */
-export type SecretKind = "hmac" | "password" | "apiKey";
-export const KINDS: readonly SecretKind[] = ["hmac", "password", "apiKey"];
+export { BACKENDS, KINDS, STAGES };
+export type { AwsSpec, KubernetesSpec, MonitoringSpec, VerificationSpec } from "./schema";
 
-/** API keys: the command that proves a new key works (runbook: a minimum-size test order in Lab Mode). */
-export interface VerificationSpec {
-    image: string;
-    command: string[];
-    env: Record<string, string>;
-    /** Seconds before the Job is failed. */
-    timeoutSeconds: number;
-}
+/** The rotation stage declared in stack config (docs/DESIGN.md, the stages). */
+export type Stage = (typeof STAGES)[number];
 
-/**
- * Where a password is checked (the verifier side). `rds` and `elasticache`
- * are AWS resources the program updates; `redis` and `nats` are servers
- * running in the cluster, declared as services and listed as verifiers.
- */
-export type BackendType = "rds" | "elasticache" | "redis" | "nats";
-export const BACKENDS: readonly BackendType[] = ["rds", "elasticache", "redis", "nats"];
+/** The kinds of secret: HMAC keys shared between services, service passwords, and exchange API keys. */
+export type SecretKind = (typeof KINDS)[number];
 
-export interface BackendSpec {
-    type: BackendType;
-    /** Credentials the verifier can hold at once: 1 (RDS master password) or 2. */
-    slots: 1 | 2;
-    /** AWS identifier: the RDS instance or the ElastiCache replication group. */
-    identifier?: string;
-    /** RDS only: the instance class, as the AWS provider requires it. */
-    instanceClass?: string;
-    /** The user the password belongs to (NATS: one user per generation, `<username>-g<N>`). */
-    username: string;
-    /** Redis ACL rules or NATS permissions granted to the user. */
-    permissions: string;
-    /** In-cluster servers: the port the rendered config listens on (NATS). */
-    port: number;
-    /** Base of the files presenters get under /run/secrets: `<file>_password`, `<file>_username`. */
-    file: string;
-}
+/** Where a password is checked: AWS resources the program updates, or servers in the cluster. */
+export type BackendType = (typeof BACKENDS)[number];
 
 /** A consumer's relation to one secret. */
 export type Role = "verifier" | "presenter";
 
-export interface ServiceSpec {
-    name: string;
-    image: string;
-    /** Pod count; default 1. */
-    replicas: number;
-    /** Plain (non-secret) environment variables. */
-    env: Record<string, string>;
-    /** Container port, if the service listens on one. */
-    port?: number;
-    /** Container arguments (e.g. a server's config file flag). */
-    args?: string[];
-}
+export type ServiceSpec = ServiceConfig & { name: string };
 
-export interface SecretSpec {
+/** A backend as configured, with how many credentials it holds at once: 1 (an RDS master password) or 2. */
+export type BackendSpec = BackendConfig & { slots: 1 | 2 };
+
+/** What parseConfig adds to every kind: the name, and the key IDs with their computed defaults. */
+interface SpecCommon {
     name: string;
-    kind: SecretKind;
-    /** The generation the stage is about: the new one in `overlap`/`revert`. */
-    generation: number;
-    stage: Stage;
     /** Key ID of `generation`; default `<name>-g<generation>`. */
     keyId: string;
     /** Key ID of `generation - 1` while it is live; default `<name>-g<generation-1>`. */
     previousKeyId: string;
-    verifiers: string[];
-    presenters: string[];
-    maxAgeDays: number;
-    minOverlapHours: number;
-    /** Skip the minimum-overlap wait when retiring the secondary. */
-    force: boolean;
-    incident?: string;
-    /** Prefix of the delivered environment variables; default `TITAN_HMAC`. */
-    envPrefix: string;
-    /** Passwords: the backend that verifies them. */
-    backend?: BackendSpec;
-    /** Passwords: characters per generated password. */
-    length: number;
-    /** API keys: the exchange that verifies them (e.g. bybit, mexc). */
-    exchange?: string;
-    /** API keys: run after the presenters' wave of an overlap; stable waits for its success. */
-    verification?: VerificationSpec;
-    /** API keys: generations the operator has revoked at the exchange. */
-    revoked: number[];
 }
 
-export interface KubernetesSpec {
-    namespace: string;
-    /** Render manifests into this folder instead of applying them to a cluster. */
-    renderDir?: string;
-    /** A kubeconfig file (path or contents) for a real cluster; the ambient one (KUBECONFIG, ~/.kube/config) when absent. */
-    kubeconfig?: string;
-    /** kubeconfig context for a real cluster; the ambient one when absent. */
-    context?: string;
-    /** How long one workload may take to roll out before the up fails (the Deployment default progress deadline: 600). */
-    rolloutTimeoutSeconds: number;
-}
+type WithCommon<C> = Omit<C, "keyId" | "previousKeyId"> & SpecCommon;
+
+export type HmacSecretSpec = WithCommon<HmacSecretConfig>;
+export type PasswordSecretSpec = WithCommon<Omit<PasswordSecretConfig, "backend">> & { backend: BackendSpec };
+export type ApiKeySecretSpec = WithCommon<ApiKeySecretConfig>;
+
+/** One secret, by kind: the fields of another kind do not exist on it. */
+export type SecretSpec = HmacSecretSpec | PasswordSecretSpec | ApiKeySecretSpec;
 
 /** HashiCorp Vault KV v2: one path per secret, current and previous value. */
 export interface VaultStoreSpec {
@@ -128,17 +73,6 @@ export interface StoresSpec {
     secretsManager?: SecretsManagerStoreSpec;
 }
 
-export interface AwsSpec {
-    region?: string;
-}
-
-export interface MonitoringSpec {
-    /** Create the PrometheusRule that alerts on auth_failures during rotations. */
-    prometheusRule: boolean;
-    /** Labels the Prometheus operator selects rules by. */
-    labels: Record<string, string>;
-}
-
 export interface StackSpec {
     kubernetes: KubernetesSpec;
     stores: StoresSpec;
@@ -146,6 +80,8 @@ export interface StackSpec {
     aws: AwsSpec;
     services: Map<string, ServiceSpec>;
     secrets: Map<string, SecretSpec>;
+    /** Secrets the config asks to remove in this up (`removeSecrets`). */
+    removed: Set<string>;
 }
 
 /** One generation's key as the ledger records it (never its value). */

@@ -186,12 +186,13 @@ describe("bad API key config", () => {
 
     it("verification without an image", async () => {
         const r = await run({ "bybit-main": apiKey("bybit", 1, "stable", { verification: { command: ["x"] } }) }, { "bybit-main": [1] });
-        expect(r.error?.message).toContain("titan-secrets:secrets.bybit-main.verification.image: found nothing; allowed: a string.");
+        expect(r.error?.message).toContain("titan-secrets:secrets.bybit-main.verification.image: found nothing; allowed: image of the Job that proves a new key works.");
     });
 
     it("an API key without an exchange, with verifiers, or revoking a live key", async () => {
-        const r = await run({ "bybit-main": { ...apiKey("bybit", 2, "overlap", { verifiers: ["titan-brain"], revoked: [1] }), exchange: undefined } }, { "bybit-main": [1, 2] });
-        expect(r.error?.message).toContain("titan-secrets:secrets.bybit-main.exchange: found nothing; allowed: the exchange the key belongs to");
+        const noExchange = await run({ "bybit-main": { ...apiKey("bybit", 2, "overlap"), exchange: undefined } }, { "bybit-main": [1, 2] });
+        expect(noExchange.error?.message).toContain("titan-secrets:secrets.bybit-main.exchange: found nothing; allowed: the exchange the key belongs to");
+        const r = await run({ "bybit-main": apiKey("bybit", 2, "overlap", { verifiers: ["titan-brain"], revoked: [1] }) }, { "bybit-main": [1, 2] });
         expect(r.error?.message).toContain('titan-secrets:secrets.bybit-main.verifiers: found "titan-brain" for an API key');
         expect(r.error?.message).toContain("titan-secrets:secrets.bybit-main.revoked: found generation 1, which is still live (overlap at generation 2)");
     });

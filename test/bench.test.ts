@@ -99,16 +99,17 @@ describe("figure 1: restarts per rotation step", () => {
 });
 
 describe("figure 2: waves and edges of an overlap", () => {
-    it("N=3 verifiers, M=2 presenters: 2 waves, 6 edges (N x M), a barrier would need 5", () => {
-        expect(waveRow(3, 2)).toEqual({ verifiers: 3, presenters: 2, changed: 5, waves: 2, depth: 2, edges: 6, barrier: 5, resourceEdges: 14 });
+    it("N=3 verifiers, M=2 presenters: 2 waves, 6 ordered pairs (N x M), 8 declared edges (N + (N + M))", () => {
+        expect(waveRow(3, 2)).toEqual({ verifiers: 3, presenters: 2, changed: 5, waves: 2, depth: 2, edges: 6, barrier: 5, resourceEdges: 8 });
     });
 
-    it("depth is 2 whatever N and M; edges are N x M", () => {
+    it("depth is 2 whatever N and M; ordered pairs are N x M, declared edges 2N + M", () => {
         const rows = waveFigure([1, 5, 20, 50]);
         expect(rows.map((r) => r.waves)).toEqual(Array(16).fill(2));
         expect(rows.map((r) => r.depth)).toEqual(Array(16).fill(2));
         expect(rows.map((r) => r.edges)).toEqual(rows.map((r) => r.verifiers * r.presenters));
-        expect(rows.map((r) => r.resourceEdges)).toEqual(rows.map((r) => r.verifiers * r.presenters + 2 * r.verifiers + r.presenters));
+        // The presenters' object -> each verifier (N), each Deployment -> its object (N + M).
+        expect(rows.map((r) => r.resourceEdges)).toEqual(rows.map((r) => 2 * r.verifiers + r.presenters));
     });
 
     it("longestChain counts Deployments on the longest path", () => {
@@ -128,7 +129,8 @@ describe("figure 2: waves and edges of an overlap", () => {
         const run = await runProgram(fleetConfig(fleet, () => ({ stage: "overlap", generation: 2 })), stable.outputs!.ledger, new Date("2026-01-01T01:00:00Z"));
         if (run.error) throw run.error;
         expect(one(run, T.secret, "grid-presenters").dependsOn.sort()).toEqual(["v1", "v2", "v3"]);
-        for (const p of ["p1", "p2"]) expect(one(run, T.deployment, p).dependsOn.sort()).toEqual(["grid-presenters", "v1", "v2", "v3"]);
+        // The presenters wait for the object only: it is the barrier (N + M ordering edges, not N x M).
+        for (const p of ["p1", "p2"]) expect(one(run, T.deployment, p).dependsOn.sort()).toEqual(["grid-presenters"]);
         for (const v of ["v1", "v2", "v3"]) expect(one(run, T.deployment, v).dependsOn).toEqual(["grid-verifiers"]);
         const edges = [...byType(run, T.deployment), ...byType(run, T.secret)].reduce((n, r) => n + r.dependsOn.length, 0);
         expect(edges).toBe(waveRow(3, 2).resourceEdges);
@@ -161,7 +163,7 @@ describe("figures 3 and 4: shape only", () => {
         expect(replay.registered).toEqual(rest);
         expect(graph.filter((n) => !n.custom).map((n) => n.type)).toEqual([
             "titan-secrets:index:TitanSecrets",
-            ...Array(sc.secrets).fill("titan-secrets:hmac:KeyRing"),
+            ...Array(sc.secrets).fill("titan-secrets:hmac:HmacKeyRing"),
             ...Array(10).fill("titan-secrets:workload:TitanWorkload"),
         ]);
         const deployment = graph.find((n) => n.type === "kubernetes:apps/v1:Deployment")!;

@@ -53,9 +53,18 @@ const cases: [string, RawConfig, string][] = [
     [
         "a misspelt key",
         one({ ...hmac(1, "stable"), verifers: ["titan-sentinel"] }),
-        'titan-secrets:secrets.hmac-main: found unknown key "verifers" (did you mean "verifiers"?); allowed: kind, generation, stage, keyId, previousKeyId, verifiers, presenters, maxAgeDays, minOverlapHours, force, incident, envPrefix, backend, length, exchange, verification, revoked.',
+        'titan-secrets:secrets.hmac-main: found unknown key "verifers" (did you mean "verifiers"?); allowed: kind, generation, stage, keyId, previousKeyId, verifiers, presenters, minOverlapHours, force, incident, maxAgeDays, envPrefix.',
     ],
-    ["missing verifiers", one({ kind: "hmac", generation: 1, stage: "stable", presenters: [] }), "titan-secrets:secrets.hmac-main.verifiers: found nothing; allowed: a list."],
+    [
+        "a key of another kind (length on an hmac secret, whose key is always 64 hex characters)",
+        one(hmac(1, "stable", { length: 16 })),
+        'titan-secrets:secrets.hmac-main: found unknown key "length", a key of kind "password"; allowed: kind, generation, stage, keyId, previousKeyId, verifiers, presenters, minOverlapHours, force, incident, maxAgeDays, envPrefix.',
+    ],
+    [
+        "missing verifiers",
+        one({ kind: "hmac", generation: 1, stage: "stable", presenters: [] }),
+        "titan-secrets:secrets.hmac-main.verifiers: found nothing; allowed: services that accept the credential (HMAC listeners, the Redis or NATS server); empty when an AWS resource or the exchange verifies.",
+    ],
     [
         "custom keyId in overlap without the previous one",
         one(hmac(2, "overlap", { keyId: "brain-2026b" })),
@@ -71,7 +80,7 @@ const cases: [string, RawConfig, string][] = [
         titanConfig({ HMAC_Main: hmac(1, "stable") }),
         'titan-secrets:secrets.HMAC_Main: found the secret name "HMAC_Main"; allowed: lower-case letters, digits and \'-\', at most 40 characters',
     ],
-    ["a service without an image", titanConfig({}, { "titan-brain": { replicas: 1 } }), "titan-secrets:services.titan-brain.image: found nothing; allowed: a string."],
+    ["a service without an image", titanConfig({}, { "titan-brain": { replicas: 1 } }), "titan-secrets:services.titan-brain.image: found nothing; allowed: container image."],
     ["negative replicas", titanConfig({}, { "titan-brain": { image: "x", replicas: -1 } }), "titan-secrets:services.titan-brain.replicas: found -1; allowed: a number >= 0."],
     [
         "two secrets delivering the same variables to one service",
@@ -105,8 +114,17 @@ const cases: [string, RawConfig, string][] = [
         one(pw(1, "stable", { backend: { type: "rds", identifier: "db1", instanceClass: "db.t4g.small" } })),
         'titan-secrets:secrets.hmac-main.verifiers: found "titan-execution-rs", "titan-sentinel" for a rds backend; allowed: an empty list: the rds db1 itself verifies the password.',
     ],
-    ["a password without a backend", one(pw(1, "stable")), "titan-secrets:secrets.hmac-main.backend: found nothing; allowed: a backend object whose type is one of"],
-    ["an hmac secret with a backend", one(hmac(1, "stable", { backend: { type: "redis" } })), 'titan-secrets:secrets.hmac-main.backend: found a backend ("redis") on an hmac secret'],
+    [
+        "a password without a backend",
+        one(pw(1, "stable")),
+        'titan-secrets:secrets.hmac-main.backend: found nothing; allowed: an object whose type is one of "rds", "elasticache", "redis", "nats": where the password is checked.',
+    ],
+    ["an hmac secret with a backend", one(hmac(1, "stable", { backend: { type: "redis" } })), 'titan-secrets:secrets.hmac-main: found unknown key "backend", a key of kind "password"'],
+    [
+        "an RDS identifier on a Redis backend",
+        one(pw(1, "stable", { backend: { type: "redis", identifier: "db1" } })),
+        'titan-secrets:secrets.hmac-main.backend: found unknown key "identifier"; allowed: type, username, permissions, port, file.',
+    ],
     [
         "a misspelt backend key",
         one(pw(1, "stable", { backend: { type: "redis", usernme: "x" } })),

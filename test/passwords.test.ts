@@ -60,7 +60,9 @@ describe("RDS (one slot): a new password, then the presenters restart", () => {
         expect(rds2.inputs).toMatchObject({ identifier: "titan-prod", applyImmediately: true, username: "titan" });
         expect(rds2.inputs.passwordWoVersion).not.toBe(rds1.inputs.passwordWoVersion);
         expect(rds2.inputs.password).toBeUndefined();
-        for (const svc of ["titan-brain", "titan-execution-rs"]) expect(one(g2, T.deployment, svc).dependsOn).toContain("db-rds");
+        // The presenters' object waits for the instance, and each presenter for the object.
+        expect(one(g2, T.secret, "db-presenters").dependsOn).toEqual(["db-rds"]);
+        for (const svc of ["titan-brain", "titan-execution-rs"]) expect(one(g2, T.deployment, svc).dependsOn).toContain("db-presenters");
         expect(g2.plan!.waves).toEqual([["rds:titan-prod"], ["titan-brain", "titan-execution-rs"]]);
         expect(g2.logs.join("\n")).toMatch(/SINGLE-SLOT db: the rds titan-prod holds one password, so logins with generation 1 fail .* until each presenter pod has restarted/);
         expect(g1.logs.join("\n")).not.toMatch(/SINGLE-SLOT/);
@@ -93,7 +95,8 @@ describe("ElastiCache (two slots): ROTATE, then SET", () => {
             [pw("cache", 2), "SET"],
         ]);
         expect(new Set([s1, o2, s2].map((r) => group(r).authTokenWoVersion)).size).toBe(3);
-        expect(one(o2, T.deployment, "titan-brain").dependsOn).toContain("cache-elasticache");
+        expect(one(o2, T.secret, "cache-presenters").dependsOn).toEqual(["cache-elasticache"]);
+        expect(one(o2, T.deployment, "titan-brain").dependsOn).toContain("cache-presenters");
         expect(o2.plan!.waves).toEqual([["elasticache:titan-cache"], ["titan-brain"]]);
         // Retiring the old token changes nothing the presenters hold.
         expect(s2.plan!.waves).toEqual([["elasticache:titan-cache"]]);
@@ -148,7 +151,8 @@ describe("Redis in the cluster: files for presenters, the ACL file for the serve
         expect(redis.containers[0].args).toEqual(["redis-server", "--aclfile", "/etc/redis/users.acl"]);
         expect(redis.containers[0].env).toEqual([{ name: "REDIS_ACL_FILE", value: "/etc/redis/users.acl" }]);
         expect(redis.volumes[0].projected.sources[0].secret.name).toBe("cache-verifiers-g2-g1");
-        expect(one(o2, T.deployment, "titan-brain").dependsOn).toEqual(expect.arrayContaining(["titan-redis", "cache-presenters"]));
+        expect(one(o2, T.secret, "cache-presenters").dependsOn).toEqual(["titan-redis"]);
+        expect(one(o2, T.deployment, "titan-brain").dependsOn).toEqual(["cache-presenters"]);
         expect(o2.plan!.waves).toEqual([["titan-redis"], ["titan-ai-quant", "titan-brain"]]);
         expect(o2.logs.join("\n")).toContain("Not restarted: titan-execution-rs.");
     });

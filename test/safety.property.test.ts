@@ -65,7 +65,12 @@ function config(fleet: Fleet, points: StagePoint[]): RawConfig {
                         ? { kind: "hmac", envPrefix: `TITAN_HMAC_${i}` }
                         : {
                               kind: "password",
-                              backend: { type: s.flavour, file: `cred${i}`, identifier: `res-${i}`, ...(s.flavour === "rds" ? { instanceClass: "db.t4g.small" } : {}) },
+                              backend: {
+                                  type: s.flavour,
+                                  file: `cred${i}`,
+                                  ...(s.flavour === "rds" || s.flavour === "elasticache" ? { identifier: `res-${i}` } : {}),
+                                  ...(s.flavour === "rds" ? { instanceClass: "db.t4g.small" } : {}),
+                              },
                           }),
                     ...(points[i].stage === "compromised" ? { incident: "INC-1" } : {}),
                 },
@@ -153,13 +158,13 @@ describe("safety rule over random fleets and stage sequences", () => {
         keys.advance(stable);
         const nextKeys = keys.snapshot();
         nextKeys.advance(overlap);
-        // Drop the edges: what an up without dependsOn would do.
-        const unordered: Plan = { ...overlap, edges: [] };
+        // Drop the order the resources declare: what an up without dependsOn would do.
+        const unordered: Plan = { ...overlap, secrets: overlap.secrets.map((p) => ({ ...p, secretObjectDependsOn: { verifier: [], presenter: [] } })) };
         const alwaysPresenterFirst = (n: number) => n - 1; // "p" sorts after "v" in the event list
         const result = simulateUp(overlapSpec, stable, keys, unordered, nextKeys, alwaysPresenterFirst);
         expect(result.violations.length).toBeGreaterThan(0);
         expect(result.violations[0]).toMatchObject({ secret: "s0", presenter: "p", verifier: "v" });
-        // With the plan's edges, the same choices are safe.
+        // With the declared order, the same choices are safe.
         expect(simulateUp(overlapSpec, stable, keys, overlap, nextKeys, alwaysPresenterFirst).violations).toEqual([]);
     });
 });

@@ -3,15 +3,12 @@
 // itself is the model's (nextSteps, overlapGuardUntil, planRotation): this
 // file only picks one step per command.
 
-import { LedgerEntry, SecretSpec, StagePoint, describePoint, hasSecondary, nextSteps, overlapGuardUntil } from "../../model";
+import { LedgerEntry, SecretSpec, StagePoint, describePoint, hasSecondary, nextSteps, overlapGuardUntil, secretSlots } from "../../model";
 import { SecretEdit } from "./stackFile";
 
 export type RotateCommand = "advance" | "revert" | "compromise";
 
-/** Credentials the verifiers hold at once: 1 for a single-slot backend (RDS), else 2. */
-export function slotsOf(spec: SecretSpec): 1 | 2 {
-    return spec.backend?.slots ?? 2;
-}
+export const slotsOf = secretSlots;
 
 /**
  * stable N -> overlap N+1 (stable N+1 when the backend holds one credential);

@@ -6,7 +6,7 @@
 // safety rule: every credential any running presenter pod may use is
 // accepted by every running verifier pod.
 
-import { Plan, StackSpec, backendNode, verifierNodes } from "../../model";
+import { Plan, StackSpec, backendNode, declaredOrder, verifierNodes } from "../../model";
 import { secretObjectName } from "../../model";
 
 /** A credential: a generation's key material, one incarnation of it. */
@@ -130,8 +130,10 @@ export function simulateUp(
 
     // Running pods per workload: which template versions are up.
     const running = new Map<string, Set<"old" | "new">>(names.map((n) => [n, new Set(["old"])]));
-    // The engine's order: every dependency edge of the plan.
-    const deps = new Map<string, string[]>(names.map((n) => [n, after.edges.filter((e) => e.from === n).map((e) => e.to)]));
+    // The engine's order: what the program's resources declare (a Deployment
+    // waits for its Secret objects, each object for the nodes the plan names).
+    const declared = declaredOrder(after);
+    const deps = new Map<string, string[]>(names.map((n) => [n, [...(declared.get(n) ?? [])]]));
     const done = new Set(names.filter((n) => !changing.includes(n)));
     const violations: Violation[] = [];
     let step = 0;

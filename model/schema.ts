@@ -1,0 +1,223 @@
+// The config contract: one zod schema per part of the stack config, one per
+// kind of secret (a discriminated union on `kind`) and per kind of backend
+// (on `type`), every object strict. The TypeScript types of the parsed config
+// are derived from these schemas, every field carries its documentation
+// (what it does, its unit, its default), and docs/config-reference.md and
+// schema/stack.schema.json are generated from them (npm run generate).
+//
+// Defaults that are fixed live here (`.default`); defaults computed from
+// other fields (a key ID from the name and generation) are filled in by
+// parseConfig and documented here with `computedDefault`.
+
+import { z } from "zod";
+
+export const STAGES = ["stable", "overlap", "revert", "compromised"] as const;
+export const KINDS = ["hmac", "password", "apiKey"] as const;
+export const BACKENDS = ["rds", "elasticache", "redis", "nats"] as const;
+
+/** A Kubernetes-style name: lower-case letters, digits and '-'. */
+export const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+export const KEY_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+const FILE = /^[a-z][a-z0-9_]{0,30}$/;
+const USERNAME = /^[a-zA-Z_][a-zA-Z0-9_-]{0,62}$/;
+const AWS_ID = /^[a-zA-Z][a-zA-Z0-9-]{0,62}$/;
+
+/** Documentation of a default that parseConfig computes (shown in the reference and the JSON Schema). */
+function computedDefault<T extends z.ZodType>(schema: T, text: string): T {
+    return schema.meta({ computedDefault: text }) as T;
+}
+
+const envMap = z.record(z.string().regex(ENV_NAME), z.string());
+
+export const serviceSchema = z.strictObject({
+    image: z.string().min(1).describe("Container image."),
+    replicas: z.number().int().min(0).max(1000).default(1).describe("Pod count."),
+    env: envMap.default({}).describe("Plain (not secret) environment variables, name to value."),
+    port: z.number().int().min(1).max(65535).optional().describe("Container port, if the service listens on one."),
+    args: z.array(z.string()).optional().describe("Container arguments, e.g. a server's config file flag."),
+});
+
+const generation = z.number().int().min(1).max(1_000_000).describe("The generation the stage is about: the new one in `overlap` and `revert`; an integer from 1.");
+const stage = z.enum(STAGES).describe("`stable`, `overlap`, `revert` or `compromised` (docs/DESIGN.md, the stages).");
+const services = (role: string) => z.array(z.string()).describe(role);
+
+/** Fields every kind of secret has. */
+const secretCommon = {
+    generation,
+    stage,
+    keyId: computedDefault(z.string().regex(KEY_ID), "`<secret>-g<generation>`").optional().describe("Key ID of `generation`, what signatures and logs name it by."),
+    previousKeyId: computedDefault(z.string().regex(KEY_ID), "`<secret>-g<generation-1>`")
+        .optional()
+        .describe("Key ID of the previous generation while it is live; required when `keyId` is declared and the stage keeps a secondary."),
+    verifiers: services("Services that accept the credential (HMAC listeners, the Redis or NATS server); empty when an AWS resource or the exchange verifies."),
+    presenters: services("Services that use the credential; a service is never both verifier and presenter of one secret."),
+    minOverlapHours: z
+        .number()
+        .int()
+        .min(0)
+        .max(24 * 365)
+        .default(24)
+        .describe("Hours in `overlap` before `stable` may retire the secondary. The value in force when the overlap was applied is the one that holds (the ledger records it)."),
+    force: z.boolean().default(false).describe("Skip the minimum-overlap wait and the verification proof for this step; the plan and the ledger say so. Remove it afterwards."),
+    incident: z.string().min(1).optional().describe("Incident ID; required with `compromised`."),
+};
+
+const maxAgeDays = (days: number) =>
+    z
+        .number()
+        .int()
+        .min(1)
+        .max(3650)
+        .default(days)
+        .describe("Days after the presenters' generation was created at which rotation is due (the policy pack and `rotate status` report it).");
+
+export const hmacSecretSchema = z.strictObject({
+    kind: z.literal("hmac").describe("An HMAC key shared between signers and listeners."),
+    ...secretCommon,
+    maxAgeDays: maxAgeDays(90),
+    envPrefix: z.string().regex(ENV_NAME).default("TITAN_HMAC").describe("Prefix of the delivered variables (`<prefix>_SECRET_PRIMARY`, ...); two secrets delivered to one service need different prefixes."),
+});
+
+/** Redis ACL rules and NATS subjects are checked against their servers' grammars in serverConfig.ts. */
+const permissions = (what: string, byDefault: string) => z.string().min(1).default(byDefault).describe(what);
+
+const rdsBackend = z.strictObject({
+    type: z.literal("rds").describe("An AWS RDS instance's master password: one slot, so no `overlap`."),
+    identifier: z.string().regex(AWS_ID).describe("The RDS instance identifier whose master password this secret is."),
+    instanceClass: z.string().min(1).describe("The instance's class, e.g. db.r6g.large (the AWS provider requires it; only the password is changed)."),
+    username: z.string().regex(USERNAME).default("titan").describe("The master user."),
+    file: z.string().regex(FILE).default("db").describe("Presenters get /run/secrets/<file>_password and <file>_username."),
+});
+const elasticacheBackend = z.strictObject({
+    type: z.literal("elasticache").describe("An AWS ElastiCache replication group's auth token: two slots (ROTATE, then SET)."),
+    identifier: z.string().regex(AWS_ID).describe("The ElastiCache replication group ID whose auth token this secret is."),
+    username: z.string().regex(USERNAME).default("default").describe("The user presenters log in as."),
+    file: z.string().regex(FILE).default("redis").describe("Presenters get /run/secrets/<file>_password and <file>_username."),
+});
+const redisBackend = z.strictObject({
+    type: z.literal("redis").describe("A Redis server in the cluster (a service listed under verifiers) whose ACL file the program owns: two slots."),
+    username: z.string().regex(USERNAME).default("titan").describe("The ACL user."),
+    permissions: permissions("Redis ACL rules of the user (key patterns, channels, commands); no password or on/off rules.", "~* &* +@all"),
+    port: z.number().int().min(1).max(65535).default(6379).describe("The server's port."),
+    file: z.string().regex(FILE).default("redis").describe("Presenters get /run/secrets/<file>_password and <file>_username."),
+});
+const natsBackend = z.strictObject({
+    type: z.literal("nats").describe("A NATS server in the cluster whose config the program owns: one user per generation, two slots."),
+    username: z.string().regex(USERNAME).default("titan").describe("Base user name; NATS logs in as `<username>-g<N>`."),
+    permissions: permissions("NATS subject the user may publish and subscribe to (wildcards `*` and `>`).", ">"),
+    port: z.number().int().min(1).max(65535).default(4222).describe("The port the rendered NATS config listens on."),
+    file: z.string().regex(FILE).default("nats").describe("Presenters get /run/secrets/<file>_password and <file>_username."),
+});
+export const backendSchema = z.discriminatedUnion("type", [rdsBackend, elasticacheBackend, redisBackend, natsBackend]).describe("Where the password is checked.");
+
+export const passwordSecretSchema = z.strictObject({
+    kind: z.literal("password").describe("A service credential (database, Redis, NATS), generated by the program."),
+    ...secretCommon,
+    maxAgeDays: maxAgeDays(180),
+    backend: backendSchema,
+    length: z.number().int().min(16).max(128).default(32).describe("Characters of each generated password (letters and digits)."),
+});
+
+export const verificationSchema = z.strictObject({
+    image: z.string().min(1).describe("Image of the Job that proves a new key works."),
+    command: z.array(z.string()).min(1).describe("Its command, e.g. a minimum-size test order in lab mode."),
+    env: envMap.default({}).describe("Plain environment variables of the Job."),
+    timeoutSeconds: z.number().int().min(10).max(3600).default(600).describe("Seconds before the Job is failed."),
+});
+
+export const apiKeySecretSchema = z.strictObject({
+    kind: z.literal("apiKey").describe("An exchange API key, made by a person on the exchange; its values are secure config (`exchangeKeys`)."),
+    ...secretCommon,
+    maxAgeDays: maxAgeDays(90),
+    exchange: z
+        .string()
+        .regex(/^[a-z][a-z0-9-]{0,30}$/)
+        .describe("The exchange the key belongs to, e.g. bybit; names the delivered files."),
+    verification: verificationSchema.optional().describe("The Job run after the presenters in `overlap`; `stable` waits for its success."),
+    revoked: z.array(z.number().int().min(1)).default([]).describe("Generations revoked at the exchange (ends the reminder)."),
+});
+
+export const secretSchema = z.discriminatedUnion("kind", [hmacSecretSchema, passwordSecretSchema, apiKeySecretSchema]);
+
+export const kubernetesSchema = z.strictObject({
+    namespace: z.string().regex(NAME).default("titan").describe("Namespace of every object (it must exist)."),
+    renderDir: z.string().min(1).optional().describe("Render manifests into this folder instead of applying them (dev). Rendered Secrets hold plaintext (mode 0600)."),
+    kubeconfig: z.string().min(1).optional().describe("A kubeconfig file (path or contents); default: KUBECONFIG or ~/.kube/config. The provider and the roll-out waits both use it."),
+    context: z.string().min(1).optional().describe("kubeconfig context of the cluster; default: the current one."),
+    rolloutTimeoutSeconds: z.number().int().min(10).max(86_400).default(600).describe("Seconds one workload may take to roll out before the up fails, naming it and the secret."),
+});
+
+export const storesSchema = z.strictObject({
+    vault: z
+        .strictObject({
+            address: z.string().min(1).optional().describe("Vault address; default: VAULT_ADDR."),
+            mount: z.string().regex(/^[a-zA-Z0-9_-]+$/).default("secret").describe("KV v2 mount."),
+            path: computedDefault(z.string().regex(/^[a-zA-Z0-9_/-]+$/), "`titan/<stack>`")
+                .optional()
+                .describe("Path prefix below the mount; the secret's name follows."),
+        })
+        .optional()
+        .describe("HashiCorp Vault KV v2: one path per secret, `current` and `previous`."),
+    secretsManager: z
+        .strictObject({
+            prefix: computedDefault(z.string().regex(/^[a-zA-Z0-9/_+=.@-]*$/), "`titan/<stack>/`")
+                .optional()
+                .describe("Name prefix; the secret's name follows."),
+            kmsKeyId: z.string().min(1).optional().describe("KMS key of the secrets; default: the account's."),
+        })
+        .optional()
+        .describe("AWS Secrets Manager: one secret per credential, a version per generation."),
+});
+
+export const monitoringSchema = z.strictObject({
+    prometheusRule: z.boolean().default(false).describe("Own a PrometheusRule that alerts on auth_failures while a rotation is under way."),
+    labels: z.record(z.string(), z.string()).default({}).describe("Labels the Prometheus operator selects rules by."),
+});
+
+export const awsSchema = z.strictObject({
+    region: z
+        .string()
+        .regex(/^[a-z]{2}(-[a-z]+)+-\d$/)
+        .optional()
+        .describe("AWS region; required when Secrets Manager or an AWS backend is used."),
+});
+
+/** exchangeKeys.<secret>.g<N>.apiKey / .apiSecret, secure values (their presence is checked in exchangeKeys.ts). */
+export const exchangeKeysSchema = z
+    .record(z.string(), z.record(z.string().regex(/^g\d+$/), z.strictObject({ apiKey: z.string().optional(), apiSecret: z.string().optional() })))
+    .describe("Secure: `<secret>.g<N>.apiKey` and `.apiSecret` for each live generation of each API key (pulumi config set --secret --path ...).");
+
+export const removeSecretsSchema = z
+    .array(z.string())
+    .describe("Secrets to remove in this up: each must have left `secrets` at `stable`; its consumers roll without it (presenters first), then its keys and objects are deleted. Remove the entry after the up.");
+
+/**
+ * Every key of the project's namespace, `titan-secrets:<key>`, and what it
+ * holds. A key not listed here is refused (a typo would otherwise drop a
+ * whole part of the config without a word).
+ */
+export const CONFIG_SECTIONS = {
+    kubernetes: kubernetesSchema,
+    services: z.record(z.string(), serviceSchema).describe("Workloads by name (a Kubernetes name)."),
+    secrets: z.record(z.string(), secretSchema).describe("Secrets by name (at most 40 lower-case letters, digits and '-')."),
+    removeSecrets: removeSecretsSchema,
+    exchangeKeys: exchangeKeysSchema,
+    stores: storesSchema,
+    monitoring: monitoringSchema,
+    aws: awsSchema,
+} as const;
+
+export type ConfigSection = keyof typeof CONFIG_SECTIONS;
+export const CONFIG_KEYS = Object.keys(CONFIG_SECTIONS) as ConfigSection[];
+
+// The parsed config, derived from the schemas.
+export type ServiceConfig = z.output<typeof serviceSchema>;
+export type HmacSecretConfig = z.output<typeof hmacSecretSchema>;
+export type PasswordSecretConfig = z.output<typeof passwordSecretSchema>;
+export type ApiKeySecretConfig = z.output<typeof apiKeySecretSchema>;
+export type BackendConfig = z.output<typeof backendSchema>;
+export type VerificationSpec = z.output<typeof verificationSchema>;
+export type KubernetesSpec = z.output<typeof kubernetesSchema>;
+export type MonitoringSpec = z.output<typeof monitoringSchema>;
+export type AwsSpec = z.output<typeof awsSchema>;
