@@ -17,7 +17,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { EXCHANGE_KEY_FIELDS, RawConfig, parseConfig, specView } from "../model";
+import { rawConfigFrom, EXCHANGE_KEY_FIELDS, RawConfig, parseConfig, specView } from "../model";
 import { E2EProject, ENGINE_ROOT, engineMissing } from "../harness/engine";
 import { stackConfig } from "../harness/stackFiles";
 import { BenchConfig, ResourceCounts } from "./mockRun";
@@ -73,10 +73,9 @@ export function engineConfigOf(stackConfigMap: Record<string, unknown>): { confi
     return { config, dropped };
 }
 
-/** The program's raw config from a stack file's config map. */
+/** The program's raw config from a stack file's config map (the model's one reader). */
 export function rawOf(config: Record<string, unknown>): RawConfig {
-    const get = (k: string) => config[`titan-secrets:${k}`];
-    return { kubernetes: get("kubernetes"), monitoring: get("monitoring"), stores: get("stores"), aws: get("aws"), services: get("services"), secrets: get("secrets") };
+    return rawConfigFrom(config);
 }
 
 /** exchangeKeys.<secret>.g<N>.apiKey / .apiSecret: what the program reads from secure config. */

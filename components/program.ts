@@ -5,7 +5,7 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import { ExchangeKey } from "./apiKeyCredential";
-import { ConfigError, EXCHANGE_KEY_FIELDS, Ledger, Plan, StackSpec, checkExchangeKeys, parseConfig, planRotation, presenceOf, readLedger } from "../model";
+import { ConfigError, EXCHANGE_KEY_FIELDS, Ledger, Plan, StackSpec, checkExchangeKeys, parseConfig, planRotation, presenceOf, rawConfigOf, readLedger, unknownConfigKeys } from "../model";
 import { redactRpcDebugLogs } from "./redactDebugLog";
 import { runError } from "./runError";
 import { TitanSecrets } from "./titanSecrets";
@@ -42,20 +42,21 @@ function refuse<T>(f: () => T): T {
     }
 }
 
+/**
+ * The stack's config, every key of the project's namespace known: a typo
+ * such as `secret:` for `secrets:` is refused rather than read as "no
+ * secrets" (which would delete every key). The exchange keys are read apart,
+ * as secrets (readExchangeKeys).
+ */
 export function readStackSpec(config = new pulumi.Config()): StackSpec {
-    return refuse(() =>
-        parseConfig(
-            {
-                kubernetes: config.getObject("kubernetes"),
-                monitoring: config.getObject("monitoring"),
-                stores: config.getObject("stores"),
-                aws: config.getObject("aws"),
-                services: config.getObject("services"),
-                secrets: config.getObject("secrets"),
-            },
+    return refuse(() => {
+        const unknown = unknownConfigKeys(Object.keys(pulumi.runtime.allConfig()));
+        if (unknown.length > 0) throw new ConfigError(unknown);
+        return parseConfig(
+            rawConfigOf((k) => (k === "exchangeKeys" ? undefined : config.getObject(k))),
             pulumi.getStack(),
-        ),
-    );
+        );
+    });
 }
 
 /**

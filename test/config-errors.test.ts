@@ -2,7 +2,7 @@
 // what is allowed.
 
 import { describe, expect, it } from "vitest";
-import { ConfigError, RawConfig, parseConfig } from "../model";
+import { ConfigError, RawConfig, parseConfig, rawConfigFrom } from "../model";
 import { TITAN_SERVICES, hmac, titanConfig } from "./support/fleet";
 
 const one = (secret: Record<string, unknown>): RawConfig => titanConfig({ "hmac-main": secret });
@@ -132,6 +132,20 @@ const cases: [string, RawConfig, string][] = [
     ],
     ["a password too short", one(pw(1, "stable", { backend: { type: "redis" }, length: 8 })), "titan-secrets:secrets.hmac-main.length: found 8; allowed: a number >= 16."],
 ];
+
+describe("keys of the project's namespace", () => {
+    it.each([
+        ["titan-secrets:secret", "secrets"],
+        ["titan-secrets:kubernets", "kubernetes"],
+        ["titan-secrets:store", "stores"],
+    ])("%s is refused, not read as nothing (did you mean %s?)", (key, near) => {
+        expect(() => rawConfigFrom({ [key]: {}, "pulumi:disable-default-providers": ["kubernetes"] })).toThrow(`${key}: found an unknown key (did you mean "${near}"?)`);
+    });
+
+    it("keys of other namespaces are not the program's business", () => {
+        expect(rawConfigFrom({ "pulumi:disable-default-providers": ["kubernetes"], "kubernetes:context": "x", "titan-secrets:secrets": {} })).toEqual({ secrets: {} });
+    });
+});
 
 describe("bad config fails with a sentence naming the key", () => {
     it("has at least 15 cases", () => expect(cases.length).toBeGreaterThanOrEqual(15));

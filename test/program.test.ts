@@ -200,6 +200,14 @@ describe("refusals declare nothing", () => {
         expect(run.resources).toEqual([]);
     });
 
+    it("a misspelt key of the project's namespace (secret: for secrets:) stops the program before anything", async () => {
+        const { secrets, ...rest } = titanConfig({ "hmac-main": hmac(1, "stable") });
+        const run = await runProgram({ ...rest, secret: secrets } as never, {}, T0);
+        expect(run.error).toBeInstanceOf(pulumi.RunError);
+        expect(run.error!.message).toContain('titan-secrets:secret: found an unknown key (did you mean "secrets"?); allowed: the keys of titan-secrets: kubernetes, services, secrets, removeSecrets, exchangeKeys, stores, monitoring, aws.');
+        expect(run.resources).toEqual([]);
+    });
+
     it("a compromised stage warns in the preview", async () => {
         const [, c] = await rotate([
             [hmac(1, "stable"), T0],

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { ConfigError, Ledger, RawConfig, parseConfig, planRotation } from "../model";
+import { ConfigError, Ledger, RawConfig, parseConfig, planRotation, rawConfigFrom } from "../model";
 import { REPO } from "../harness/stackFiles";
 
 const T0 = new Date("2026-11-01T00:00:00Z");
@@ -33,8 +33,7 @@ const read = (stack: string) => readFileSync(file(stack), "utf8");
 
 /** What the program reads from a stack file: every titan-secrets:<key>. */
 function rawOf(text: string): RawConfig {
-    const config = (parse(text) as { config: Record<string, unknown> }).config;
-    return Object.fromEntries(Object.entries(config).filter(([k]) => k.startsWith("titan-secrets:")).map(([k, v]) => [k.slice("titan-secrets:".length), v]));
+    return rawConfigFrom((parse(text) as { config: Record<string, unknown> }).config);
 }
 
 /** The ledger the program exports after an up of this stack file's text at `when`, on top of `previous`. */

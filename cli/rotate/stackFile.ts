@@ -5,7 +5,7 @@
 
 import { readFileSync } from "node:fs";
 import { Document, Scalar, isMap, isScalar, parseDocument } from "yaml";
-import { PROJECT, RawConfig } from "../../model";
+import { PROJECT, RawConfig, rawConfigFrom } from "../../model";
 
 export interface StackFile {
     path: string;
@@ -52,9 +52,7 @@ export class LayoutError extends StackFileError {}
  * `<key>` (what the program reads with pulumi.Config("titan-secrets")).
  */
 export function rawConfigOf(file: StackFile): RawConfig {
-    const config = (file.doc.toJS() as { config?: Record<string, unknown> } | null)?.config ?? {};
-    const prefix = `${PROJECT}:`;
-    return Object.fromEntries(Object.entries(config).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v])) as RawConfig;
+    return rawConfigFrom((file.doc.toJS() as { config?: Record<string, unknown> } | null)?.config ?? {});
 }
 
 /** Path of a secret's key in the document. */
