@@ -14,3 +14,4 @@ export * from "./rolloutStatus";
 export * from "./annotations";
 export * from "./time";
 export * from "./names";
+export * from "./schema";
