@@ -18,8 +18,9 @@ export const SCHEMA_FILE = join(ROOT, "schema", "stack.schema.json");
 export const REFERENCE_FILE = join(ROOT, "docs", "config-reference.md");
 
 function jsonSchemaOf(schema: z.ZodType): Json {
-    const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as Json;
-    return rest;
+    const node = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as Json;
+    delete node.$schema;
+    return node;
 }
 
 /** A stack file may hold any config value encrypted: `{ secure: "v1:..." }`. */
