@@ -1,4 +1,4 @@
-// ApiKeyCredential: an exchange API key (runbook section 3). The key is made
+// ApiKeyCredential: an exchange API key (docs/runbook.md section 3). The key is made
 // by a person on the exchange and arrives as secure stack config per
 // generation; presenters (titan-execution-rs, titan-ai-quant) get it as
 // files under /run/secrets; the exchange is the verifier, and holds two keys

@@ -1,5 +1,5 @@
 // HmacKeyRing: one secret's key material, one @pulumi/random resource per
-// live generation (runbook section 1, `openssl rand -hex 32`), and the data
+// live generation (docs/runbook.md section 1, `openssl rand -hex 32`), and the data
 // each role's Kubernetes Secret object carries.
 //
 // RandomPassword, not RandomBytes or RandomId: those two use the key itself

@@ -30,7 +30,7 @@ function defaultOf(field: z.ZodType): number {
     return field.parse(undefined) as number;
 }
 
-/** Per kind, the defaults the policy pack and the tools also need (docs: runbook "Frequency"). */
+/** Per kind, the defaults the policy pack and the tools also need (docs/runbook.md: how often). */
 export const KIND_DEFAULTS: Record<SecretKind, { maxAgeDays: number; minOverlapHours: number }> = {
     hmac: { maxAgeDays: defaultOf(hmacSecretSchema.shape.maxAgeDays), minOverlapHours: defaultOf(hmacSecretSchema.shape.minOverlapHours) },
     password: { maxAgeDays: defaultOf(passwordSecretSchema.shape.maxAgeDays), minOverlapHours: defaultOf(passwordSecretSchema.shape.minOverlapHours) },

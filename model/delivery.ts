@@ -1,6 +1,6 @@
 // What each role of a secret receives in its pods: environment variables
 // read from its Secret object, files mounted from it, and plain variables
-// that point at those files (the `*_FILE` convention of runbook section 2,
+// that point at those files (the `*_FILE` convention of docs/runbook.md section 2,
 // read at start-up by loadSecretsFromFiles()).
 
 import { SecretSpec, Role } from "./types";

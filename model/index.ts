@@ -1,4 +1,4 @@
-// The rotation model of DESIGN.md in pure TypeScript (no Pulumi import).
+// The rotation model of docs/DESIGN.md in pure TypeScript (no Pulumi import).
 export * from "./types";
 export * from "./errors";
 export * from "./config";

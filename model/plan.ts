@@ -155,7 +155,7 @@ function warningsFor(secrets: SecretPlan[], now: Date): string[] {
         if (s.kind === "password" && s.backend.type === "rds" && s.stage === "stable" && p.previous !== undefined && p.previous.generation !== s.generation) {
             out.push(
                 `SINGLE-SLOT ${s.name}: the ${s.backend.type} ${s.backend.identifier} holds one password, so logins with generation ${p.previous.generation} fail ` +
-                    `from the moment ${node} takes generation ${s.generation} until each presenter pod has restarted (${s.presenters.join(", ") || "no presenters"}), as runbook section 2 accepts. ` +
+                    `from the moment ${node} takes generation ${s.generation} until each presenter pod has restarted (${s.presenters.join(", ") || "no presenters"}), as docs/runbook.md section 2 accepts. ` +
                     `A backend that holds two credentials (ElastiCache, Redis ACL users, NATS users) rotates with none.`,
             );
         }

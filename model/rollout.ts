@@ -1,4 +1,4 @@
-// The order of a roll-out (DESIGN.md, safety rule 1 and 4): which workloads
+// The order of a roll-out (docs/DESIGN.md, safety rule 1 and 4): which workloads
 // change, which must wait for which, and the waves that follow.
 
 import { isExternal, secretSlots } from "./config";
@@ -70,7 +70,7 @@ export function changedWorkloads(cons: Map<string, Consumption[]>): Set<string> 
 /**
  * Which side rolls first, if the stage orders its roll-out at all. A
  * single-slot backend moving to a new generation at `stable` changes first
- * and its presenters restart after it (runbook section 2).
+ * and its presenters restart after it (docs/runbook.md section 2).
  */
 export function firstRole(s: SecretSpec): Role | undefined {
     if (s.stage === "overlap") return "verifier";

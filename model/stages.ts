@@ -27,7 +27,7 @@ export interface StagePoint {
 }
 
 /**
- * The view of a stage (DESIGN.md): `stable`/`compromised` N: N everywhere;
+ * The view of a stage (docs/DESIGN.md): `stable`/`compromised` N: N everywhere;
  * `overlap` N: verifiers N and N-1, presenters N; `revert` N: verifiers keep
  * N and N-1 unchanged, presenters go back to N-1.
  */

@@ -1,4 +1,4 @@
-// The vocabulary of DESIGN.md, as types. Pure: no Pulumi import anywhere in
+// The vocabulary of docs/DESIGN.md, as types. Pure: no Pulumi import anywhere in
 // model/, so every decision here is testable without an engine.
 
 import type {

@@ -52,7 +52,7 @@ export interface Finding {
     urn?: string;
 }
 
-/** Per kind, the age after which a secret must be rotated: the program's defaults (runbook "Frequency": 90 days for HMAC and API keys, 180 for service passwords). */
+/** Per kind, the age after which a secret must be rotated: the program's defaults (docs/runbook.md, how often: 90 days for HMAC and API keys, 180 for service passwords). */
 export const DEFAULT_MAX_AGE_DAYS: Record<string, number> = Object.fromEntries(Object.entries(KIND_DEFAULTS).map(([kind, d]) => [kind, d.maxAgeDays]));
 export const DEFAULT_DUE_SOON_DAYS = 14;
 
@@ -311,7 +311,7 @@ export function keyMaterialPaths(value: unknown, path: string[] = []): string[] 
 
 /**
  * Mandatory: stack outputs carry key IDs, generations, stages and times,
- * never key material (DESIGN.md "Where secrets go"). The policy SDK hands
+ * never key material (docs/DESIGN.md "Where secrets go"). The policy SDK hands
  * stack validations plain values with secretness removed, so any output that
  * looks like key material fails, secret or not.
  */

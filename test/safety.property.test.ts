@@ -1,4 +1,4 @@
-// Property tests of the safety rule (DESIGN.md) over random fleets and
+// Property tests of the safety rule (docs/DESIGN.md) over random fleets and
 // random sequences of stage changes: every transition the model allows is
 // simulated pod by pod, in random interleavings, and no running presenter
 // pod may ever hold a credential a running verifier pod rejects.

@@ -1,4 +1,4 @@
-// The committed stack files are valid config and say what DESIGN.md says
+// The committed stack files are valid config and say what docs/DESIGN.md says
 // each stack is.
 import { describe, expect, it } from "vitest";
 import { parseConfig, planRotation } from "../model";

@@ -16,7 +16,7 @@ export interface CheckLogsArgs {
 export const USAGE = `Usage: npm run check-logs -- [--stack S] [--values-from FILE] [--json] [LOGFILE ... | -]
        npx tsx cli/check-logs/main.ts [same options]
 
-Searches logs for the live secret values of a stack (runbook, Verification:
+Searches logs for the live secret values of a stack (docs/runbook.md section 4:
 "Ensure no secrets appear in logs. Search for [MASKED]"), and checks that
 fields that log a secret show [MASKED] as their value.
 

@@ -1,6 +1,6 @@
 // `npm run check-logs -- [--stack S] [--values-from FILE] [--json] [LOGFILE ... | -]`:
-// searches logs for leaked secret values and unmasked secret fields (runbook,
-// Verification: "Ensure no secrets appear in logs. Search for [MASKED]").
+// searches logs for leaked secret values and unmasked secret fields (docs/runbook.md
+// section 4: "Ensure no secrets appear in logs. Search for [MASKED]").
 // See cli/check-logs/args.ts for usage and exit codes.
 import { join } from "node:path";
 import { defaultIo, main } from "./cli";
