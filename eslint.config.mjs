@@ -2,10 +2,11 @@
 // project's promises: no floating promises (a lost Output apply can hide an
 // error) and no console in the program itself (values reach users only
 // through pulumi.log, and never a secret).
+import pulumi from "@pulumi/eslint-plugin";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", ".engine/**", "bin/**", "rendered/**", "tools/**", "coverage/**"] },
+  { ignores: ["node_modules/**", ".engine/**", "bin/**", "rendered/**", "tools/**", "coverage/**", ".cluster/**", "policy/node_modules/**"] },
   ...tseslint.configs.recommended,
   {
     files: ["**/*.ts"],
@@ -24,5 +25,13 @@ export default tseslint.config(
   {
     files: ["index.ts", "model/**/*.ts", "components/**/*.ts"],
     rules: { "no-console": "error" },
+  },
+  {
+    // An Output in a template literal prints "Calling [toString] on an
+    // [Output<T>] is not supported" instead of its value (and must never
+    // carry a secret into a string anyway).
+    files: ["index.ts", "components/**/*.ts"],
+    plugins: { "@pulumi": pulumi },
+    rules: { "@pulumi/no-output-in-template-literal": "error", "@pulumi/no-output-instance-in-template-literal": "error" },
   },
 );
