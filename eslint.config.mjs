@@ -6,7 +6,9 @@ import pulumi from "@pulumi/eslint-plugin";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", ".engine/**", "bin/**", "rendered/**", "tools/**", "coverage/**", ".cluster/**", "policy/node_modules/**"] },
+  {
+    ignores: ["node_modules/**", ".engine/**", "bin/**", "rendered/**", "tools/**", "coverage/**", ".cluster/**", "policy/node_modules/**"],
+  },
   ...tseslint.configs.recommended,
   {
     files: ["**/*.ts"],

@@ -117,7 +117,14 @@ export interface BenchResults {
     node: string;
     cpus: number;
     loadAverageAtStart: number[];
-    figures: { restarts?: RestartFigure; waves?: WaveRow[]; scale?: ScaleFigureRow[]; engine?: EngineFigure; refusal?: RefusalFigure; rollout?: RolloutFigure };
+    figures: {
+        restarts?: RestartFigure;
+        waves?: WaveRow[];
+        scale?: ScaleFigureRow[];
+        engine?: EngineFigure;
+        refusal?: RefusalFigure;
+        rollout?: RolloutFigure;
+    };
     totalSeconds: number;
 }
 
@@ -125,7 +132,8 @@ function figureRestarts(o: BenchOptions): RestartFigure {
     const fleet = generateFleet(o.restartFleet);
     const rows = restartFigure(fleet, randomBackground(fleet, o.backgroundSeed));
     for (const r of rows) {
-        if (r.extra !== 0 || r.missing !== 0) throw new Error(`figure 1: ${r.step}: the program restarts ${r.extra} workloads too many and misses ${r.missing}`);
+        if (r.extra !== 0 || r.missing !== 0)
+            throw new Error(`figure 1: ${r.step}: the program restarts ${r.extra} workloads too many and misses ${r.missing}`);
     }
     return {
         fleet: o.restartFleet,
@@ -142,7 +150,8 @@ function figureRestarts(o: BenchOptions): RestartFigure {
 function figureWaves(o: BenchOptions): WaveRow[] {
     const rows = waveFigure(o.waveGrid);
     for (const r of rows) {
-        if (r.depth !== r.waves) throw new Error(`figure 2: N=${r.verifiers} M=${r.presenters}: ${r.waves} waves but a longest chain of ${r.depth}`);
+        if (r.depth !== r.waves)
+            throw new Error(`figure 2: N=${r.verifiers} M=${r.presenters}: ${r.waves} waves but a longest chain of ${r.depth}`);
     }
     return rows;
 }
@@ -165,10 +174,19 @@ async function figureScale(o: BenchOptions): Promise<ScaleFigureRow[]> {
         const recorded = await recordTitanGraph(sc.raw, sc.previous, sc.now);
         const counts = countsOf(recorded.run);
         const samples: Record<Program, number[]> = { titan: [], baseline: [], graph: [] };
-        const seen: Record<Program, { counts: ResourceCounts; registrations: number } | undefined> = { titan: undefined, baseline: undefined, graph: undefined };
+        const seen: Record<Program, { counts: ResourceCounts; registrations: number } | undefined> = {
+            titan: undefined,
+            baseline: undefined,
+            graph: undefined,
+        };
         const run = async (p: Program): Promise<number> => {
             collectGarbage();
-            const r = p === "titan" ? await runTitan(sc.raw, sc.previous, sc.now) : p === "baseline" ? await runBaseline(counts) : await replayGraph(recorded.graph);
+            const r =
+                p === "titan"
+                    ? await runTitan(sc.raw, sc.previous, sc.now)
+                    : p === "baseline"
+                      ? await runBaseline(counts)
+                      : await replayGraph(recorded.graph);
             const got = countsOf(r);
             if (!same(got, counts)) throw new Error(`figure 3: ${p} declared ${JSON.stringify(got)}, titan ${JSON.stringify(counts)}`);
             seen[p] = { counts: got, registrations: registrationsOf(r) };
@@ -316,7 +334,9 @@ export function benchReport(r: BenchResults): string {
         log();
         log(scaleTable(f.scale));
         log();
-        log(`Medians; untimed warm-up + timed runs of each program, interleaved: ${f.scale.map((s) => `${s.services} services ${s.warmup} + ${s.repeats}`).join(", ")}.`);
+        log(
+            `Medians; untimed warm-up + timed runs of each program, interleaved: ${f.scale.map((s) => `${s.services} services ${s.warmup} + ${s.repeats}`).join(", ")}.`,
+        );
         log();
     }
     if (f.engine) {
@@ -325,9 +345,14 @@ export function benchReport(r: BenchResults): string {
         log();
         if ("skipped" in e) log(e.skipped);
         else {
-            log(`Fleet: Pulumi.prod.yaml with kubernetes.renderDir: ${e.fleet}.` + (e.dropped.length > 0 ? ` Left out (plugins not in .engine/bin): ${e.dropped.join("; ")}.` : ""));
+            log(
+                `Fleet: Pulumi.prod.yaml with kubernetes.renderDir: ${e.fleet}.` +
+                    (e.dropped.length > 0 ? ` Left out (plugins not in .engine/bin): ${e.dropped.join("; ")}.` : ""),
+            );
             if (e.exchangeKeys.length > 0) {
-                log(`Exchange API keys (${e.exchangeKeys.join(", ")}): random test values set as secrets in both throw-away stacks (the prod stack's own are encrypted for its secrets provider).`);
+                log(
+                    `Exchange API keys (${e.exchangeKeys.join(", ")}): random test values set as secrets in both throw-away stacks (the prod stack's own are encrypted for its secrets provider).`,
+                );
             }
             log();
             log(engineTable(e.rows));
@@ -344,7 +369,9 @@ export function benchReport(r: BenchResults): string {
         log();
         if ("skipped" in e) log(e.skipped);
         else {
-            log(`A throw-away copy of the dev stack (its exchange keys' secure values included), after one up at the committed config (ledger: ${e.ledger}).`);
+            log(
+                `A throw-away copy of the dev stack (its exchange keys' secure values included), after one up at the committed config (ledger: ${e.ledger}).`,
+            );
             log();
             log(refusalTable(e.rows));
             log();
@@ -372,7 +399,9 @@ export function benchReport(r: BenchResults): string {
             log();
             log(rolloutTable(e));
             log();
-            log(`overlap up / floor: ${e.overlapPerFloor.toFixed(2)}; (overlap up - no-change up) / floor: ${e.overheadPerFloor.toFixed(2)}.`);
+            log(
+                `overlap up / floor: ${e.overlapPerFloor.toFixed(2)}; (overlap up - no-change up) / floor: ${e.overheadPerFloor.toFixed(2)}.`,
+            );
             log();
             log(`Where the overlap up's time goes (from the API server's record; medians over the repeats):`);
             log();

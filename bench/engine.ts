@@ -92,7 +92,10 @@ export function testExchangeKeys(config: Record<string, unknown>): ExchangeKeys 
         if (s.kind !== "apiKey") continue;
         keys[s.name] = {};
         for (const g of specView(s).live) {
-            keys[s.name][`g${g}`] = { apiKey: `bench-test-${randomBytes(12).toString("hex")}`, apiSecret: `bench-test-${randomBytes(24).toString("hex")}` };
+            keys[s.name][`g${g}`] = {
+                apiKey: `bench-test-${randomBytes(12).toString("hex")}`,
+                apiSecret: `bench-test-${randomBytes(24).toString("hex")}`,
+            };
         }
     }
     return keys;
@@ -117,7 +120,9 @@ export function benchConfigOf(config: Record<string, unknown>, keys: ExchangeKey
 async function setExchangeKeys(project: E2EProject, keys: ExchangeKeys): Promise<void> {
     const entries = Object.entries(keys).flatMap(([secret, gens]) =>
         Object.entries(gens).flatMap(([gen, fields]) =>
-            Object.entries(fields).map(([f, value]) => [`titan-secrets:exchangeKeys.${secret}.${gen}.${f}`, { value, secret: true }] as const),
+            Object.entries(fields).map(
+                ([f, value]) => [`titan-secrets:exchangeKeys.${secret}.${gen}.${f}`, { value, secret: true }] as const,
+            ),
         ),
     );
     if (entries.length === 0) return;
@@ -190,10 +195,14 @@ export async function previewTimer(config: Record<string, unknown>, keys: Exchan
             const start = performance.now();
             const step = await project.preview();
             const ms = performance.now() - start;
-            if (step.error) throw new Error(`pulumi preview failed in ${project.dir}: ${scrub(`${step.error.message}\n${step.output.slice(-2000)}`, values)}`);
+            if (step.error)
+                throw new Error(
+                    `pulumi preview failed in ${project.dir}: ${scrub(`${step.error.message}\n${step.output.slice(-2000)}`, values)}`,
+                );
             // Outside the clock: no test key in anything the preview printed or reported.
             const seen = `${step.output}\n${JSON.stringify(step.events)}`;
-            if (values.some((v) => seen.includes(v))) throw new Error(`pulumi preview in ${project.dir} printed an exchange test key (not shown here)`);
+            if (values.some((v) => seen.includes(v)))
+                throw new Error(`pulumi preview in ${project.dir} printed an exchange test key (not shown here)`);
             return { ms, changes: step.changes };
         },
         destroy: () => project.destroy(),

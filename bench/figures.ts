@@ -89,7 +89,12 @@ export function settledLedger(s: StackSpec, now: Date): Ledger {
  * then with `secret` at `step.to`, given the ledger of the first, 48 hours
  * later (past the overlap guard).
  */
-export function planStep(fleet: Fleet, background: (secret: string) => Point, secret: string, step: RotationStep): { before: Plan; after: Plan } {
+export function planStep(
+    fleet: Fleet,
+    background: (secret: string) => Point,
+    secret: string,
+    step: RotationStep,
+): { before: Plan; after: Plan } {
     const at = (p: Point) => (name: string) => (name === secret ? p : background(name));
     const beforeSpec = spec(fleet, at(step.from));
     const before = planRotation(beforeSpec, settledLedger(beforeSpec, T0), new Date(T0.getTime() + HOUR_MS));
@@ -104,10 +109,19 @@ export function countRotation(fleet: Fleet, background: (secret: string) => Poin
     const annotationBefore = new Map(before.workloads.map((w) => [w.service.name, w.consumesAnnotation]));
     for (const w of after.workloads) {
         if (w.changed !== (annotationBefore.get(w.service.name) !== w.consumesAnnotation)) {
-            throw new Error(`${s.name} ${step.kind}: ${w.service.name} changed=${w.changed} but its pod template annotation says otherwise`);
+            throw new Error(
+                `${s.name} ${step.kind}: ${w.service.name} changed=${w.changed} but its pod template annotation says otherwise`,
+            );
         }
     }
-    return { secret: s.name, step: step.kind, program, minimum: minimumRestarts(s, step), runbook: fleet.services.length, reloader: consumersOf(s).length };
+    return {
+        secret: s.name,
+        step: step.kind,
+        program,
+        minimum: minimumRestarts(s, step),
+        runbook: fleet.services.length,
+        reloader: consumersOf(s).length,
+    };
 }
 
 /** Points the other secrets sit at while one rotates (unchanged in both ups). */
@@ -219,7 +233,10 @@ export function waveRow(verifiers: number, presenters: number): WaveRow {
     const fleet = gridFleet(verifiers, presenters);
     const { after } = planStep(fleet, () => ({ stage: "stable", generation: 1 }), "hmac-grid", ROTATION_STEPS[0]);
     const changed = after.workloads.filter((w) => w.changed).map((w) => w.service.name);
-    const objectEdges = after.secrets.reduce((n, s) => n + s.secretObjectDependsOn.verifier.length + s.secretObjectDependsOn.presenter.length, 0);
+    const objectEdges = after.secrets.reduce(
+        (n, s) => n + s.secretObjectDependsOn.verifier.length + s.secretObjectDependsOn.presenter.length,
+        0,
+    );
     const workloadToObject = after.workloads.reduce((n, w) => n + w.consumes.length, 0);
     return {
         verifiers,

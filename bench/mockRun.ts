@@ -239,7 +239,13 @@ export function declareBaseline(counts: ResourceCounts, track: (r: pulumi.Resour
         track(new random.RandomPassword(`key-${i}`, { length: 64, special: false }));
     }
     for (let i = 0; i < counts.secret; i++) {
-        track(new k8s.core.v1.Secret(`secret-${i}`, { metadata: { name: `secret-${i}`, namespace: "titan" }, stringData: { KEY: "value" } }, { provider }));
+        track(
+            new k8s.core.v1.Secret(
+                `secret-${i}`,
+                { metadata: { name: `secret-${i}`, namespace: "titan" }, stringData: { KEY: "value" } },
+                { provider },
+            ),
+        );
     }
     for (let i = 0; i < counts.deployment; i++) {
         const app = `app-${i}`;
@@ -248,7 +254,10 @@ export function declareBaseline(counts: ResourceCounts, track: (r: pulumi.Resour
                 app,
                 {
                     metadata: { name: app, namespace: "titan" },
-                    spec: { selector: { matchLabels: { app } }, template: { metadata: { labels: { app } }, spec: { containers: [{ name: app, image: "registry.example/app:1" }] } } },
+                    spec: {
+                        selector: { matchLabels: { app } },
+                        template: { metadata: { labels: { app } }, spec: { containers: [{ name: app, image: "registry.example/app:1" }] } },
+                    },
                 },
                 { provider },
             ),
@@ -259,7 +268,12 @@ export function declareBaseline(counts: ResourceCounts, track: (r: pulumi.Resour
         track(
             new k8s.apiextensions.CustomResource(
                 name,
-                { apiVersion: "monitoring.coreos.com/v1", kind: "PrometheusRule", metadata: { name, namespace: "titan" }, spec: { groups: [] } },
+                {
+                    apiVersion: "monitoring.coreos.com/v1",
+                    kind: "PrometheusRule",
+                    metadata: { name, namespace: "titan" },
+                    spec: { groups: [] },
+                },
                 { provider },
             ),
         );

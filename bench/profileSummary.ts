@@ -49,11 +49,14 @@ export function summarise(p: Profile, top = 25): string {
         const url = n.callFrame.url.replace(/^file:\/\//, "").replace(/.*node_modules\//, "");
         return `${n.callFrame.functionName || "(anonymous)"} ${url}${url ? `:${n.callFrame.lineNumber + 1}` : ""}`;
     };
-    const line = ([k, t]: [string, number]) => `${(t / 1000).toFixed(0).padStart(7)} ms ${((100 * t) / total).toFixed(1).padStart(5)}%  ${k}`;
+    const line = ([k, t]: [string, number]) =>
+        `${(t / 1000).toFixed(0).padStart(7)} ms ${((100 * t) / total).toFixed(1).padStart(5)}%  ${k}`;
     return [
         `${(total / 1000).toFixed(0)} ms sampled`,
         "self time by area:",
-        ...group((n) => areaOf(n.callFrame)).slice(0, 15).map(line),
+        ...group((n) => areaOf(n.callFrame))
+            .slice(0, 15)
+            .map(line),
         `top ${top} functions by self time:`,
         ...group(where).slice(0, top).map(line),
     ].join("\n");

@@ -68,7 +68,9 @@ export async function figureRefusal(o: RefusalOptions, progress?: (line: string)
     const secrets = config["titan-secrets:secrets"] as Record<string, Record<string, unknown>>;
     const committed = secrets[SECRET];
     if (committed.generation !== APPLIED.generation || committed.stage !== APPLIED.stage) {
-        throw new Error(`figure 5: Pulumi.dev.yaml has ${SECRET} at ${String(committed.stage)} g${String(committed.generation)}; the figure expects ${APPLIED.stage} g${APPLIED.generation}`);
+        throw new Error(
+            `figure 5: Pulumi.dev.yaml has ${SECRET} at ${String(committed.stage)} g${String(committed.generation)}; the figure expects ${APPLIED.stage} g${APPLIED.generation}`,
+        );
     }
     const skipped = { ...secrets, [SECRET]: { ...committed, ...SKIPPED } };
     const project = await E2EProject.create("bench", config);
@@ -76,7 +78,8 @@ export async function figureRefusal(o: RefusalOptions, progress?: (line: string)
         const up = await project.up();
         if (up.error) throw new Error(`figure 5: the first up failed in ${project.dir}: ${up.error.message}\n${up.output.slice(-2000)}`);
         const ledger = ((await project.outputs()).ledger as Record<string, { generation: number; stage: string }>)[SECRET];
-        if (ledger?.generation !== APPLIED.generation || ledger.stage !== APPLIED.stage) throw new Error(`figure 5: the ledger after the first up has ${SECRET} at ${JSON.stringify(ledger)}`);
+        if (ledger?.generation !== APPLIED.generation || ledger.stage !== APPLIED.stage)
+            throw new Error(`figure 5: the ledger after the first up has ${SECRET} at ${JSON.stringify(ledger)}`);
         progress?.("figure 5: ledger written");
 
         const samples: Record<PreviewKind, number[]> = { accepted: [], refused: [] };
@@ -89,15 +92,27 @@ export async function figureRefusal(o: RefusalOptions, progress?: (line: string)
             const ms = performance.now() - start;
             // Outside the clock: each preview answered what it should, or its time means nothing.
             if (kind === "refused") {
-                if (!step.error) throw new Error(`figure 5: the preview of ${SECRET} at ${SKIPPED.stage} g${SKIPPED.generation} was accepted in ${project.dir}; it must be refused`);
+                if (!step.error)
+                    throw new Error(
+                        `figure 5: the preview of ${SECRET} at ${SKIPPED.stage} g${SKIPPED.generation} was accepted in ${project.dir}; it must be refused`,
+                    );
                 const line = step.output.split("\n").find((l) => l.includes(REFUSAL));
-                if (!line) throw new Error(`figure 5: the refused preview failed without the stage check's message ("${REFUSAL}"):\n${step.output.slice(-2000)}`);
+                if (!line)
+                    throw new Error(
+                        `figure 5: the refused preview failed without the stage check's message ("${REFUSAL}"):\n${step.output.slice(-2000)}`,
+                    );
                 refusal = line.trim();
                 outcome.refused = "failed: the stage check's refusal";
             } else {
-                if (step.error) throw new Error(`figure 5: the accepted preview failed in ${project.dir}: ${step.error.message}\n${step.output.slice(-2000)}`);
+                if (step.error)
+                    throw new Error(
+                        `figure 5: the accepted preview failed in ${project.dir}: ${step.error.message}\n${step.output.slice(-2000)}`,
+                    );
                 const changes = changing(step.changes);
-                if (changes.length > 0) throw new Error(`figure 5: the accepted preview would change something after an up at the same config: ${JSON.stringify(step.changes)}`);
+                if (changes.length > 0)
+                    throw new Error(
+                        `figure 5: the accepted preview would change something after an up at the same config: ${JSON.stringify(step.changes)}`,
+                    );
                 outcome.accepted = `succeeded, ${step.changes.same ?? 0} unchanged, no changes`;
             }
             if (keep) samples[kind].push(ms);
@@ -114,7 +129,10 @@ export async function figureRefusal(o: RefusalOptions, progress?: (line: string)
         progress?.("figure 5 done");
         const rows: RefusalRow[] = (["accepted", "refused"] as const).map((k) => ({
             preview: k,
-            config: k === "accepted" ? `${APPLIED.stage} g${APPLIED.generation} (unchanged, as applied)` : `${SKIPPED.stage} g${SKIPPED.generation} (skips g${APPLIED.generation + 1})`,
+            config:
+                k === "accepted"
+                    ? `${APPLIED.stage} g${APPLIED.generation} (unchanged, as applied)`
+                    : `${SKIPPED.stage} g${SKIPPED.generation} (skips g${APPLIED.generation + 1})`,
             outcome: outcome[k],
             repeats: o.repeats,
             medianMs: median(samples[k]),

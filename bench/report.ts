@@ -17,15 +17,51 @@ const vsMin = (x: number, min: number) => `${fmtRatio(ratio(x, min))} (${x})`;
 
 export function restartTable(rows: RestartRow[], services: number): string {
     return table(
-        ["step", "rotations", "minimum", "titan-secrets / min", `runbook (all ${services}) / min`, "Reloader-style / min", "extra, missing"],
-        rows.map((r) => [r.step, r.rotations, r.minimum, vsMin(r.program, r.minimum), vsMin(r.runbook, r.minimum), vsMin(r.reloader, r.minimum), `${r.extra}, ${r.missing}`]),
+        [
+            "step",
+            "rotations",
+            "minimum",
+            "titan-secrets / min",
+            `runbook (all ${services}) / min`,
+            "Reloader-style / min",
+            "extra, missing",
+        ],
+        rows.map((r) => [
+            r.step,
+            r.rotations,
+            r.minimum,
+            vsMin(r.program, r.minimum),
+            vsMin(r.runbook, r.minimum),
+            vsMin(r.reloader, r.minimum),
+            `${r.extra}, ${r.missing}`,
+        ]),
     );
 }
 
 export function waveTable(rows: WaveRow[]): string {
     return table(
-        ["N verifiers", "M presenters", "Deployments", "waves", "depth", "ordered pairs (N x M)", "barrier (N + M)", "pairs / barrier", "resource-graph edges"],
-        rows.map((r) => [r.verifiers, r.presenters, r.changed, r.waves, r.depth, r.edges, r.barrier, (r.edges / r.barrier).toFixed(2), r.resourceEdges]),
+        [
+            "N verifiers",
+            "M presenters",
+            "Deployments",
+            "waves",
+            "depth",
+            "ordered pairs (N x M)",
+            "barrier (N + M)",
+            "pairs / barrier",
+            "resource-graph edges",
+        ],
+        rows.map((r) => [
+            r.verifiers,
+            r.presenters,
+            r.changed,
+            r.waves,
+            r.depth,
+            r.edges,
+            r.barrier,
+            (r.edges / r.barrier).toFixed(2),
+            r.resourceEdges,
+        ]),
     );
 }
 

@@ -101,15 +101,31 @@ export type RolloutFigure =
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The events of one Deployment's pods and ReplicaSets, and when its roll-out started and finished on the server. */
-function rolloutSpan(events: ServerEvent[], afterRv: number, deployment: string, newRs: string, replicas: number): { changedAt: number; doneAt: number } {
+function rolloutSpan(
+    events: ServerEvent[],
+    afterRv: number,
+    deployment: string,
+    newRs: string,
+    replicas: number,
+): { changedAt: number; doneAt: number } {
     const before = events.filter((e) => e.kind === "Deployment" && e.obj.name === deployment && e.rv <= afterRv).pop();
-    const changed = events.find((e) => e.kind === "Deployment" && e.obj.name === deployment && e.rv > afterRv && (e.obj.generation ?? 0) > (before?.obj.generation ?? 0));
+    const changed = events.find(
+        (e) =>
+            e.kind === "Deployment" &&
+            e.obj.name === deployment &&
+            e.rv > afterRv &&
+            (e.obj.generation ?? 0) > (before?.obj.generation ?? 0),
+    );
     if (!changed) throw new Error(`figure 6: ${deployment}'s Deployment did not change on the server`);
     const available = availableRv(events, newRs, replicas);
     if (available === undefined) throw new Error(`figure 6: ${deployment}'s new ReplicaSet ${newRs} never became available`);
     const availableAt = events.find((e) => e.rv === available && e.kind === "ReplicaSet")!.at;
     // The last old pod removed by the server (the program's wait ends only then).
-    const oldGone = events.filter((e) => e.kind === "Pod" && e.type === "DELETED" && e.rv > afterRv && e.obj.labels.app === deployment && e.obj.owner !== newRs).map((e) => e.at);
+    const oldGone = events
+        .filter(
+            (e) => e.kind === "Pod" && e.type === "DELETED" && e.rv > afterRv && e.obj.labels.app === deployment && e.obj.owner !== newRs,
+        )
+        .map((e) => e.at);
     return { changedAt: changed.at, doneAt: Math.max(availableAt, ...oldGone) };
 }
 
@@ -121,23 +137,28 @@ async function timeSingleRollout(kc: KubeConfig, namespace: string, name: string
     const { KubernetesObjectApi, PatchStrategy } = await import("@kubernetes/client-node");
     const api = KubernetesObjectApi.makeApiClient(kc);
     const ref = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name, namespace } };
-    const patch: KubernetesObject & { spec: unknown } = { ...ref, spec: { template: { metadata: { annotations: { "bench.titan-secrets.io/restart": `${Date.now()}-${n}` } } } } };
+    const patch: KubernetesObject & { spec: unknown } = {
+        ...ref,
+        spec: { template: { metadata: { annotations: { "bench.titan-secrets.io/restart": `${Date.now()}-${n}` } } } },
+    };
     const start = performance.now();
-    const patched = await api.patch(
-        patch,
-        undefined,
-        undefined,
-        "titan-bench",
-        undefined,
-        PatchStrategy.StrategicMergePatch,
-    );
+    const patched = await api.patch(patch, undefined, undefined, "titan-bench", undefined, PatchStrategy.StrategicMergePatch);
     const generation = patched.metadata?.generation ?? 0;
     const deadline = Date.now() + 180_000;
     for (;;) {
         const obj = (await api.read<KubernetesObject>(ref)) as WorkloadObject;
         let state = rolloutState(obj, generation);
         if (state.state === "done") {
-            const pods = await api.list<KubernetesObject>("v1", "Pod", namespace, undefined, undefined, undefined, undefined, `app=${name}`);
+            const pods = await api.list<KubernetesObject>(
+                "v1",
+                "Pod",
+                namespace,
+                undefined,
+                undefined,
+                undefined,
+                undefined,
+                `app=${name}`,
+            );
             state = rolloutState(obj, generation, pods.items as PodObject[]);
         }
         if (state.state === "done") return performance.now() - start;
@@ -172,7 +193,8 @@ async function oneRepeat(o: RolloutOptions, repeat: number, progress?: (line: st
     const where = `namespace ${live.namespace}, project ${live.project.dir}`;
     try {
         const first = await live.project.up();
-        if (first.error) throw new Error(`figure 6: the first up (stable g1) failed (${where}): ${first.error.message}\n${first.output.slice(-2000)}`);
+        if (first.error)
+            throw new Error(`figure 6: the first up (stable g1) failed (${where}): ${first.error.message}\n${first.output.slice(-2000)}`);
         progress?.(`figure 6: repeat ${repeat + 1}: first up (stable g1) done in ${live.namespace}`);
 
         // The fixed cost: an up with nothing to change.
@@ -184,7 +206,8 @@ async function oneRepeat(o: RolloutOptions, repeat: number, progress?: (line: st
         if (same.error) throw new Error(`figure 6: the no-change up failed (${where}): ${same.error.message}\n${same.output.slice(-2000)}`);
         await live.log.sync();
         const rolledBySame = newReplicaSets(live.log.sorted(), mark);
-        if (rolledBySame.length > 0) throw new Error(`figure 6: the no-change up rolled ${rolledBySame.map((r) => r.deployment).join(", ")} (${where})`);
+        if (rolledBySame.length > 0)
+            throw new Error(`figure 6: the no-change up rolled ${rolledBySame.map((r) => r.deployment).join(", ")} (${where})`);
 
         const singleMs: number[] = [];
         const single = async (n: number) => singleMs.push(await timeSingleRollout(live.kc, live.namespace, SINGLE, n));
@@ -200,22 +223,30 @@ async function oneRepeat(o: RolloutOptions, repeat: number, progress?: (line: st
         const overlap = await live.project.up();
         const overlapMs = performance.now() - start;
         const wallEnd = wallStart + overlapMs;
-        if (overlap.error) throw new Error(`figure 6: the overlap up failed (${where}): ${overlap.error.message}\n${overlap.output.slice(-2000)}`);
+        if (overlap.error)
+            throw new Error(`figure 6: the overlap up failed (${where}): ${overlap.error.message}\n${overlap.output.slice(-2000)}`);
         await live.log.sync();
         const events = live.log.sorted();
         const created = newReplicaSets(events, mark);
         const rolled = created.map((r) => r.deployment).sort();
         const want = [HMAC_PRESENTER, ...HMAC_VERIFIERS].sort();
-        if (JSON.stringify(rolled) !== JSON.stringify(want)) throw new Error(`figure 6: the overlap up created ReplicaSets for ${rolled.join(", ")}; expected one each for ${want.join(", ")} (${where})`);
+        if (JSON.stringify(rolled) !== JSON.stringify(want))
+            throw new Error(
+                `figure 6: the overlap up created ReplicaSets for ${rolled.join(", ")}; expected one each for ${want.join(", ")} (${where})`,
+            );
         const presenterRs = created.find((r) => r.deployment === HMAC_PRESENTER)!;
         const spans = new Map(created.map((r) => [r.deployment, rolloutSpan(events, mark, r.deployment, r.name, o.replicas)]));
         for (const v of HMAC_VERIFIERS) {
             const rs = created.find((r) => r.deployment === v)!;
             const available = availableRv(events, rs.name, o.replicas)!;
-            if (available > presenterRs.rv) throw new Error(`figure 6: ${HMAC_PRESENTER}'s new ReplicaSet (rv ${presenterRs.rv}) came before ${v} was available (rv ${available}) (${where})`);
+            if (available > presenterRs.rv)
+                throw new Error(
+                    `figure 6: ${HMAC_PRESENTER}'s new ReplicaSet (rv ${presenterRs.rv}) came before ${v} was available (rv ${available}) (${where})`,
+                );
         }
         const ledger = (await live.ledger())["titan-hmac"];
-        if (ledger?.generation !== 2 || ledger.stage !== "overlap") throw new Error(`figure 6: the ledger after the overlap up has titan-hmac at ${JSON.stringify(ledger)}`);
+        if (ledger?.generation !== 2 || ledger.stage !== "overlap")
+            throw new Error(`figure 6: the ledger after the overlap up has titan-hmac at ${JSON.stringify(ledger)}`);
         const verifiers = HMAC_VERIFIERS.map((v) => spans.get(v)!);
         const presenter = spans.get(HMAC_PRESENTER)!;
         const wave1Start = Math.min(...verifiers.map((s) => s.changedAt));
@@ -258,9 +289,24 @@ export async function figureRollout(o: RolloutOptions, progress?: (line: string)
         const noChange = repeats.map((r) => r.noChangeMs);
         const single = repeats.flatMap((r) => r.singleMs);
         const rows: RolloutRow[] = [
-            { key: "overlap", measurement: `overlap up (titan-hmac stable g1 -> overlap g2: ${HMAC_VERIFIERS.join(" + ")}, then ${HMAC_PRESENTER})`, medianMs: median(overlap), samples: overlap },
-            { key: "noChange", measurement: "no-change up (same config again: engine + program + providers)", medianMs: median(noChange), samples: noChange },
-            { key: "single", measurement: `single roll-out alone (${SINGLE}, pod-template patch until old pods are gone)`, medianMs: median(single), samples: single },
+            {
+                key: "overlap",
+                measurement: `overlap up (titan-hmac stable g1 -> overlap g2: ${HMAC_VERIFIERS.join(" + ")}, then ${HMAC_PRESENTER})`,
+                medianMs: median(overlap),
+                samples: overlap,
+            },
+            {
+                key: "noChange",
+                measurement: "no-change up (same config again: engine + program + providers)",
+                medianMs: median(noChange),
+                samples: noChange,
+            },
+            {
+                key: "single",
+                measurement: `single roll-out alone (${SINGLE}, pod-template patch until old pods are gone)`,
+                medianMs: median(single),
+                samples: single,
+            },
         ];
         const floorMs = 2 * rows[2].medianMs;
         const phaseKeys = Object.keys(repeats[0].phases) as (keyof OverlapPhases)[];

@@ -21,7 +21,13 @@ export interface ScaleScenario {
 export const SECRETS_PER_SERVICE = 0.4;
 
 export function scaleFleet(services: number, seed = 3): Fleet {
-    return generateFleet({ services, secrets: Math.max(1, Math.round(services * SECRETS_PER_SERVICE)), seed, verifiers: [1, 3], presenters: [1, 4] });
+    return generateFleet({
+        services,
+        secrets: Math.max(1, Math.round(services * SECRETS_PER_SERVICE)),
+        seed,
+        verifiers: [1, 3],
+        presenters: [1, 4],
+    });
 }
 
 /**

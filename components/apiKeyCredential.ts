@@ -32,7 +32,12 @@ export class ApiKeyCredential extends pulumi.ComponentResource implements KeyMat
         this.values = new Map(
             args.plan.view.live.map((g) => {
                 const k = args.keyOf(g);
-                return [g, pulumi.secret(pulumi.all([k.apiKey, k.apiSecret]).apply(([apiKey, apiSecret]) => JSON.stringify({ apiKey, apiSecret })))] as const;
+                return [
+                    g,
+                    pulumi.secret(
+                        pulumi.all([k.apiKey, k.apiSecret]).apply(([apiKey, apiSecret]) => JSON.stringify({ apiKey, apiSecret })),
+                    ),
+                ] as const;
             }),
         );
         this.registerOutputs({});

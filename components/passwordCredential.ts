@@ -98,11 +98,21 @@ export class PasswordCredential extends pulumi.ComponentResource implements KeyM
         }
         if (b.type === "redis") {
             const creds = held.map((g) => this.password(g).apply((secret) => ({ generation: g, username: b.username, secret })));
-            return { "users.acl": pulumi.secret(pulumi.all(creds).apply((c: ServerCredential[]) => renderRedisAcl(b.username, b.permissions, c))) };
+            return {
+                "users.acl": pulumi.secret(
+                    pulumi.all(creds).apply((c: ServerCredential[]) => renderRedisAcl(b.username, b.permissions, c)),
+                ),
+            };
         }
         if (b.type === "nats") {
-            const creds = held.map((g) => this.bcryptOf(g).apply((secret) => ({ generation: g, username: usernameFor("nats", b.username, g), secret })));
-            return { "nats.conf": pulumi.secret(pulumi.all(creds).apply((c: ServerCredential[]) => renderNatsConfig(spec.name, b.port, b.permissions, c))) };
+            const creds = held.map((g) =>
+                this.bcryptOf(g).apply((secret) => ({ generation: g, username: usernameFor("nats", b.username, g), secret })),
+            );
+            return {
+                "nats.conf": pulumi.secret(
+                    pulumi.all(creds).apply((c: ServerCredential[]) => renderNatsConfig(spec.name, b.port, b.permissions, c)),
+                ),
+            };
         }
         return {};
     }
@@ -120,16 +130,57 @@ export class PasswordCredential extends pulumi.ComponentResource implements KeyM
 
 /** Everything of an adopted RDS instance but its master password. */
 const RDS_IGNORED = [
-    "allocatedStorage", "allowMajorVersionUpgrade", "autoMinorVersionUpgrade", "availabilityZone", "backupRetentionPeriod", "backupWindow",
-    "caCertIdentifier", "copyTagsToSnapshot", "dbName", "dbSubnetGroupName", "deletionProtection", "engine", "engineVersion",
-    "iamDatabaseAuthenticationEnabled", "instanceClass", "iops", "kmsKeyId", "maintenanceWindow", "maxAllocatedStorage", "monitoringInterval",
-    "multiAz", "optionGroupName", "parameterGroupName", "performanceInsightsEnabled", "port", "publiclyAccessible", "skipFinalSnapshot",
-    "storageEncrypted", "storageType", "tags", "username", "vpcSecurityGroupIds",
+    "allocatedStorage",
+    "allowMajorVersionUpgrade",
+    "autoMinorVersionUpgrade",
+    "availabilityZone",
+    "backupRetentionPeriod",
+    "backupWindow",
+    "caCertIdentifier",
+    "copyTagsToSnapshot",
+    "dbName",
+    "dbSubnetGroupName",
+    "deletionProtection",
+    "engine",
+    "engineVersion",
+    "iamDatabaseAuthenticationEnabled",
+    "instanceClass",
+    "iops",
+    "kmsKeyId",
+    "maintenanceWindow",
+    "maxAllocatedStorage",
+    "monitoringInterval",
+    "multiAz",
+    "optionGroupName",
+    "parameterGroupName",
+    "performanceInsightsEnabled",
+    "port",
+    "publiclyAccessible",
+    "skipFinalSnapshot",
+    "storageEncrypted",
+    "storageType",
+    "tags",
+    "username",
+    "vpcSecurityGroupIds",
 ];
 
 /** Everything of an adopted ElastiCache replication group but its auth token. */
 const ELASTICACHE_IGNORED = [
-    "atRestEncryptionEnabled", "automaticFailoverEnabled", "description", "engine", "engineVersion", "maintenanceWindow", "multiAzEnabled",
-    "nodeType", "numCacheClusters", "parameterGroupName", "port", "securityGroupIds", "snapshotRetentionLimit", "snapshotWindow",
-    "subnetGroupName", "tags", "transitEncryptionEnabled",
+    "atRestEncryptionEnabled",
+    "automaticFailoverEnabled",
+    "description",
+    "engine",
+    "engineVersion",
+    "maintenanceWindow",
+    "multiAzEnabled",
+    "nodeType",
+    "numCacheClusters",
+    "parameterGroupName",
+    "port",
+    "securityGroupIds",
+    "snapshotRetentionLimit",
+    "snapshotWindow",
+    "subnetGroupName",
+    "tags",
+    "transitEncryptionEnabled",
 ];

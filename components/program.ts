@@ -5,7 +5,20 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import { ExchangeKey } from "./apiKeyCredential";
-import { ConfigError, EXCHANGE_KEY_FIELDS, Ledger, Plan, StackSpec, checkExchangeKeys, parseConfig, planRotation, presenceOf, rawConfigOf, readLedger, unknownConfigKeys } from "../model";
+import {
+    ConfigError,
+    EXCHANGE_KEY_FIELDS,
+    Ledger,
+    Plan,
+    StackSpec,
+    checkExchangeKeys,
+    parseConfig,
+    planRotation,
+    presenceOf,
+    rawConfigOf,
+    readLedger,
+    unknownConfigKeys,
+} from "../model";
 import { redactRpcDebugLogs } from "./redactDebugLog";
 import { runError } from "./runError";
 import { TitanSecrets } from "./titanSecrets";
@@ -70,7 +83,9 @@ export async function readPreviousLedger(): Promise<Ledger> {
     const details = await ref.getOutputDetails("ledger");
     const { ledger, dropped } = readLedger(details.value ?? details.secretValue);
     if (dropped.length > 0) {
-        void pulumi.log.warn(`The last ledger has unreadable rows for ${dropped.join(", ")}; they are treated as first seen (no overlap guard, no ordering shortcut).`);
+        void pulumi.log.warn(
+            `The last ledger has unreadable rows for ${dropped.join(", ")}; they are treated as first seen (no overlap guard, no ordering shortcut).`,
+        );
     }
     return ledger;
 }
@@ -119,7 +134,12 @@ export async function titanSecretsProgram(options: ProgramOptions = {}): Promise
             Object.entries(plan.ledger).map(([name, entry]) => {
                 const job = titan.verificationJobs.get(name);
                 if (!job) return [name, pulumi.output(entry)];
-                return [name, job.succeeded.apply((ok) => (ok ? { ...entry, verified: { generation: entry.generation, at: now.toISOString() } } : entry))];
+                return [
+                    name,
+                    job.succeeded.apply((ok) =>
+                        ok ? { ...entry, verified: { generation: entry.generation, at: now.toISOString() } } : entry,
+                    ),
+                ];
             }),
         ),
     ) as pulumi.Output<Ledger>;

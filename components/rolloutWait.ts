@@ -40,8 +40,6 @@ export function kubeConfigFor(spec: KubernetesSpec): KubeConfig {
     return kc;
 }
 
-
-
 /**
  * Polls the workload until its roll-out is done. Throws a RunError, naming the
  * workload, what it was rolling for and the last progress, when the
@@ -56,7 +54,11 @@ export async function waitForRollout(kc: KubeConfig, target: RolloutTarget, opti
     let last: RolloutState = { state: "waiting", progress: "not read yet" };
     for (;;) {
         try {
-            const obj = (await api.read<KubernetesObject>({ apiVersion: target.apiVersion, kind: target.kind, metadata: { name: target.name, namespace: target.namespace } })) as WorkloadObject;
+            const obj = (await api.read<KubernetesObject>({
+                apiVersion: target.apiVersion,
+                kind: target.kind,
+                metadata: { name: target.name, namespace: target.namespace },
+            })) as WorkloadObject;
             last = rolloutState(obj, target.generation);
             if (last.state === "done") last = rolloutState(obj, target.generation, await podsOf(api, target.namespace, obj));
         } catch (e) {
@@ -64,7 +66,8 @@ export async function waitForRollout(kc: KubeConfig, target: RolloutTarget, opti
         }
         if (last.state === "done") return;
         if (last.state === "failed") throw runError(failure(target, options, last.reason));
-        if (Date.now() >= deadline) throw runError(failure(target, options, `it did not finish within ${options.timeoutSeconds}s: ${last.progress}`));
+        if (Date.now() >= deadline)
+            throw runError(failure(target, options, `it did not finish within ${options.timeoutSeconds}s: ${last.progress}`));
         await new Promise((resolve) => setTimeout(resolve, interval));
     }
 }

@@ -29,7 +29,11 @@ export interface StoreArgs {
 export class VaultRecord extends pulumi.ComponentResource {
     readonly secret: vault.kv.SecretV2;
 
-    constructor(name: string, args: StoreArgs & { store: VaultStoreSpec; provider: vault.Provider }, opts?: pulumi.ComponentResourceOptions) {
+    constructor(
+        name: string,
+        args: StoreArgs & { store: VaultStoreSpec; provider: vault.Provider },
+        opts?: pulumi.ComponentResourceOptions,
+    ) {
         super("titan-secrets:stores:VaultRecord", name, {}, opts);
         const { plan, values, store } = args;
         const { current, previous } = currentAndPrevious(plan);
@@ -37,7 +41,11 @@ export class VaultRecord extends pulumi.ComponentResource {
         const data = pulumi
             .all({ current: values.get(current)!, previous: previous !== undefined ? values.get(previous)! : pulumi.output(undefined) })
             .apply(({ current: c, previous: p }) =>
-                JSON.stringify({ current: c, currentKeyId: keyId(current), ...(previous !== undefined ? { previous: p, previousKeyId: keyId(previous) } : {}) }),
+                JSON.stringify({
+                    current: c,
+                    currentKeyId: keyId(current),
+                    ...(previous !== undefined ? { previous: p, previousKeyId: keyId(previous) } : {}),
+                }),
             );
         this.secret = new vault.kv.SecretV2(
             name,
@@ -66,7 +74,11 @@ export class SecretsManagerRecord extends pulumi.ComponentResource {
     readonly secret: aws.secretsmanager.Secret;
     readonly versions = new Map<number, aws.secretsmanager.SecretVersion>();
 
-    constructor(name: string, args: StoreArgs & { store: SecretsManagerStoreSpec; provider: aws.Provider }, opts?: pulumi.ComponentResourceOptions) {
+    constructor(
+        name: string,
+        args: StoreArgs & { store: SecretsManagerStoreSpec; provider: aws.Provider },
+        opts?: pulumi.ComponentResourceOptions,
+    ) {
         super("titan-secrets:stores:SecretsManagerRecord", name, {}, opts);
         const { plan, values, store } = args;
         const { current, previous } = currentAndPrevious(plan);

@@ -13,7 +13,19 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
-import { KubernetesSpec, Plan, Role, SecretPlan, StackSpec, WorkloadPlan, backendNode, deliveryFor, isExternal, rotationAlerts, secretObjectName } from "../model";
+import {
+    KubernetesSpec,
+    Plan,
+    Role,
+    SecretPlan,
+    StackSpec,
+    WorkloadPlan,
+    backendNode,
+    deliveryFor,
+    isExternal,
+    rotationAlerts,
+    secretObjectName,
+} from "../model";
 import { ApiKeyCredential, ExchangeKey } from "./apiKeyCredential";
 import { HmacKeyRing } from "./hmacKeyRing";
 import { KeyMaterial, isKind, typeToken } from "./keyMaterial";
@@ -34,7 +46,8 @@ export interface TitanSecretsArgs {
 /** The program's own roll-out wait against the cluster the provider applies to (one client, made on first use). */
 function rolloutWaiter(k: KubernetesSpec): RolloutWaiter {
     let kc: ReturnType<typeof kubeConfigFor> | undefined;
-    return (target, rollingFor) => waitForRollout((kc ??= kubeConfigFor(k)), target, { timeoutSeconds: k.rolloutTimeoutSeconds, rollingFor });
+    return (target, rollingFor) =>
+        waitForRollout((kc ??= kubeConfigFor(k)), target, { timeoutSeconds: k.rolloutTimeoutSeconds, rollingFor });
 }
 
 export class TitanSecrets extends pulumi.ComponentResource {
@@ -62,12 +75,17 @@ export class TitanSecrets extends pulumi.ComponentResource {
         this.plan = args.plan;
         this.secretPlans = new Map(this.plan.secrets.map((p) => [p.spec.name, p]));
         this.workloadPlans = new Map(this.plan.workloads.map((w) => [w.service.name, w]));
-        this.backendOwners = new Map(this.plan.secrets.flatMap((p) => (backendNode(p.spec) ? [[backendNode(p.spec)!, p.spec.name] as const] : [])));
+        this.backendOwners = new Map(
+            this.plan.secrets.flatMap((p) => (backendNode(p.spec) ? [[backendNode(p.spec)!, p.spec.name] as const] : [])),
+        );
         this.provider = kubernetesProvider(this.spec.kubernetes, { parent: this });
         this.rollout = this.spec.kubernetes.renderDir === undefined ? rolloutWaiter(this.spec.kubernetes) : undefined;
-        const needsAws = this.spec.stores.secretsManager !== undefined || this.plan.secrets.some((p) => isKind(p, "password") && isExternal(p.spec.backend));
+        const needsAws =
+            this.spec.stores.secretsManager !== undefined ||
+            this.plan.secrets.some((p) => isKind(p, "password") && isExternal(p.spec.backend));
         if (needsAws) this.awsProvider = new aws.Provider("aws", { region: this.spec.aws.region as aws.Region }, { parent: this });
-        if (this.spec.stores.vault) this.vaultProvider = new vault.Provider("vault", { address: this.spec.stores.vault.address }, { parent: this });
+        if (this.spec.stores.vault)
+            this.vaultProvider = new vault.Provider("vault", { address: this.spec.stores.vault.address }, { parent: this });
 
         for (const p of this.plan.secrets) this.materials.set(p.spec.name, this.keyMaterial(p, args.exchangeKeyOf));
         for (const p of this.plan.secrets) this.storesOfRecord(p);
@@ -93,8 +111,10 @@ export class TitanSecrets extends pulumi.ComponentResource {
     private storesOfRecord(p: SecretPlan): void {
         const values = this.materials.get(p.spec.name)!.values;
         const { vault: v, secretsManager: sm } = this.spec.stores;
-        if (v && this.vaultProvider) new VaultRecord(`${p.spec.name}-vault`, { plan: p, values, store: v, provider: this.vaultProvider }, { parent: this });
-        if (sm && this.awsProvider) new SecretsManagerRecord(`${p.spec.name}-sm`, { plan: p, values, store: sm, provider: this.awsProvider }, { parent: this });
+        if (v && this.vaultProvider)
+            new VaultRecord(`${p.spec.name}-vault`, { plan: p, values, store: v, provider: this.vaultProvider }, { parent: this });
+        if (sm && this.awsProvider)
+            new SecretsManagerRecord(`${p.spec.name}-sm`, { plan: p, values, store: sm, provider: this.awsProvider }, { parent: this });
     }
 
     /** A node of the roll-out graph: a Deployment once rolled out, or an AWS backend resource. */
@@ -121,7 +141,10 @@ export class TitanSecrets extends pulumi.ComponentResource {
                     name: secretObjectName(p.spec.name, role, held),
                     namespace: this.spec.kubernetes.namespace,
                     labels: { ...MANAGED_BY, "titan-secrets.io/secret": p.spec.name, "titan-secrets.io/role": role },
-                    annotations: { "titan-secrets.io/generations": held.join(","), "titan-secrets.io/key-ids": p.view[role].keyIds.join(",") },
+                    annotations: {
+                        "titan-secrets.io/generations": held.join(","),
+                        "titan-secrets.io/key-ids": p.view[role].keyIds.join(","),
+                    },
                 },
                 type: "Opaque",
                 stringData: this.materials.get(p.spec.name)!.dataFor(role),
@@ -193,7 +216,11 @@ export class TitanSecrets extends pulumi.ComponentResource {
             {
                 apiVersion: "monitoring.coreos.com/v1",
                 kind: "PrometheusRule",
-                metadata: { name: "titan-secrets-rotation", namespace: this.spec.kubernetes.namespace, labels: { ...MANAGED_BY, ...this.spec.monitoring.labels } },
+                metadata: {
+                    name: "titan-secrets-rotation",
+                    namespace: this.spec.kubernetes.namespace,
+                    labels: { ...MANAGED_BY, ...this.spec.monitoring.labels },
+                },
                 spec: { groups: [{ name: "titan-secrets-rotation", rules: rotationAlerts(this.plan) }] },
             },
             { parent: this, provider: this.provider },

@@ -54,7 +54,10 @@ export function containerEnv(plain: Record<string, string>, refs: SecretRef[]): 
 /** Files at mode 0400: one projected volume per directory, one source per Secret object. */
 export const FILE_MODE = 0o400;
 
-export function fileVolumes(refs: SecretRef[]): { volumes: k8s.types.input.core.v1.Volume[]; mounts: k8s.types.input.core.v1.VolumeMount[] } {
+export function fileVolumes(refs: SecretRef[]): {
+    volumes: k8s.types.input.core.v1.Volume[];
+    mounts: k8s.types.input.core.v1.VolumeMount[];
+} {
     const dirs = [...new Set(refs.flatMap((r) => r.files.map((f) => dirOf(f.path))))].sort();
     const volumes = dirs.map((dir) => ({
         name: volumeName(dir),
@@ -63,7 +66,12 @@ export function fileVolumes(refs: SecretRef[]): { volumes: k8s.types.input.core.
             sources: refs
                 .filter((r) => r.files.some((f) => dirOf(f.path) === dir))
                 .map((r) => ({
-                    secret: { name: r.objectName, items: r.files.filter((f) => dirOf(f.path) === dir).map((f) => ({ key: f.key, path: f.path.slice(dir.length + 1), mode: FILE_MODE })) },
+                    secret: {
+                        name: r.objectName,
+                        items: r.files
+                            .filter((f) => dirOf(f.path) === dir)
+                            .map((f) => ({ key: f.key, path: f.path.slice(dir.length + 1), mode: FILE_MODE })),
+                    },
                 })),
         },
     }));
@@ -94,7 +102,10 @@ export function deploymentArgs(args: TitanWorkloadArgs): k8s.apps.v1.DeploymentA
             labels,
             // Stages change without changing what a pod holds (overlap g2 and
             // stable g2 look the same to a presenter): kept off the template.
-            annotations: annotations({ ...(stagesAnnotation ? { [ANNOTATION_STAGES]: stagesAnnotation } : {}), ...(args.rollout ? SKIP_AWAIT : {}) }),
+            annotations: annotations({
+                ...(stagesAnnotation ? { [ANNOTATION_STAGES]: stagesAnnotation } : {}),
+                ...(args.rollout ? SKIP_AWAIT : {}),
+            }),
         },
         spec: {
             replicas: service.replicas,
@@ -125,7 +136,9 @@ export function deploymentArgs(args: TitanWorkloadArgs): k8s.apps.v1.DeploymentA
 /** What a changed workload was rolling for, as the failure message names it: "titan-hmac (verifier: g2+g1)". */
 export function rollingFor(plan: WorkloadPlan): string {
     const changed = plan.consumes.filter((c) => c.changed);
-    return changed.map((c) => `${c.secret} (${c.role}: ${c.view.generations.map((g) => `g${g}`).join("+")})`).join(", ") || "its own change";
+    return (
+        changed.map((c) => `${c.secret} (${c.role}: ${c.view.generations.map((g) => `g${g}`).join("+")})`).join(", ") || "its own change"
+    );
 }
 
 export class TitanWorkload extends pulumi.ComponentResource {
@@ -139,14 +152,21 @@ export class TitanWorkload extends pulumi.ComponentResource {
 
     constructor(name: string, args: TitanWorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
         super("titan-secrets:workload:TitanWorkload", name, {}, opts);
-        const deployment = new k8s.apps.v1.Deployment(name, deploymentArgs(args), { parent: this, provider: args.provider, dependsOn: args.waitFor });
+        const deployment = new k8s.apps.v1.Deployment(name, deploymentArgs(args), {
+            parent: this,
+            provider: args.provider,
+            dependsOn: args.waitFor,
+        });
         this.deployment = deployment;
         const wait = args.rollout;
         this.ready =
             wait && args.plan.changed
                 ? deployment.metadata.apply(async (m) => {
                       if (!pulumi.runtime.isDryRun()) {
-                          await wait({ apiVersion: "apps/v1", kind: "Deployment", namespace: m.namespace, name: m.name, generation: m.generation }, rollingFor(args.plan));
+                          await wait(
+                              { apiVersion: "apps/v1", kind: "Deployment", namespace: m.namespace, name: m.name, generation: m.generation },
+                              rollingFor(args.plan),
+                          );
                       }
                       return deployment as pulumi.Resource;
                   })

@@ -21,7 +21,6 @@ export interface VerificationJobArgs {
     waitFor: pulumi.Input<pulumi.Resource>[];
 }
 
-
 export function verificationJobArgs(args: VerificationJobArgs): k8s.batch.v1.JobArgs {
     const { spec } = args.plan;
     const v = spec.verification;
@@ -41,7 +40,9 @@ export function verificationJobArgs(args: VerificationJobArgs): k8s.batch.v1.Job
                 metadata: { labels: { ...MANAGED_BY, "titan-secrets.io/secret": spec.name } },
                 spec: {
                     restartPolicy: "Never",
-                    containers: [{ name: "verify", image: v.image, command: v.command, env: containerEnv(v.env, [ref]), volumeMounts: mounts }],
+                    containers: [
+                        { name: "verify", image: v.image, command: v.command, env: containerEnv(v.env, [ref]), volumeMounts: mounts },
+                    ],
                     volumes,
                 },
             },

@@ -35,7 +35,8 @@ export function clusterDir(name: string): string {
 /** Why the live suites cannot run here, if they cannot. */
 export function clusterMissing(): string | undefined {
     for (const bin of ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl", "kwok"]) {
-        if (!existsSync(join(REPO, ".engine", "bin", bin))) return `.engine/bin/${bin} is missing: run bash scripts/setup.sh (it builds the control plane from Go modules)`;
+        if (!existsSync(join(REPO, ".engine", "bin", bin)))
+            return `.engine/bin/${bin} is missing: run bash scripts/setup.sh (it builds the control plane from Go modules)`;
     }
     return undefined;
 }

@@ -3,7 +3,18 @@
 // backend, PULUMI_HOME and passphrase, and no network or plugin download.
 
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+    cpSync,
+    existsSync,
+    mkdirSync,
+    mkdtempSync,
+    readFileSync,
+    readdirSync,
+    rmSync,
+    statSync,
+    symlinkSync,
+    writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EngineEvent, LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
@@ -14,7 +25,8 @@ export const ENGINE_ROOT = join(REPO, ".engine");
 
 export function engineMissing(): string | undefined {
     for (const bin of ["pulumi", "pulumi-language-nodejs", "pulumi-resource-kubernetes", "pulumi-resource-random"]) {
-        if (!existsSync(join(ENGINE_ROOT, "bin", bin))) return `.engine/bin/${bin} is missing: run bash scripts/setup.sh (it builds the engine from Go modules)`;
+        if (!existsSync(join(ENGINE_ROOT, "bin", bin)))
+            return `.engine/bin/${bin} is missing: run bash scripts/setup.sh (it builds the engine from Go modules)`;
     }
     return undefined;
 }
@@ -26,7 +38,9 @@ export function engineMissing(): string | undefined {
  */
 export function linkPlugins(home: string): void {
     for (const name of ["kubernetes", "random"]) {
-        const version = (JSON.parse(readFileSync(join(REPO, "node_modules", "@pulumi", name, "package.json"), "utf8")) as { version: string }).version;
+        const version = (
+            JSON.parse(readFileSync(join(REPO, "node_modules", "@pulumi", name, "package.json"), "utf8")) as { version: string }
+        ).version;
         const dir = join(home, "plugins", `resource-${name}-v${version}`);
         mkdirSync(dir, { recursive: true });
         symlinkSync(join(ENGINE_ROOT, "bin", `pulumi-resource-${name}`), join(dir, `pulumi-resource-${name}`));
@@ -58,7 +72,8 @@ export class E2EProject {
      */
     static async create(stackName: string, config: Record<string, unknown>): Promise<E2EProject> {
         const dir = mkdtempSync(join(tmpdir(), "titan-e2e-"));
-        for (const f of ["Pulumi.yaml", "index.ts", "package.json", "tsconfig.json", "components", "model"]) cpSync(join(REPO, f), join(dir, f), { recursive: true });
+        for (const f of ["Pulumi.yaml", "index.ts", "package.json", "tsconfig.json", "components", "model"])
+            cpSync(join(REPO, f), join(dir, f), { recursive: true });
         symlinkSync(join(REPO, "node_modules"), join(dir, "node_modules"));
         const { encryptionsalt } = parse(readFileSync(join(REPO, "Pulumi.dev.yaml"), "utf8")) as { encryptionsalt: string };
         writeFileSync(join(dir, `Pulumi.${stackName}.yaml`), stringify({ config, encryptionsalt }));
@@ -122,17 +137,25 @@ export class E2EProject {
 
     /** Runs the CLI with this project's backend and passphrase (for commands the Automation API has no call for). */
     cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-        const r = spawnSync(join(ENGINE_ROOT, "bin", "pulumi"), args, { cwd: this.dir, env: { ...process.env, ...this.stack.workspace.envVars }, encoding: "utf8", timeout: 300_000 });
+        const r = spawnSync(join(ENGINE_ROOT, "bin", "pulumi"), args, {
+            cwd: this.dir,
+            env: { ...process.env, ...this.stack.workspace.envVars },
+            encoding: "utf8",
+            timeout: 300_000,
+        });
         this.transcript.push(r.stdout ?? "", r.stderr ?? "");
         return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
     }
 
     /** Every generated key and password in state (resource name -> value), from the operator's view (--show-secrets). */
     async keyValues(): Promise<Map<string, string>> {
-        const state = JSON.parse(await this.exportState(true)) as { deployment: { resources?: { type: string; urn: string; outputs: { result: unknown } }[] } };
+        const state = JSON.parse(await this.exportState(true)) as {
+            deployment: { resources?: { type: string; urn: string; outputs: { result: unknown } }[] };
+        };
         const out = new Map<string, string>();
         for (const r of state.deployment.resources ?? []) {
-            if (r.type === "random:index/randomPassword:RandomPassword") out.set(r.urn.split("::").pop()!, plainSecret(r.outputs.result) as string);
+            if (r.type === "random:index/randomPassword:RandomPassword")
+                out.set(r.urn.split("::").pop()!, plainSecret(r.outputs.result) as string);
         }
         return out;
     }
@@ -171,7 +194,10 @@ export class E2EProject {
         const events: EngineEvent[] = [];
         let error: Error | undefined;
         try {
-            await f((s) => chunks.push(s), (e) => events.push(e));
+            await f(
+                (s) => chunks.push(s),
+                (e) => events.push(e),
+            );
         } catch (e) {
             error = e as Error;
             chunks.push(String((e as Error).message));

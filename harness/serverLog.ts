@@ -72,7 +72,8 @@ export function summarize(kind: Kind, o: any): Summary {
 
 function secretRefsOf(podSpec: any): string[] {
     const names = new Set<string>();
-    for (const c of podSpec?.containers ?? []) for (const e of c.env ?? []) if (e.valueFrom?.secretKeyRef?.name) names.add(e.valueFrom.secretKeyRef.name);
+    for (const c of podSpec?.containers ?? [])
+        for (const e of c.env ?? []) if (e.valueFrom?.secretKeyRef?.name) names.add(e.valueFrom.secretKeyRef.name);
     for (const v of podSpec?.volumes ?? []) {
         if (v.secret?.secretName) names.add(v.secret.secretName);
         for (const src of v.projected?.sources ?? []) if (src.secret?.name) names.add(src.secret.name);
@@ -114,7 +115,9 @@ export class ServerLog {
             let behind = "";
             for (const kind of Object.keys(PATHS) as Kind[]) {
                 const list = await api.list(PATHS[kind].apiVersion, kind, this.namespace);
-                const live = new Map((list.items as KubernetesObject[]).map((o) => [o.metadata!.uid!, Number(o.metadata!.resourceVersion)]));
+                const live = new Map(
+                    (list.items as KubernetesObject[]).map((o) => [o.metadata!.uid!, Number(o.metadata!.resourceVersion)]),
+                );
                 const latest = new Map<string, ServerEvent>();
                 for (const e of this.events) if (e.kind === kind) latest.set(e.obj.uid, e);
                 for (const [uid, rv] of live) if (latest.get(uid)?.rv !== rv) behind = `${kind} ${uid} at ${rv}`;
@@ -152,7 +155,13 @@ export class ServerLog {
                 (type: string, o: any) => {
                     if (o?.metadata?.resourceVersion) rv = o.metadata.resourceVersion;
                     if (type === "BOOKMARK" || type === "ERROR") return;
-                    this.events.push({ rv: Number(o.metadata.resourceVersion), at: Date.now(), type: type as ServerEvent["type"], kind, obj: summarize(kind, o) });
+                    this.events.push({
+                        rv: Number(o.metadata.resourceVersion),
+                        at: Date.now(),
+                        type: type as ServerEvent["type"],
+                        kind,
+                        obj: summarize(kind, o),
+                    });
                 },
                 () => {
                     // The server ends watches after a while: carry on from the last revision.

@@ -33,8 +33,14 @@ function defaultOf(field: z.ZodType): number {
 /** Per kind, the defaults the policy pack and the tools also need (docs/runbook.md: how often). */
 export const KIND_DEFAULTS: Record<SecretKind, { maxAgeDays: number; minOverlapHours: number }> = {
     hmac: { maxAgeDays: defaultOf(hmacSecretSchema.shape.maxAgeDays), minOverlapHours: defaultOf(hmacSecretSchema.shape.minOverlapHours) },
-    password: { maxAgeDays: defaultOf(passwordSecretSchema.shape.maxAgeDays), minOverlapHours: defaultOf(passwordSecretSchema.shape.minOverlapHours) },
-    apiKey: { maxAgeDays: defaultOf(apiKeySecretSchema.shape.maxAgeDays), minOverlapHours: defaultOf(apiKeySecretSchema.shape.minOverlapHours) },
+    password: {
+        maxAgeDays: defaultOf(passwordSecretSchema.shape.maxAgeDays),
+        minOverlapHours: defaultOf(passwordSecretSchema.shape.minOverlapHours),
+    },
+    apiKey: {
+        maxAgeDays: defaultOf(apiKeySecretSchema.shape.maxAgeDays),
+        minOverlapHours: defaultOf(apiKeySecretSchema.shape.minOverlapHours),
+    },
 };
 
 /** Credentials a backend holds at once: an RDS master password is one; the others hold two. */
@@ -116,7 +122,9 @@ function allowedFor(issue: z.core.$ZodIssue, describe: string | undefined): stri
         case "too_big":
             return `a number <= ${issue.maximum}`;
         case "invalid_format":
-            return issue.format === "regex" ? `text matching ${(issue as { pattern?: string }).pattern ?? "the allowed pattern"}` : issue.format;
+            return issue.format === "regex"
+                ? `text matching ${(issue as { pattern?: string }).pattern ?? "the allowed pattern"}`
+                : issue.format;
         case "invalid_key":
             return "environment variable names (letters, digits, _; not starting with a digit)";
         default:
@@ -182,18 +190,25 @@ function zodIssues(root: ConfigSection, schema: z.ZodType, input: unknown, error
             const candidates = holder instanceof z.ZodObject ? Object.keys(holder.shape) : [];
             const elsewhere = (k: string) => {
                 if (root !== "secrets" || rel.length > 0) return undefined;
-                const kinds = [hmacSecretSchema, passwordSecretSchema, apiKeySecretSchema].filter((o) => k in o.shape).map((o) => JSON.stringify((o.shape.kind as z.ZodLiteral).value));
+                const kinds = [hmacSecretSchema, passwordSecretSchema, apiKeySecretSchema]
+                    .filter((o) => k in o.shape)
+                    .map((o) => JSON.stringify((o.shape.kind as z.ZodLiteral).value));
                 return kinds.length > 0 ? `, a key of kind ${kinds.join(" and ")}` : undefined;
             };
             const hints = issue.keys.map((k) => {
                 const near = closest(k, candidates);
                 return `${JSON.stringify(k)}${near ? ` (did you mean ${JSON.stringify(near)}?)` : (elsewhere(k) ?? "")}`;
             });
-            return { key: configKey(path), found: `unknown key${issue.keys.length > 1 ? "s" : ""} ${hints.join(", ")}`, allowed: candidates.join(", ") };
+            return {
+                key: configKey(path),
+                found: `unknown key${issue.keys.length > 1 ? "s" : ""} ${hints.join(", ")}`,
+                allowed: candidates.join(", "),
+            };
         }
         if (issue.code === "invalid_union" && (issue as { note?: string }).note === "No matching discriminator") {
             const u = issue as unknown as { discriminator: string; options: unknown[] };
-            const holder = issue.input && typeof issue.input === "object" ? (issue.input as Record<string, unknown>)[u.discriminator] : undefined;
+            const holder =
+                issue.input && typeof issue.input === "object" ? (issue.input as Record<string, unknown>)[u.discriminator] : undefined;
             return { key: configKey(path), found: show(holder), allowed: `one of ${u.options.map((o) => JSON.stringify(o)).join(", ")}` };
         }
         const field = schemaAt(schema, rel, input, false);
@@ -201,13 +216,26 @@ function zodIssues(root: ConfigSection, schema: z.ZodType, input: unknown, error
         if (issue.input === undefined && inner instanceof z.ZodDiscriminatedUnion) {
             const disc = inner._zod.def.discriminator as string;
             const options = (inner.options as z.ZodObject[]).map((o) => JSON.stringify((o.shape[disc] as z.ZodLiteral).value));
-            return { key: configKey(path), found: "nothing", allowed: `an object whose ${disc} is one of ${options.join(", ")}: ${lowerFirst(descriptionOf(field) ?? "")}`.replace(/: $/, "") };
+            return {
+                key: configKey(path),
+                found: "nothing",
+                allowed: `an object whose ${disc} is one of ${options.join(", ")}: ${lowerFirst(descriptionOf(field) ?? "")}`.replace(
+                    /: $/,
+                    "",
+                ),
+            };
         }
         return { key: configKey(path), found: show(issue.input), allowed: allowedFor(issue, descriptionOf(field)) };
     });
 }
 
-function parseOne<T extends z.ZodType>(root: ConfigSection, schema: T, input: unknown, issues: ConfigIssue[], prefix: string[] = []): z.output<T> | undefined {
+function parseOne<T extends z.ZodType>(
+    root: ConfigSection,
+    schema: T,
+    input: unknown,
+    issues: ConfigIssue[],
+    prefix: string[] = [],
+): z.output<T> | undefined {
     const r = schema.safeParse(input, { reportInput: true });
     if (r.success) return r.data;
     issues.push(...zodIssues(root, schema, input, r.error, prefix));
@@ -259,8 +287,13 @@ export function parseConfig(raw: RawConfig, stack = "dev"): StackSpec {
 
     const secrets = new Map<string, SecretSpec>();
     for (const [name, s] of secretsRaw) {
-        const common = { name, keyId: s.keyId ?? defaultKeyId(name, s.generation), previousKeyId: s.previousKeyId ?? defaultKeyId(name, s.generation - 1) };
-        const spec: SecretSpec = s.kind === "password" ? { ...s, ...common, backend: { ...s.backend, slots: slotsOf(s.backend.type) } } : { ...s, ...common };
+        const common = {
+            name,
+            keyId: s.keyId ?? defaultKeyId(name, s.generation),
+            previousKeyId: s.previousKeyId ?? defaultKeyId(name, s.generation - 1),
+        };
+        const spec: SecretSpec =
+            s.kind === "password" ? { ...s, ...common, backend: { ...s.backend, slots: slotsOf(s.backend.type) } } : { ...s, ...common };
         issues.push(...checkSecret(spec, s.keyId !== undefined, s.previousKeyId !== undefined, services));
         secrets.set(name, spec);
     }
@@ -270,8 +303,10 @@ export function parseConfig(raw: RawConfig, stack = "dev"): StackSpec {
 
     const stores: StoresSpec = {};
     if (storesRaw?.vault) stores.vault = { ...storesRaw.vault, path: storesRaw.vault.path ?? `titan/${stack}` };
-    if (storesRaw?.secretsManager) stores.secretsManager = { ...storesRaw.secretsManager, prefix: storesRaw.secretsManager.prefix ?? `titan/${stack}/` };
-    const needsAws = stores.secretsManager !== undefined || [...secrets.values()].some((s) => s.kind === "password" && isExternal(s.backend));
+    if (storesRaw?.secretsManager)
+        stores.secretsManager = { ...storesRaw.secretsManager, prefix: storesRaw.secretsManager.prefix ?? `titan/${stack}/` };
+    const needsAws =
+        stores.secretsManager !== undefined || [...secrets.values()].some((s) => s.kind === "password" && isExternal(s.backend));
     if (needsAws && aws && !aws.region) {
         issues.push({
             key: configKey(["aws", "region"]),
@@ -297,7 +332,12 @@ function checkRemovals(removed: string[], secrets: Map<string, SecretSpec>): Con
                 fix: `pulumi config rm --path 'secrets.${name}'`,
             });
         }
-        if (removed.indexOf(name) !== i) issues.push({ key: configKey(["removeSecrets", i]), found: `${JSON.stringify(name)} twice`, allowed: "each secret at most once" });
+        if (removed.indexOf(name) !== i)
+            issues.push({
+                key: configKey(["removeSecrets", i]),
+                found: `${JSON.stringify(name)} twice`,
+                allowed: "each secret at most once",
+            });
     });
     return issues;
 }
@@ -383,7 +423,7 @@ function checkSecret(s: SecretSpec, keyIdDeclared: boolean, previousDeclared: bo
     if (s.stage === "compromised" && !s.incident) {
         issues.push({
             key: at("incident"),
-            found: "nothing, with stage \"compromised\"",
+            found: 'nothing, with stage "compromised"',
             allowed: "an incident ID (any non-empty text) that explains the emergency rotation",
             fix: `pulumi config set --path '${configPath(["secrets", s.name, "incident"])}' INC-1234`,
         });
@@ -397,7 +437,11 @@ function checkSecret(s: SecretSpec, keyIdDeclared: boolean, previousDeclared: bo
         });
     }
     if (hasSecondary(s.stage) && s.keyId === s.previousKeyId) {
-        issues.push({ key: at("keyId"), found: `${JSON.stringify(s.keyId)} for both generations`, allowed: "a key ID that differs from the previous generation's" });
+        issues.push({
+            key: at("keyId"),
+            found: `${JSON.stringify(s.keyId)} for both generations`,
+            allowed: "a key ID that differs from the previous generation's",
+        });
     }
     return issues;
 }
@@ -408,10 +452,18 @@ function checkApiKey(s: SecretSpec): ConfigIssue[] {
     const at = (...p: string[]) => configKey(["secrets", s.name, ...p]);
     const issues: ConfigIssue[] = [];
     if (s.verifiers.length > 0) {
-        issues.push({ key: at("verifiers"), found: `${s.verifiers.map((v) => JSON.stringify(v)).join(", ")} for an API key`, allowed: `an empty list: the exchange (${s.exchange}) verifies the key` });
+        issues.push({
+            key: at("verifiers"),
+            found: `${s.verifiers.map((v) => JSON.stringify(v)).join(", ")} for an API key`,
+            allowed: `an empty list: the exchange (${s.exchange}) verifies the key`,
+        });
     }
     if (s.presenters.length === 0) {
-        issues.push({ key: at("presenters"), found: "an empty list", allowed: "the services that trade with this key, e.g. titan-execution-rs and titan-ai-quant" });
+        issues.push({
+            key: at("presenters"),
+            found: "an empty list",
+            allowed: "the services that trade with this key, e.g. titan-execution-rs and titan-ai-quant",
+        });
     }
     for (const g of s.revoked) {
         const live = hasSecondary(s.stage) ? [s.generation, s.generation - 1] : [s.generation];
@@ -419,7 +471,8 @@ function checkApiKey(s: SecretSpec): ConfigIssue[] {
             issues.push({
                 key: at("revoked"),
                 found: `generation ${g}, which is still live (${s.stage} at generation ${s.generation})`,
-                allowed: "only generations that no presenter uses any more: revoke a key at the exchange after the stage that drops it is applied",
+                allowed:
+                    "only generations that no presenter uses any more: revoke a key at the exchange after the stage that drops it is applied",
             });
         }
     }
@@ -434,10 +487,19 @@ function checkBackend(s: SecretSpec): ConfigIssue[] {
     const issues: ConfigIssue[] = [];
     if (isExternal(b)) {
         if (s.verifiers.length > 0) {
-            issues.push({ key: at("verifiers"), found: `${s.verifiers.map((v) => JSON.stringify(v)).join(", ")} for a ${b.type} backend`, allowed: `an empty list: the ${b.type} ${b.identifier} itself verifies the password` });
+            issues.push({
+                key: at("verifiers"),
+                found: `${s.verifiers.map((v) => JSON.stringify(v)).join(", ")} for a ${b.type} backend`,
+                allowed: `an empty list: the ${b.type} ${b.identifier} itself verifies the password`,
+            });
         }
     } else {
-        if (s.verifiers.length === 0) issues.push({ key: at("verifiers"), found: "an empty list", allowed: `the service(s) running the ${b.type} server that checks this password` });
+        if (s.verifiers.length === 0)
+            issues.push({
+                key: at("verifiers"),
+                found: "an empty list",
+                allowed: `the service(s) running the ${b.type} server that checks this password`,
+            });
         issues.push(...checkServerConfig(b, (...p) => at("backend", ...p)));
     }
     if (b.slots === 1 && hasSecondary(s.stage)) {

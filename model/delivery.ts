@@ -38,7 +38,9 @@ export function deliveryFor(s: SecretSpec, role: Role): Delivery {
     if (s.kind === "hmac") {
         const p = s.envPrefix;
         const secretEnv =
-            role === "verifier" ? [`${p}_SECRET_PRIMARY`, `${p}_SECRET_SECONDARY`, `${p}_KEY_ID`, `${p}_KEY_ID_SECONDARY`] : [`${p}_SECRET_PRIMARY`, `${p}_KEY_ID`];
+            role === "verifier"
+                ? [`${p}_SECRET_PRIMARY`, `${p}_SECRET_SECONDARY`, `${p}_KEY_ID`, `${p}_KEY_ID_SECONDARY`]
+                : [`${p}_SECRET_PRIMARY`, `${p}_KEY_ID`];
         return { secretEnv, files: [], plainEnv: {} };
     }
     if (s.kind === "apiKey") {

@@ -26,8 +26,7 @@ export class ConfigError extends Error {
         super(
             issues.length === 1
                 ? `Invalid stack config. ${describeIssue(issues[0])}`
-                : `Invalid stack config (${issues.length} problems):\n` +
-                      issues.map((i) => `  - ${describeIssue(i)}`).join("\n"),
+                : `Invalid stack config (${issues.length} problems):\n` + issues.map((i) => `  - ${describeIssue(i)}`).join("\n"),
         );
         this.name = "ConfigError";
     }

@@ -33,8 +33,12 @@ export function ledgerEntry(s: SecretSpec, view: SecretView, prev: LedgerEntry |
         if (prev?.verified) entry.verified = prev.verified;
         // A key that left every presenter is still valid at the exchange
         // until a person revokes it there and records that in config.
-        const dropped = (prev?.keys ?? []).filter((k) => !view.live.includes(k.generation)).map((k) => ({ generation: k.generation, keyId: k.keyId }));
-        const pending = [...(prev?.pendingRevocations ?? []), ...dropped].filter((k) => !s.revoked.includes(k.generation) && !view.live.includes(k.generation));
+        const dropped = (prev?.keys ?? [])
+            .filter((k) => !view.live.includes(k.generation))
+            .map((k) => ({ generation: k.generation, keyId: k.keyId }));
+        const pending = [...(prev?.pendingRevocations ?? []), ...dropped].filter(
+            (k) => !s.revoked.includes(k.generation) && !view.live.includes(k.generation),
+        );
         const unique = [...new Map(pending.map((k) => [k.generation, k])).values()].sort((a, b) => a.generation - b.generation);
         if (unique.length > 0) entry.pendingRevocations = unique;
     }

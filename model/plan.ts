@@ -4,7 +4,18 @@
 import { formatConsumes, formatStages } from "./annotations";
 import { ConfigError, ConfigIssue, configPath } from "./errors";
 import { isOverdue, ledgerEntry } from "./ledger";
-import { Consumption, Edge, SecretTransition, backendNode, changedWorkloads, checkAcyclic, consumptions, rolloutEdges, verifierNodes, waves } from "./rollout";
+import {
+    Consumption,
+    Edge,
+    SecretTransition,
+    backendNode,
+    changedWorkloads,
+    checkAcyclic,
+    consumptions,
+    rolloutEdges,
+    verifierNodes,
+    waves,
+} from "./rollout";
 import { SecretView, checkTransition, describePoint, ledgerView, specView } from "./stages";
 import { Ledger, LedgerEntry, Role, SecretSpec, ServiceSpec, StackSpec } from "./types";
 
@@ -44,7 +55,6 @@ export interface Plan {
     /** Shown as info: what this up does to each moving rotation. */
     summary: string[];
 }
-
 
 /**
  * Decides everything for one up: validates each secret's transition against
@@ -102,7 +112,15 @@ export function planRotation(spec: StackSpec, previous: Ledger, now: Date): Plan
     });
 
     const ledger: Ledger = Object.fromEntries(secrets.map((s) => [s.spec.name, s.entry]));
-    return { secrets, workloads, edges, waves: order, ledger, warnings: warningsFor(secrets, now), summary: summaryFor(secrets, workloads, order) };
+    return {
+        secrets,
+        workloads,
+        edges,
+        waves: order,
+        ledger,
+        warnings: warningsFor(secrets, now),
+        summary: summaryFor(secrets, workloads, order),
+    };
 }
 
 /**
@@ -116,13 +134,26 @@ export function planRotation(spec: StackSpec, previous: Ledger, now: Date): Plan
  */
 export function declaredOrder(plan: Plan): Map<string, Set<string>> {
     const secrets = new Map(plan.secrets.map((p) => [p.spec.name, p]));
-    return new Map(plan.workloads.map((w) => [w.service.name, new Set(w.consumes.flatMap((c) => secrets.get(c.secret)!.secretObjectDependsOn[c.role]))]));
+    return new Map(
+        plan.workloads.map((w) => [
+            w.service.name,
+            new Set(w.consumes.flatMap((c) => secrets.get(c.secret)!.secretObjectDependsOn[c.role])),
+        ]),
+    );
 }
 
 /** Edges of the declared resource graph: object -> node, and Deployment -> object, for the objects that wait for something. */
 export function declaredEdgeCount(plan: Plan): number {
-    const objectEdges = plan.secrets.reduce((n, p) => n + p.secretObjectDependsOn.verifier.length + p.secretObjectDependsOn.presenter.length, 0);
-    const readers = plan.workloads.reduce((n, w) => n + w.consumes.filter((c) => plan.secrets.find((p) => p.spec.name === c.secret)!.secretObjectDependsOn[c.role].length > 0).length, 0);
+    const objectEdges = plan.secrets.reduce(
+        (n, p) => n + p.secretObjectDependsOn.verifier.length + p.secretObjectDependsOn.presenter.length,
+        0,
+    );
+    const readers = plan.workloads.reduce(
+        (n, w) =>
+            n +
+            w.consumes.filter((c) => plan.secrets.find((p) => p.spec.name === c.secret)!.secretObjectDependsOn[c.role].length > 0).length,
+        0,
+    );
     return objectEdges + readers;
 }
 
@@ -137,7 +168,9 @@ function warningsFor(secrets: SecretPlan[], now: Date): string[] {
                     (dropped.length > 0 ? `generation ${dropped.join(" and ")} is dropped` : "only this generation is kept") +
                     ` at once from every verifier, presenter and store, with no ordering. Requests authenticated with the old key fail until every ` +
                     `workload has restarted: auth failures are expected during this up (watch auth_failures).` +
-                    (s.kind === "apiKey" && dropped.length > 0 ? ` The old key still works at ${s.exchange} until you revoke it there: REVOKE generation ${dropped.join(" and ")} AT ${s.exchange!.toUpperCase()} NOW.` : ""),
+                    (s.kind === "apiKey" && dropped.length > 0
+                        ? ` The old key still works at ${s.exchange} until you revoke it there: REVOKE generation ${dropped.join(" and ")} AT ${s.exchange!.toUpperCase()} NOW.`
+                        : ""),
             );
         }
         if (s.kind === "apiKey") {
@@ -149,10 +182,18 @@ function warningsFor(secrets: SecretPlan[], now: Date): string[] {
             }
         }
         if (s.kind === "apiKey" && s.stage === "overlap" && !s.verification && p.moving) {
-            out.push(`${s.name} has no verification: nothing proves generation ${s.generation} works at ${s.exchange} before stable retires generation ${s.generation - 1}.`);
+            out.push(
+                `${s.name} has no verification: nothing proves generation ${s.generation} works at ${s.exchange} before stable retires generation ${s.generation - 1}.`,
+            );
         }
         const node = backendNode(s);
-        if (s.kind === "password" && s.backend.type === "rds" && s.stage === "stable" && p.previous !== undefined && p.previous.generation !== s.generation) {
+        if (
+            s.kind === "password" &&
+            s.backend.type === "rds" &&
+            s.stage === "stable" &&
+            p.previous !== undefined &&
+            p.previous.generation !== s.generation
+        ) {
             out.push(
                 `SINGLE-SLOT ${s.name}: the ${s.backend.type} ${s.backend.identifier} holds one password, so logins with generation ${p.previous.generation} fail ` +
                     `from the moment ${node} takes generation ${s.generation} until each presenter pod has restarted (${s.presenters.join(", ") || "no presenters"}), as docs/runbook.md section 2 accepts. ` +
@@ -160,7 +201,9 @@ function warningsFor(secrets: SecretPlan[], now: Date): string[] {
             );
         }
         if (s.stage === "stable" && isOverdue(p.entry, now)) {
-            out.push(`${s.name} is overdue for rotation: generation ${s.generation} reached maxAgeDays (${s.maxAgeDays}) at ${p.entry.dueAt}. Start with stage overlap at generation ${s.generation + 1}.`);
+            out.push(
+                `${s.name} is overdue for rotation: generation ${s.generation} reached maxAgeDays (${s.maxAgeDays}) at ${p.entry.dueAt}. Start with stage overlap at generation ${s.generation + 1}.`,
+            );
         }
     }
     return out;
@@ -178,7 +221,9 @@ function summaryFor(secrets: SecretPlan[], workloads: WorkloadPlan[], order: str
         if (!p.moving && rolling.length === 0 && !nodeMoves) continue;
         const byRole = (role: Role) => [
             ...(role === "verifier" && nodeMoves ? [`${node} (wave ${waveOf.get(node)})`] : []),
-            ...rolling.filter((w) => w.consumes.some((c) => c.secret === p.spec.name && c.role === role)).map((w) => `${w.service.name} (wave ${waveOf.get(w.service.name)})`),
+            ...rolling
+                .filter((w) => w.consumes.some((c) => c.secret === p.spec.name && c.role === role))
+                .map((w) => `${w.service.name} (wave ${waveOf.get(w.service.name)})`),
         ];
         const holding = (role: Role) => p.view[role].generations.map((g) => `g${g}`).join("+");
         const unchanged = workloads.filter((w) => !w.changed).map((w) => w.service.name);

@@ -156,7 +156,10 @@ export function waves(changed: Set<string>, edges: Edge[]): string[][] {
     const result: string[][] = [];
     const placed = new Set<string>();
     while (placed.size < deps.size) {
-        const wave = [...deps].filter(([w, d]) => !placed.has(w) && [...d].every((x) => placed.has(x))).map(([w]) => w).sort();
+        const wave = [...deps]
+            .filter(([w, d]) => !placed.has(w) && [...d].every((x) => placed.has(x)))
+            .map(([w]) => w)
+            .sort();
         if (wave.length === 0) throw new Error("waves: dependency cycle (checkAcyclic must run first)");
         wave.forEach((w) => placed.add(w));
         result.push(wave);

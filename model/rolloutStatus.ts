@@ -68,7 +68,10 @@ function controllerState(obj: WorkloadObject, minGeneration: number): RolloutSta
     const s = obj.status ?? {};
     const observed = s.observedGeneration ?? 0;
     if (observed < generation || observed === 0) {
-        return { state: "waiting", progress: `the ${obj.kind.toLowerCase()} controller has not observed generation ${generation} yet (observed ${observed})` };
+        return {
+            state: "waiting",
+            progress: `the ${obj.kind.toLowerCase()} controller has not observed generation ${generation} yet (observed ${observed})`,
+        };
     }
     switch (obj.kind) {
         case "Deployment":
@@ -101,14 +104,17 @@ function deploymentState(obj: WorkloadObject): RolloutState {
 function statefulSetState(obj: WorkloadObject): RolloutState {
     const s = obj.status ?? {};
     const strategy = obj.spec?.updateStrategy?.type ?? "RollingUpdate";
-    if (strategy !== "RollingUpdate") return { state: "failed", reason: `its updateStrategy is ${strategy}: only RollingUpdate rolls pods by itself` };
+    if (strategy !== "RollingUpdate")
+        return { state: "failed", reason: `its updateStrategy is ${strategy}: only RollingUpdate rolls pods by itself` };
     const want = obj.spec?.replicas ?? 1;
     const ready = s.readyReplicas ?? 0;
     if (ready < want) return { state: "waiting", progress: `${ready} of ${want} pods are ready` };
     const partition = obj.spec?.updateStrategy?.rollingUpdate?.partition ?? 0;
     if (partition > 0) {
         const updated = s.updatedReplicas ?? 0;
-        return updated < want - partition ? { state: "waiting", progress: `${updated} of ${want - partition} pods above the partition are updated` } : { state: "done" };
+        return updated < want - partition
+            ? { state: "waiting", progress: `${updated} of ${want - partition} pods above the partition are updated` }
+            : { state: "done" };
     }
     if (s.updateRevision !== s.currentRevision) {
         return { state: "waiting", progress: `${s.updatedReplicas ?? 0} of ${want} pods are at revision ${s.updateRevision ?? "?"}` };
@@ -119,7 +125,8 @@ function statefulSetState(obj: WorkloadObject): RolloutState {
 function daemonSetState(obj: WorkloadObject): RolloutState {
     const s = obj.status ?? {};
     const strategy = obj.spec?.updateStrategy?.type ?? "RollingUpdate";
-    if (strategy !== "RollingUpdate") return { state: "failed", reason: `its updateStrategy is ${strategy}: only RollingUpdate rolls pods by itself` };
+    if (strategy !== "RollingUpdate")
+        return { state: "failed", reason: `its updateStrategy is ${strategy}: only RollingUpdate rolls pods by itself` };
     const want = s.desiredNumberScheduled ?? 0;
     const updated = s.updatedNumberScheduled ?? 0;
     if (updated < want) return { state: "waiting", progress: `${updated} of ${want} updated pods are scheduled` };

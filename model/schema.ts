@@ -38,7 +38,12 @@ export const serviceSchema = z.strictObject({
     args: z.array(z.string()).optional().describe("Container arguments, e.g. a server's config file flag."),
 });
 
-const generation = z.number().int().min(1).max(1_000_000).describe("The generation the stage is about: the new one in `overlap` and `revert`; an integer from 1.");
+const generation = z
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .describe("The generation the stage is about: the new one in `overlap` and `revert`; an integer from 1.");
 const stage = z.enum(STAGES).describe("`stable`, `overlap`, `revert` or `compromised` (docs/DESIGN.md, the stages).");
 const services = (role: string) => z.array(z.string()).describe(role);
 
@@ -46,11 +51,15 @@ const services = (role: string) => z.array(z.string()).describe(role);
 const secretCommon = {
     generation,
     stage,
-    keyId: computedDefault(z.string().regex(KEY_ID), "`<secret>-g<generation>`").optional().describe("Key ID of `generation`, what signatures and logs name it by."),
+    keyId: computedDefault(z.string().regex(KEY_ID), "`<secret>-g<generation>`")
+        .optional()
+        .describe("Key ID of `generation`, what signatures and logs name it by."),
     previousKeyId: computedDefault(z.string().regex(KEY_ID), "`<secret>-g<generation-1>`")
         .optional()
         .describe("Key ID of the previous generation while it is live; required when `keyId` is declared and the stage keeps a secondary."),
-    verifiers: services("Services that accept the credential (HMAC listeners, the Redis or NATS server); empty when an AWS resource or the exchange verifies."),
+    verifiers: services(
+        "Services that accept the credential (HMAC listeners, the Redis or NATS server); empty when an AWS resource or the exchange verifies.",
+    ),
     presenters: services("Services that use the credential; a service is never both verifier and presenter of one secret."),
     minOverlapHours: z
         .number()
@@ -58,8 +67,15 @@ const secretCommon = {
         .min(0)
         .max(24 * 365)
         .default(24)
-        .describe("Hours in `overlap` before `stable` may retire the secondary. The value in force when the overlap was applied is the one that holds (the ledger records it)."),
-    force: z.boolean().default(false).describe("Skip the minimum-overlap wait and the verification proof for this step; the plan and the ledger say so. Remove it afterwards."),
+        .describe(
+            "Hours in `overlap` before `stable` may retire the secondary. The value in force when the overlap was applied is the one that holds (the ledger records it).",
+        ),
+    force: z
+        .boolean()
+        .default(false)
+        .describe(
+            "Skip the minimum-overlap wait and the verification proof for this step; the plan and the ledger say so. Remove it afterwards.",
+        ),
     incident: z.string().min(1).optional().describe("Incident ID; required with `compromised`."),
 };
 
@@ -70,13 +86,21 @@ const maxAgeDays = (days: number) =>
         .min(1)
         .max(3650)
         .default(days)
-        .describe("Days after the presenters' generation was created at which rotation is due (the policy pack and `rotate status` report it).");
+        .describe(
+            "Days after the presenters' generation was created at which rotation is due (the policy pack and `rotate status` report it).",
+        );
 
 export const hmacSecretSchema = z.strictObject({
     kind: z.literal("hmac").describe("An HMAC key shared between signers and listeners."),
     ...secretCommon,
     maxAgeDays: maxAgeDays(90),
-    envPrefix: z.string().regex(ENV_NAME).default("TITAN_HMAC").describe("Prefix of the delivered variables (`<prefix>_SECRET_PRIMARY`, ...); two secrets delivered to one service need different prefixes."),
+    envPrefix: z
+        .string()
+        .regex(ENV_NAME)
+        .default("TITAN_HMAC")
+        .describe(
+            "Prefix of the delivered variables (`<prefix>_SECRET_PRIMARY`, ...); two secrets delivered to one service need different prefixes.",
+        ),
 });
 
 /** Redis ACL rules and NATS subjects are checked against their servers' grammars in serverConfig.ts. */
@@ -85,7 +109,10 @@ const permissions = (what: string, byDefault: string) => z.string().min(1).defau
 const rdsBackend = z.strictObject({
     type: z.literal("rds").describe("An AWS RDS instance's master password: one slot, so no `overlap`."),
     identifier: z.string().regex(AWS_ID).describe("The RDS instance identifier whose master password this secret is."),
-    instanceClass: z.string().min(1).describe("The instance's class, e.g. db.r6g.large (the AWS provider requires it; only the password is changed)."),
+    instanceClass: z
+        .string()
+        .min(1)
+        .describe("The instance's class, e.g. db.r6g.large (the AWS provider requires it; only the password is changed)."),
     username: z.string().regex(USERNAME).default("titan").describe("The master user."),
     file: z.string().regex(FILE).default("db").describe("Presenters get /run/secrets/<file>_password and <file>_username."),
 });
@@ -96,7 +123,9 @@ const elasticacheBackend = z.strictObject({
     file: z.string().regex(FILE).default("redis").describe("Presenters get /run/secrets/<file>_password and <file>_username."),
 });
 const redisBackend = z.strictObject({
-    type: z.literal("redis").describe("A Redis server in the cluster (a service listed under verifiers) whose ACL file the program owns: two slots."),
+    type: z
+        .literal("redis")
+        .describe("A Redis server in the cluster (a service listed under verifiers) whose ACL file the program owns: two slots."),
     username: z.string().regex(USERNAME).default("titan").describe("The ACL user."),
     permissions: permissions("Redis ACL rules of the user (key patterns, channels, commands); no password or on/off rules.", "~* &* +@all"),
     port: z.number().int().min(1).max(65535).default(6379).describe("The server's port."),
@@ -109,7 +138,9 @@ const natsBackend = z.strictObject({
     port: z.number().int().min(1).max(65535).default(4222).describe("The port the rendered NATS config listens on."),
     file: z.string().regex(FILE).default("nats").describe("Presenters get /run/secrets/<file>_password and <file>_username."),
 });
-export const backendSchema = z.discriminatedUnion("type", [rdsBackend, elasticacheBackend, redisBackend, natsBackend]).describe("Where the password is checked.");
+export const backendSchema = z
+    .discriminatedUnion("type", [rdsBackend, elasticacheBackend, redisBackend, natsBackend])
+    .describe("Where the password is checked.");
 
 export const passwordSecretSchema = z.strictObject({
     kind: z.literal("password").describe("A service credential (database, Redis, NATS), generated by the program."),
@@ -127,7 +158,9 @@ export const verificationSchema = z.strictObject({
 });
 
 export const apiKeySecretSchema = z.strictObject({
-    kind: z.literal("apiKey").describe("An exchange API key, made by a person on the exchange; its values are secure config (`exchangeKeys`)."),
+    kind: z
+        .literal("apiKey")
+        .describe("An exchange API key, made by a person on the exchange; its values are secure config (`exchangeKeys`)."),
     ...secretCommon,
     maxAgeDays: maxAgeDays(90),
     exchange: z
@@ -142,17 +175,37 @@ export const secretSchema = z.discriminatedUnion("kind", [hmacSecretSchema, pass
 
 export const kubernetesSchema = z.strictObject({
     namespace: z.string().regex(NAME).default("titan").describe("Namespace of every object (it must exist)."),
-    renderDir: z.string().min(1).optional().describe("Render manifests into this folder instead of applying them (dev). Rendered Secrets hold plaintext (mode 0600)."),
-    kubeconfig: z.string().min(1).optional().describe("A kubeconfig file (path or contents); default: KUBECONFIG or ~/.kube/config. The provider and the roll-out waits both use it."),
+    renderDir: z
+        .string()
+        .min(1)
+        .optional()
+        .describe("Render manifests into this folder instead of applying them (dev). Rendered Secrets hold plaintext (mode 0600)."),
+    kubeconfig: z
+        .string()
+        .min(1)
+        .optional()
+        .describe(
+            "A kubeconfig file (path or contents); default: KUBECONFIG or ~/.kube/config. The provider and the roll-out waits both use it.",
+        ),
     context: z.string().min(1).optional().describe("kubeconfig context of the cluster; default: the current one."),
-    rolloutTimeoutSeconds: z.number().int().min(10).max(86_400).default(600).describe("Seconds one workload may take to roll out before the up fails, naming it and the secret."),
+    rolloutTimeoutSeconds: z
+        .number()
+        .int()
+        .min(10)
+        .max(86_400)
+        .default(600)
+        .describe("Seconds one workload may take to roll out before the up fails, naming it and the secret."),
 });
 
 export const storesSchema = z.strictObject({
     vault: z
         .strictObject({
             address: z.string().min(1).optional().describe("Vault address; default: VAULT_ADDR."),
-            mount: z.string().regex(/^[a-zA-Z0-9_-]+$/).default("secret").describe("KV v2 mount."),
+            mount: z
+                .string()
+                .regex(/^[a-zA-Z0-9_-]+$/)
+                .default("secret")
+                .describe("KV v2 mount."),
             path: computedDefault(z.string().regex(/^[a-zA-Z0-9_/-]+$/), "`titan/<stack>`")
                 .optional()
                 .describe("Path prefix below the mount; the secret's name follows."),
@@ -185,12 +238,19 @@ export const awsSchema = z.strictObject({
 
 /** exchangeKeys.<secret>.g<N>.apiKey / .apiSecret, secure values (their presence is checked in exchangeKeys.ts). */
 export const exchangeKeysSchema = z
-    .record(z.string(), z.record(z.string().regex(/^g\d+$/), z.strictObject({ apiKey: z.string().optional(), apiSecret: z.string().optional() })))
-    .describe("Secure: `<secret>.g<N>.apiKey` and `.apiSecret` for each live generation of each API key (pulumi config set --secret --path ...).");
+    .record(
+        z.string(),
+        z.record(z.string().regex(/^g\d+$/), z.strictObject({ apiKey: z.string().optional(), apiSecret: z.string().optional() })),
+    )
+    .describe(
+        "Secure: `<secret>.g<N>.apiKey` and `.apiSecret` for each live generation of each API key (pulumi config set --secret --path ...).",
+    );
 
 export const removeSecretsSchema = z
     .array(z.string())
-    .describe("Secrets to remove in this up: each must have left `secrets` at `stable`; its consumers roll without it (presenters first), then its keys and objects are deleted. Remove the entry after the up.");
+    .describe(
+        "Secrets to remove in this up: each must have left `secrets` at `stable`; its consumers roll without it (presenters first), then its keys and objects are deleted. Remove the entry after the up.",
+    );
 
 /**
  * Every key of the project's namespace, `titan-secrets:<key>`, and what it

@@ -21,11 +21,7 @@ export interface ServerCredential {
  */
 export function renderRedisAcl(username: string, permissions: string, creds: ServerCredential[]): string {
     const hashes = creds.map((c) => `#${createHash("sha256").update(c.secret).digest("hex")}`);
-    return [
-        "user default off",
-        `user ${username} on ${hashes.join(" ")} ${permissions}`,
-        "",
-    ].join("\n");
+    return ["user default off", `user ${username} on ${hashes.join(" ")} ${permissions}`, ""].join("\n");
 }
 
 /**
@@ -34,7 +30,10 @@ export function renderRedisAcl(username: string, permissions: string, creds: Ser
  */
 export function renderNatsConfig(secretName: string, port: number, permissions: string, creds: ServerCredential[]): string {
     const perm = JSON.stringify(permissions);
-    const users = creds.map((c) => `    { user: ${JSON.stringify(c.username)}, password: ${JSON.stringify(c.secret)}, permissions: { publish: ${perm}, subscribe: ${perm} } }`);
+    const users = creds.map(
+        (c) =>
+            `    { user: ${JSON.stringify(c.username)}, password: ${JSON.stringify(c.secret)}, permissions: { publish: ${perm}, subscribe: ${perm} } }`,
+    );
     return [
         `# Rendered by titan-secrets for ${secretName}: generations ${creds.map((c) => `g${c.generation}`).join(", ")}. Do not edit.`,
         `port: ${port}`,
@@ -60,7 +59,8 @@ export function usernameFor(backendType: string, username: string, generation: n
  * (keys, channels, commands) are allowed; nothing that touches passwords or
  * switches the user on or off.
  */
-const REDIS_RULE = /^(?:(?:~|%(?:R|W|RW)~)[\x21-\x7e]+|&[\x21-\x7e]+|[+-]@?[A-Za-z0-9_|-]+|allkeys|resetkeys|allchannels|resetchannels|allcommands|nocommands)$/;
+const REDIS_RULE =
+    /^(?:(?:~|%(?:R|W|RW)~)[\x21-\x7e]+|&[\x21-\x7e]+|[+-]@?[A-Za-z0-9_|-]+|allkeys|resetkeys|allchannels|resetchannels|allcommands|nocommands)$/;
 /** A NATS subject: dot-separated tokens of letters, digits, '_' and '-', `*` for one token, `>` for the rest. */
 const NATS_SUBJECT = /^(?:(?:[A-Za-z0-9_-]+|\*)\.)*(?:[A-Za-z0-9_-]+|\*|>)$/;
 
@@ -85,7 +85,8 @@ export function checkServerConfig(
         {
             key: at("permissions"),
             found: JSON.stringify(b.permissions),
-            allowed: "one NATS subject: tokens of letters, digits, '_' and '-' separated by '.', '*' for a whole token, '>' as the last token",
+            allowed:
+                "one NATS subject: tokens of letters, digits, '_' and '-' separated by '.', '*' for a whole token, '>' as the last token",
         },
     ];
 }

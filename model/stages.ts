@@ -56,7 +56,12 @@ export function ledgerView(e: LedgerEntry, secret: string): SecretView {
 }
 
 export function sameRoleView(a: RoleView | undefined, b: RoleView | undefined): boolean {
-    return a !== undefined && b !== undefined && a.keyIds.join("\u0000") === b.keyIds.join("\u0000") && a.generations.join(",") === b.generations.join(",");
+    return (
+        a !== undefined &&
+        b !== undefined &&
+        a.keyIds.join("\u0000") === b.keyIds.join("\u0000") &&
+        a.generations.join(",") === b.generations.join(",")
+    );
 }
 
 export function describePoint(p: StagePoint): string {
@@ -113,7 +118,13 @@ export function checkTransition(prev: LedgerEntry | undefined, s: SecretSpec, no
     const at = (...p: string[]) => configKey(["secrets", s.name, ...p]);
     const issues: ConfigIssue[] = [];
     if (prev.kind !== s.kind) {
-        return [{ key: at("kind"), found: `${JSON.stringify(s.kind)}, but the ledger records ${JSON.stringify(prev.kind)}`, allowed: `${JSON.stringify(prev.kind)} (a secret keeps its kind; declare a new secret instead)` }];
+        return [
+            {
+                key: at("kind"),
+                found: `${JSON.stringify(s.kind)}, but the ledger records ${JSON.stringify(prev.kind)}`,
+                allowed: `${JSON.stringify(prev.kind)} (a secret keeps its kind; declare a new secret instead)`,
+            },
+        ];
     }
     const to: StagePoint = { generation: s.generation, stage: s.stage };
     const same = prev.generation === to.generation && prev.stage === to.stage;
@@ -138,7 +149,15 @@ export function checkTransition(prev: LedgerEntry | undefined, s: SecretSpec, no
         });
     }
     // An API key is proven by its verification Job before the old one goes.
-    if (s.kind === "apiKey" && s.verification && prev.stage === "overlap" && to.stage === "stable" && to.generation === prev.generation && prev.verified?.generation !== to.generation && !s.force) {
+    if (
+        s.kind === "apiKey" &&
+        s.verification &&
+        prev.stage === "overlap" &&
+        to.stage === "stable" &&
+        to.generation === prev.generation &&
+        prev.verified?.generation !== to.generation &&
+        !s.force
+    ) {
         issues.push({
             key: at("stage"),
             found: `stable at generation ${s.generation}, but the verification of generation ${s.generation} has not succeeded (the ledger records ${prev.verified ? `generation ${prev.verified.generation}` : "none"})`,
@@ -162,4 +181,3 @@ export function checkTransition(prev: LedgerEntry | undefined, s: SecretSpec, no
     }
     return issues;
 }
-

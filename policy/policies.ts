@@ -30,7 +30,9 @@ function report(findings: Finding[], reportViolation: (message: string, urn?: st
 }
 
 /** Stack validations get PolicyResource objects; the rules need only these fields. */
-function asStackResources(resources: { type: string; urn: string; name: string; props: Record<string, unknown>; dependencies: { urn: string }[] }[]): StackResource[] {
+function asStackResources(
+    resources: { type: string; urn: string; name: string; props: Record<string, unknown>; dependencies: { urn: string }[] }[],
+): StackResource[] {
     return resources;
 }
 
@@ -39,7 +41,8 @@ export function titanPolicies(options: PolicyOptions = {}): Policies {
 
     const maxAge: StackValidationPolicy = {
         name: "secret-max-age",
-        description: "A secret past its maximum age (maxAgeDays; 90 days for HMAC and API keys, 180 for service credentials) must be rotated in the same change.",
+        description:
+            "A secret past its maximum age (maxAgeDays; 90 days for HMAC and API keys, 180 for service credentials) must be rotated in the same change.",
         enforcementLevel: "mandatory",
         severity: "high",
         configSchema: {
@@ -85,7 +88,8 @@ export function titanPolicies(options: PolicyOptions = {}): Policies {
 
     const order: StackValidationPolicy = {
         name: "overlap-roll-out-order",
-        description: "In an overlap, every presenter Deployment that changes waits for every verifier Deployment of that secret that changes (revert: the other way round).",
+        description:
+            "In an overlap, every presenter Deployment that changes waits for every verifier Deployment of that secret that changes (revert: the other way round).",
         enforcementLevel: "mandatory",
         severity: "critical",
         validateStack: (args, reportViolation) => {
@@ -115,7 +119,8 @@ export function titanPolicies(options: PolicyOptions = {}): Policies {
 
     const probe: ResourceValidationPolicy = {
         name: "secretness-probe",
-        description: "Records which data/stringData entries of each Kubernetes Secret are Pulumi secrets, for key-material-is-secret. Changes nothing.",
+        description:
+            "Records which data/stringData entries of each Kubernetes Secret are Pulumi secrets, for key-material-is-secret. Changes nothing.",
         enforcementLevel: "remediate",
         remediateResource: (args) => {
             if (args.type === SECRET_TYPE) probed.set(args.urn, secretnessOf(rawProps(args.props)));
@@ -125,12 +130,15 @@ export function titanPolicies(options: PolicyOptions = {}): Policies {
 
     const secretness: ResourceValidationPolicy = {
         name: "key-material-is-secret",
-        description: "Key material travels only as Pulumi secrets: Kubernetes Secret data, no ConfigMap entries or plain env values that look like credentials.",
+        description:
+            "Key material travels only as Pulumi secrets: Kubernetes Secret data, no ConfigMap entries or plain env values that look like credentials.",
         enforcementLevel: "mandatory",
         severity: "critical",
         validateResource: (args, reportViolation) => {
             const findings =
-                args.type === SECRET_TYPE ? secretObjectFindings(args.name, probed.get(args.urn)) : plainKeyMaterialFindings(args.type, args.name, args.props);
+                args.type === SECRET_TYPE
+                    ? secretObjectFindings(args.name, probed.get(args.urn))
+                    : plainKeyMaterialFindings(args.type, args.name, args.props);
             report(findings, reportViolation);
         },
     };

@@ -37,7 +37,6 @@ export const SECRET_TYPE = "kubernetes:core/v1:Secret";
 export const CONFIG_MAP_TYPE = "kubernetes:core/v1:ConfigMap";
 export const LEDGER_REFERENCE_NAME = "ledger-of-last-up";
 
-
 /** What a stack validation knows of a resource (a subset of @pulumi/policy's PolicyResource). */
 export interface StackResource {
     type: string;
@@ -53,7 +52,9 @@ export interface Finding {
 }
 
 /** Per kind, the age after which a secret must be rotated: the program's defaults (docs/runbook.md, how often: 90 days for HMAC and API keys, 180 for service passwords). */
-export const DEFAULT_MAX_AGE_DAYS: Record<string, number> = Object.fromEntries(Object.entries(KIND_DEFAULTS).map(([kind, d]) => [kind, d.maxAgeDays]));
+export const DEFAULT_MAX_AGE_DAYS: Record<string, number> = Object.fromEntries(
+    Object.entries(KIND_DEFAULTS).map(([kind, d]) => [kind, d.maxAgeDays]),
+);
 export const DEFAULT_DUE_SOON_DAYS = 14;
 
 /** The stack name from a URN: urn:pulumi:<stack>::<project>::<type>::<name>. */
@@ -90,7 +91,6 @@ export function ledgersOf(resources: StackResource[]): Ledgers {
     if (ref) out.previous = readLedger(get(ref.props, "outputs", "ledger")).ledger;
     return out;
 }
-
 
 export interface AgeLimits {
     now: Date;
@@ -158,7 +158,9 @@ export function dueSoonFindings(ledgers: Ledgers, limits: AgeLimits): Finding[] 
         if (!age) continue;
         const left = age.due.getTime() - limits.now.getTime();
         if (left <= 0 || left > days * DAY_MS) continue;
-        out.push({ message: `${secret} is due for rotation on ${age.due.toISOString()} (in ${Math.ceil(left / DAY_MS)} days, ${age.limit}); plan its rotation (npm run rotate -- status).` });
+        out.push({
+            message: `${secret} is due for rotation on ${age.due.toISOString()} (in ${Math.ceil(left / DAY_MS)} days, ${age.limit}); plan its rotation (npm run rotate -- status).`,
+        });
     }
     return out;
 }
@@ -248,7 +250,12 @@ export function orderFindings(resources: StackResource[], ledgers: Ledgers): Fin
         const changing = (role: Role) =>
             deployments.flatMap((d) =>
                 d.consumes
-                    .filter((c) => c.secret === secret && c.role === role && (before === undefined || gens(before[role].generations) !== gens(c.generations)))
+                    .filter(
+                        (c) =>
+                            c.secret === secret &&
+                            c.role === role &&
+                            (before === undefined || gens(before[role].generations) !== gens(c.generations)),
+                    )
                     .map((c) => ({ d, c })),
             );
         const firsts = changing(first);
@@ -335,16 +342,20 @@ const ID_ENTRY = /(key_?ids?(_secondary)?|username|user|_file)$/i;
 
 export function secretObjectFindings(name: string, secretness: Secretness | undefined): Finding[] {
     if (!secretness) return [];
-    return secretness.plain.filter((p) => !ID_ENTRY.test(p)).map((p) => ({
-        message: `Kubernetes Secret ${name}: ${p} is not a Pulumi secret, so its value would be stored in plain text in the state and shown in diffs; pass it as a pulumi.secret Output`,
-    }));
+    return secretness.plain
+        .filter((p) => !ID_ENTRY.test(p))
+        .map((p) => ({
+            message: `Kubernetes Secret ${name}: ${p} is not a Pulumi secret, so its value would be stored in plain text in the state and shown in diffs; pass it as a pulumi.secret Output`,
+        }));
 }
 
 /** Mandatory: key material in a ConfigMap, or a container env var with a plain value that looks like a credential. */
 export function plainKeyMaterialFindings(type: string, name: string, props: Record<string, unknown>): Finding[] {
     if (type === CONFIG_MAP_TYPE) {
         const paths = [...keyMaterialPaths(get(props, "data"), ["data"]), ...keyMaterialPaths(get(props, "binaryData"), ["binaryData"])];
-        return paths.map((p) => ({ message: `ConfigMap ${name}: ${p} looks like key material; key material goes in a Secret object as a Pulumi secret` }));
+        return paths.map((p) => ({
+            message: `ConfigMap ${name}: ${p} looks like key material; key material goes in a Secret object as a Pulumi secret`,
+        }));
     }
     if (type === DEPLOYMENT_TYPE) {
         const containers = (get(props, "spec", "template", "spec", "containers") as unknown[] | undefined) ?? [];
@@ -354,7 +365,9 @@ export function plainKeyMaterialFindings(type: string, name: string, props: Reco
                 const envName = get(e, "name");
                 const value = get(e, "value");
                 if (typeof envName === "string" && typeof value === "string" && keyMaterialPaths({ [envName]: value }).length > 0) {
-                    out.push({ message: `Deployment ${name}: container env ${envName} has a plain value that looks like a credential; deliver it from a Secret object (valueFrom.secretKeyRef)` });
+                    out.push({
+                        message: `Deployment ${name}: container env ${envName} has a plain value that looks like a credential; deliver it from a Secret object (valueFrom.secretKeyRef)`,
+                    });
                 }
             }
         }

@@ -2,7 +2,16 @@
 // (test/policy.test.ts). The SDK ships no test helpers; these build props
 // the way its server does (server.js: deserializeProperties + proxies).
 
-import { Policy, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, Secret, StackValidationArgs, StackValidationPolicy, unknownCheckingProxy } from "@pulumi/policy";
+import {
+    Policy,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Secret,
+    StackValidationArgs,
+    StackValidationPolicy,
+    unknownCheckingProxy,
+} from "@pulumi/policy";
 import { secretsPreservingProxy } from "@pulumi/policy/secret";
 import { StackResource } from "./rules";
 
@@ -30,15 +39,31 @@ const notApplicable = (reason?: string): never => {
 /** Runs a stack policy on fake resources; returns what it reported. */
 export async function runStackPolicy(policy: Policy, resources: StackResource[], config: object = {}): Promise<Violation[]> {
     const { report, violations } = spy();
-    const args = { resources, stackTags: new Map<string, string>(), getConfig: <T extends object>() => config as T, notApplicable } as unknown as StackValidationArgs;
+    const args = {
+        resources,
+        stackTags: new Map<string, string>(),
+        getConfig: <T extends object>() => config as T,
+        notApplicable,
+    } as unknown as StackValidationArgs;
     await (policy as StackValidationPolicy).validateStack(args, report);
     return violations;
 }
 
 /** Runs a resource policy's remediation, then its validation, on one fake resource, as the engine does. */
-export async function runResourcePolicies(policies: Policy[], resource: { type: string; urn: string; name: string; props: Record<string, unknown> }, config: object = {}): Promise<Violation[]> {
+export async function runResourcePolicies(
+    policies: Policy[],
+    resource: { type: string; urn: string; name: string; props: Record<string, unknown> },
+    config: object = {},
+): Promise<Violation[]> {
     const { report, violations } = spy();
-    const base = { type: resource.type, urn: resource.urn, name: resource.name, stackTags: new Map<string, string>(), getConfig: <T extends object>() => config as T, notApplicable };
+    const base = {
+        type: resource.type,
+        urn: resource.urn,
+        name: resource.name,
+        stackTags: new Map<string, string>(),
+        getConfig: <T extends object>() => config as T,
+        notApplicable,
+    };
     for (const p of policies as ResourceValidationPolicy[]) {
         if (p.enforcementLevel === "remediate" && p.remediateResource) {
             await p.remediateResource({ ...base, props: remediationProps(resource.props) } as unknown as ResourceValidationArgs);

@@ -9,7 +9,17 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { CONFIG_KEYS, CONFIG_SECTIONS, PROJECT, apiKeySecretSchema, backendSchema, hmacSecretSchema, passwordSecretSchema, serviceSchema, verificationSchema } from "../model";
+import {
+    CONFIG_KEYS,
+    CONFIG_SECTIONS,
+    PROJECT,
+    apiKeySecretSchema,
+    backendSchema,
+    hmacSecretSchema,
+    passwordSecretSchema,
+    serviceSchema,
+    verificationSchema,
+} from "../model";
 
 type Json = Record<string, unknown>;
 
@@ -79,12 +89,17 @@ function typeOf(node: Json): string {
     const t = node.type;
     if (t === "integer" || t === "number") {
         const max = node.maximum !== undefined && Number(node.maximum) < Number.MAX_SAFE_INTEGER ? `<= ${node.maximum}` : "";
-        const range = [node.minimum !== undefined && Number(node.minimum) > Number.MIN_SAFE_INTEGER ? `>= ${node.minimum}` : "", max].filter(Boolean).join(", ");
+        const range = [node.minimum !== undefined && Number(node.minimum) > Number.MIN_SAFE_INTEGER ? `>= ${node.minimum}` : "", max]
+            .filter(Boolean)
+            .join(", ");
         return `${t === "integer" ? "integer" : "number"}${range ? ` (${range})` : ""}`;
     }
     if (t === "string") return node.pattern ? `string matching \`${String(node.pattern).replace(/\|/g, "\\|")}\`` : "string";
     if (t === "array") return `list of ${typeOf((node.items as Json) ?? {})}`;
-    if (t === "object") return node.additionalProperties && typeof node.additionalProperties === "object" ? `map of ${typeOf(node.additionalProperties as Json)}` : "object";
+    if (t === "object")
+        return node.additionalProperties && typeof node.additionalProperties === "object"
+            ? `map of ${typeOf(node.additionalProperties as Json)}`
+            : "object";
     if (t === "boolean") return "boolean";
     return "see below";
 }
@@ -98,13 +113,23 @@ function rowsOf(node: Json, skip: string[] = []): Row[] {
             key: `\`${key}\``,
             type: typeOf(p),
             byDefault:
-                p.default !== undefined ? `\`${JSON.stringify(p.default)}\`` : p.computedDefault !== undefined ? String(p.computedDefault) : required.has(key) ? "required" : "none",
+                p.default !== undefined
+                    ? `\`${JSON.stringify(p.default)}\``
+                    : p.computedDefault !== undefined
+                      ? String(p.computedDefault)
+                      : required.has(key)
+                        ? "required"
+                        : "none",
             meaning: String(p.description ?? "").replace(/\|/g, "\\|"),
         }));
 }
 
 function table(rows: Row[]): string {
-    return ["| key | type | default | meaning |", "|---|---|---|---|", ...rows.map((r) => `| ${r.key} | ${r.type} | ${r.byDefault} | ${r.meaning} |`)].join("\n");
+    return [
+        "| key | type | default | meaning |",
+        "|---|---|---|---|",
+        ...rows.map((r) => `| ${r.key} | ${r.type} | ${r.byDefault} | ${r.meaning} |`),
+    ].join("\n");
 }
 
 export function configReference(): string {
@@ -128,9 +153,13 @@ export function configReference(): string {
     out.push("## `secrets` (map of secret name to object)", "", String(CONFIG_SECTIONS.secrets.description ?? ""), "");
     out.push("Every kind has these keys:", "");
     const hmac = jsonSchemaOf(hmacSecretSchema);
-    const nodes = [hmacSecretSchema, passwordSecretSchema, apiKeySecretSchema].map((s) => (jsonSchemaOf(s).properties ?? {}) as Record<string, Json>);
+    const nodes = [hmacSecretSchema, passwordSecretSchema, apiKeySecretSchema].map(
+        (s) => (jsonSchemaOf(s).properties ?? {}) as Record<string, Json>,
+    );
     // Keys every kind has with the same type and default (maxAgeDays differs by kind).
-    const common = Object.keys(nodes[0]).filter((k) => k !== "kind" && nodes.every((n) => JSON.stringify(n[k]) === JSON.stringify(nodes[0][k])));
+    const common = Object.keys(nodes[0]).filter(
+        (k) => k !== "kind" && nodes.every((n) => JSON.stringify(n[k]) === JSON.stringify(nodes[0][k])),
+    );
     out.push(table(rowsOf({ ...hmac, properties: Object.fromEntries(common.map((k) => [k, (hmac.properties as Json)[k]])) })), "");
     for (const [kind, schema] of [
         ["hmac", hmacSecretSchema],
@@ -150,10 +179,13 @@ export function configReference(): string {
     }
     out.push("### `verification` (kind `apiKey`)", "", table(rowsOf(jsonSchemaOf(verificationSchema))), "");
     section("`removeSecrets`", { properties: { removeSecrets: jsonSchemaOf(CONFIG_SECTIONS.removeSecrets) } });
-    section("`exchangeKeys` (secure)", { properties: { exchangeKeys: { type: "object", description: CONFIG_SECTIONS.exchangeKeys.description } } });
+    section("`exchangeKeys` (secure)", {
+        properties: { exchangeKeys: { type: "object", description: CONFIG_SECTIONS.exchangeKeys.description } },
+    });
     const stores = jsonSchemaOf(CONFIG_SECTIONS.stores) as { properties: Record<string, Json> };
     out.push("## `stores`", "");
-    for (const [name, node] of Object.entries(stores.properties)) out.push(`### \`${name}\``, "", String(node.description ?? ""), "", table(rowsOf(node)), "");
+    for (const [name, node] of Object.entries(stores.properties))
+        out.push(`### \`${name}\``, "", String(node.description ?? ""), "", table(rowsOf(node)), "");
     section("`monitoring`", jsonSchemaOf(CONFIG_SECTIONS.monitoring));
     section("`aws`", jsonSchemaOf(CONFIG_SECTIONS.aws));
     return out.join("\n").replace(/\n{3,}/g, "\n\n");

@@ -19,10 +19,23 @@ const SERVICES = {
     "titan-brain": { image: "brain:1" },
 };
 
-const VERIFY = { image: "ghcr.io/titan-trading/titan-execution-rs:2.3.0", command: ["titan-execution", "lab-order", "--min-size"], env: { LAB_MODE: "true" } };
+const VERIFY = {
+    image: "ghcr.io/titan-trading/titan-execution-rs:2.3.0",
+    command: ["titan-execution", "lab-order", "--min-size"],
+    env: { LAB_MODE: "true" },
+};
 
 function apiKey(exchange: string, generation: number, stage: string, extra: Record<string, unknown> = {}) {
-    return { kind: "apiKey", exchange, generation, stage, verifiers: [], presenters: ["titan-execution-rs", "titan-ai-quant"], verification: VERIFY, ...extra };
+    return {
+        kind: "apiKey",
+        exchange,
+        generation,
+        stage,
+        verifiers: [],
+        presenters: ["titan-execution-rs", "titan-ai-quant"],
+        verification: VERIFY,
+        ...extra,
+    };
 }
 
 function keysFor(points: Record<string, number[]>) {
@@ -37,7 +50,13 @@ async function sequence(steps: [Record<string, unknown>, Record<string, number[]
     const runs: ProgramRun[] = [];
     let ledger: Ledger = {};
     for (const [secrets, keys, now, options] of steps) {
-        const run = await runProgram(config(secrets, keys, { monitoring: { prometheusRule: true, labels: { release: "kube-prometheus" } } }), ledger, now, false, options);
+        const run = await runProgram(
+            config(secrets, keys, { monitoring: { prometheusRule: true, labels: { release: "kube-prometheus" } } }),
+            ledger,
+            now,
+            false,
+            options,
+        );
         if (run.error) throw run.error;
         ledger = run.outputs!.ledger;
         runs.push(run);
@@ -59,8 +78,14 @@ describe("two exchanges through a rotation", () => {
             [both([1, "stable"], [1, "stable"]), { "bybit-main": [1], "mexc-main": [1] }, T0],
             [both([2, "overlap"], [1, "stable"]), { "bybit-main": [1, 2], "mexc-main": [1] }, at(1)],
         ]);
-        expect(files(overlap, "bybit-main")).toEqual({ bybit_api_key: KEY("bybit-main", 2).apiKey, bybit_api_secret: KEY("bybit-main", 2).apiSecret });
-        expect(files(overlap, "mexc-main")).toEqual({ mexc_api_key: KEY("mexc-main", 1).apiKey, mexc_api_secret: KEY("mexc-main", 1).apiSecret });
+        expect(files(overlap, "bybit-main")).toEqual({
+            bybit_api_key: KEY("bybit-main", 2).apiKey,
+            bybit_api_secret: KEY("bybit-main", 2).apiSecret,
+        });
+        expect(files(overlap, "mexc-main")).toEqual({
+            mexc_api_key: KEY("mexc-main", 1).apiKey,
+            mexc_api_secret: KEY("mexc-main", 1).apiSecret,
+        });
         expect(isWireSecret(one(overlap, T.secret, "bybit-main-presenters").inputs.stringData)).toBe(true);
         const exec = one(overlap, T.deployment, "titan-execution-rs").inputs.spec.template.spec.containers[0];
         expect(exec.env).toEqual(
@@ -119,7 +144,9 @@ describe("two exchanges through a rotation", () => {
             [both([1, "stable"], [1, "stable"]), { "bybit-main": [1], "mexc-main": [1] }, T0],
             [both([2, "compromised"], [1, "stable"], { incident: "INC-77" }), { "bybit-main": [2], "mexc-main": [1] }, at(1)],
         ]);
-        expect(c.logs.join("\n")).toMatch(/COMPROMISED bybit-main \(incident INC-77\): generation 1 is dropped .* REVOKE generation 1 AT BYBIT NOW/);
+        expect(c.logs.join("\n")).toMatch(
+            /COMPROMISED bybit-main \(incident INC-77\): generation 1 is dropped .* REVOKE generation 1 AT BYBIT NOW/,
+        );
         expect(files(c, "bybit-main").bybit_api_key).toBe(KEY("bybit-main", 2).apiKey);
         expect(byType(c, JOB)).toEqual([]);
         expect(c.outputs!.ledger["bybit-main"].pendingRevocations).toEqual([{ generation: 1, keyId: "bybit-main-g1" }]);
@@ -141,7 +168,8 @@ describe("two exchanges through a rotation", () => {
                 labels: { severity: "warning", secret: "bybit-main", stage: "overlap", generation: "2", kind: "apiKey" },
                 annotations: {
                     summary: "auth_failures rising while bybit-main is in overlap at generation 2",
-                    description: "Check the presenters of bybit-main (titan-execution-rs, titan-ai-quant) and its verifiers; to go back, set stage revert.",
+                    description:
+                        "Check the presenters of bybit-main (titan-execution-rs, titan-ai-quant) and its verifiers; to go back, set stage revert.",
                 },
             },
         ]);
@@ -153,7 +181,11 @@ describe("two exchanges through a rotation", () => {
             [both([2, "overlap"], [1, "stable"]), { "bybit-main": [1, 2], "mexc-main": [1] }, at(1), { jobsSucceed: true }],
             [both([2, "stable"], [1, "stable"]), { "bybit-main": [2], "mexc-main": [1] }, at(30)],
         ]);
-        const missing = await runProgram(config(both([3, "overlap"], [1, "stable"]), { "bybit-main": [2], "mexc-main": [1] }), runs[2].outputs!.ledger, at(40));
+        const missing = await runProgram(
+            config(both([3, "overlap"], [1, "stable"]), { "bybit-main": [2], "mexc-main": [1] }),
+            runs[2].outputs!.ledger,
+            at(40),
+        );
         const haystack = JSON.stringify([...runs, missing].map((r) => [r.outputs, r.logs, r.error?.message]));
         expect(haystack).toContain("bybit-main-g2");
         for (const s of ["bybit-main", "mexc-main"]) {
@@ -176,24 +208,37 @@ describe("bad API key config", () => {
 
     it("keys stored in plain text are refused", async () => {
         const r = await run({ "bybit-main": apiKey("bybit", 1, "stable") }, { "bybit-main": [1] }, { secretKeys: [] });
-        expect(r.error?.message).toContain("titan-secrets:exchangeKeys: found API keys stored in plain text in the stack file; allowed: secure values only");
+        expect(r.error?.message).toContain(
+            "titan-secrets:exchangeKeys: found API keys stored in plain text in the stack file; allowed: secure values only",
+        );
     });
 
     it("an unknown exchange service", async () => {
         const r = await run({ "bybit-main": apiKey("bybit", 1, "stable", { presenters: ["titan-execution"] }) }, { "bybit-main": [1] });
-        expect(r.error?.message).toContain('titan-secrets:secrets.bybit-main.presenters[0]: found "titan-execution", which is not a declared service (did you mean "titan-execution-rs"?)');
+        expect(r.error?.message).toContain(
+            'titan-secrets:secrets.bybit-main.presenters[0]: found "titan-execution", which is not a declared service (did you mean "titan-execution-rs"?)',
+        );
     });
 
     it("verification without an image", async () => {
         const r = await run({ "bybit-main": apiKey("bybit", 1, "stable", { verification: { command: ["x"] } }) }, { "bybit-main": [1] });
-        expect(r.error?.message).toContain("titan-secrets:secrets.bybit-main.verification.image: found nothing; allowed: image of the Job that proves a new key works.");
+        expect(r.error?.message).toContain(
+            "titan-secrets:secrets.bybit-main.verification.image: found nothing; allowed: image of the Job that proves a new key works.",
+        );
     });
 
     it("an API key without an exchange, with verifiers, or revoking a live key", async () => {
         const noExchange = await run({ "bybit-main": { ...apiKey("bybit", 2, "overlap"), exchange: undefined } }, { "bybit-main": [1, 2] });
-        expect(noExchange.error?.message).toContain("titan-secrets:secrets.bybit-main.exchange: found nothing; allowed: the exchange the key belongs to");
-        const r = await run({ "bybit-main": apiKey("bybit", 2, "overlap", { verifiers: ["titan-brain"], revoked: [1] }) }, { "bybit-main": [1, 2] });
+        expect(noExchange.error?.message).toContain(
+            "titan-secrets:secrets.bybit-main.exchange: found nothing; allowed: the exchange the key belongs to",
+        );
+        const r = await run(
+            { "bybit-main": apiKey("bybit", 2, "overlap", { verifiers: ["titan-brain"], revoked: [1] }) },
+            { "bybit-main": [1, 2] },
+        );
         expect(r.error?.message).toContain('titan-secrets:secrets.bybit-main.verifiers: found "titan-brain" for an API key');
-        expect(r.error?.message).toContain("titan-secrets:secrets.bybit-main.revoked: found generation 1, which is still live (overlap at generation 2)");
+        expect(r.error?.message).toContain(
+            "titan-secrets:secrets.bybit-main.revoked: found generation 1, which is still live (overlap at generation 2)",
+        );
     });
 });

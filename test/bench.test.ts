@@ -6,7 +6,17 @@
 
 import { describe, expect, it } from "vitest";
 import { viewOf } from "../model";
-import { ROTATION_STEPS, countRotation, longestChain, minimumRestarts, mustHold, randomBackground, restartFigure, waveFigure, waveRow } from "../bench/figures";
+import {
+    ROTATION_STEPS,
+    countRotation,
+    longestChain,
+    minimumRestarts,
+    mustHold,
+    randomBackground,
+    restartFigure,
+    waveFigure,
+    waveRow,
+} from "../bench/figures";
 import { Fleet, Point, fleetConfig, generateFleet } from "../bench/fleet";
 import { baselineProgram, benchConfigOf, exchangeKeyValues, prodConfigForEngine, rawOf, testExchangeKeys } from "../bench/engine";
 import { countsOf, recordTitanGraph, replayGraph, runBaseline, runTitan } from "../bench/mockRun";
@@ -100,7 +110,16 @@ describe("figure 1: restarts per rotation step", () => {
 
 describe("figure 2: waves and edges of an overlap", () => {
     it("N=3 verifiers, M=2 presenters: 2 waves, 6 ordered pairs (N x M), 8 declared edges (N + (N + M))", () => {
-        expect(waveRow(3, 2)).toEqual({ verifiers: 3, presenters: 2, changed: 5, waves: 2, depth: 2, edges: 6, barrier: 5, resourceEdges: 8 });
+        expect(waveRow(3, 2)).toEqual({
+            verifiers: 3,
+            presenters: 2,
+            changed: 5,
+            waves: 2,
+            depth: 2,
+            edges: 6,
+            barrier: 5,
+            resourceEdges: 8,
+        });
     });
 
     it("depth is 2 whatever N and M; ordered pairs are N x M, declared edges 2N + M", () => {
@@ -124,9 +143,17 @@ describe("figure 2: waves and edges of an overlap", () => {
             services: ["v1", "v2", "v3", "p1", "p2"],
             secrets: [{ name: "grid", verifiers: ["v1", "v2", "v3"], presenters: ["p1", "p2"], envPrefix: "TITAN_HMAC" }],
         };
-        const stable = await runProgram(fleetConfig(fleet, () => ({ stage: "stable", generation: 1 })), {}, new Date("2026-01-01T00:00:00Z"));
+        const stable = await runProgram(
+            fleetConfig(fleet, () => ({ stage: "stable", generation: 1 })),
+            {},
+            new Date("2026-01-01T00:00:00Z"),
+        );
         if (stable.error) throw stable.error;
-        const run = await runProgram(fleetConfig(fleet, () => ({ stage: "overlap", generation: 2 })), stable.outputs!.ledger, new Date("2026-01-01T01:00:00Z"));
+        const run = await runProgram(
+            fleetConfig(fleet, () => ({ stage: "overlap", generation: 2 })),
+            stable.outputs!.ledger,
+            new Date("2026-01-01T01:00:00Z"),
+        );
         if (run.error) throw run.error;
         expect(one(run, T.secret, "grid-presenters").dependsOn.sort()).toEqual(["v1", "v2", "v3"]);
         // The presenters wait for the object only: it is the barrier (N + M ordering edges, not N x M).

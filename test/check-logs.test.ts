@@ -16,7 +16,15 @@ import { compileMatcher } from "../cli/check-logs/matcher";
 import { parseArgs } from "../cli/check-logs/args";
 import { Runner, UsageError } from "../cli/common";
 import { Io, main } from "../cli/check-logs/cli";
-import { nameFromUrn, SECRET_SIG, SourceError, stackExportSource, valuesFileSource, valuesFromConfig, valuesFromExport } from "../cli/check-logs/sources";
+import {
+    nameFromUrn,
+    SECRET_SIG,
+    SourceError,
+    stackExportSource,
+    valuesFileSource,
+    valuesFromConfig,
+    valuesFromExport,
+} from "../cli/check-logs/sources";
 
 const REPO = join(__dirname, "..");
 const SCRIPT = join(REPO, "cli", "check-logs", "main.ts");
@@ -44,7 +52,16 @@ const hex = (s: string) => Buffer.from(s, "utf8").toString("hex");
 
 /** Every form of a value the report must never print (computed here, not by the code under test). */
 function forbiddenForms(value: string): string[] {
-    const forms = [value, b64(value), b64(value).replace(/=+$/, ""), b64url(value), encodeURIComponent(value), hex(value), hex(value).toUpperCase(), JSON.stringify(value).slice(1, -1)];
+    const forms = [
+        value,
+        b64(value),
+        b64(value).replace(/=+$/, ""),
+        b64url(value),
+        encodeURIComponent(value),
+        hex(value),
+        hex(value).toUpperCase(),
+        JSON.stringify(value).slice(1, -1),
+    ];
     if (/^[0-9a-f]+$/i.test(value)) forms.push(value.toUpperCase(), b64(Buffer.from(value, "hex")), b64url(Buffer.from(value, "hex")));
     return forms;
 }
@@ -78,7 +95,10 @@ interface Run {
 /** The command as a child process: node --import tsx cli/check-logs/main.ts (the fastest way to run it). */
 function cli(args: string[], opts: { stdin?: string; nodeArgs?: string[] } = {}): Promise<Run> {
     return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), "--import", "tsx", SCRIPT, ...args], { cwd: REPO, stdio: ["pipe", "pipe", "pipe"] });
+        const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), "--import", "tsx", SCRIPT, ...args], {
+            cwd: REPO,
+            stdio: ["pipe", "pipe", "pipe"],
+        });
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -157,7 +177,8 @@ describe("matcher", () => {
         // Authorization: Basic base64("titan:" + password): the password starts 6 bytes in.
         const basic = `Authorization: Basic ${b64(`titan:${PASSWORD}`)}`;
         expect(leaks(basic)).toEqual([`30 titan-redis-password-g1 base64`]);
-        for (const prefix of ["x", "xy"]) expect(leaks(`blob ${b64(prefix + PASSWORD + "!")}`).map((l) => l.split(" ")[1])).toEqual(["titan-redis-password-g1"]);
+        for (const prefix of ["x", "xy"])
+            expect(leaks(`blob ${b64(prefix + PASSWORD + "!")}`).map((l) => l.split(" ")[1])).toEqual(["titan-redis-password-g1"]);
     });
 
     it("reports the same value twice on one line at both columns", () => {
@@ -260,7 +281,11 @@ describe("value sources", () => {
         deployment: {
             manifest: {},
             resources: [
-                { urn: "urn:pulumi:dev::titan-secrets::pulumi:pulumi:Stack::titan-secrets-dev", type: "pulumi:pulumi:Stack", outputs: { ledger: {} } },
+                {
+                    urn: "urn:pulumi:dev::titan-secrets::pulumi:pulumi:Stack::titan-secrets-dev",
+                    type: "pulumi:pulumi:Stack",
+                    outputs: { ledger: {} },
+                },
                 {
                     urn: "urn:pulumi:dev::titan-secrets::titan-secrets:index:TitanSecrets$titan-secrets:hmac:KeyRing$random:index/randomPassword:RandomPassword::titan-hmac-g2",
                     type: "random:index/randomPassword:RandomPassword",
@@ -271,13 +296,21 @@ describe("value sources", () => {
                     type: "random:index/randomPassword:RandomPassword",
                     outputs: { result: secret(PASSWORD) },
                 },
-                { urn: "urn:pulumi:dev::titan-secrets::kubernetes:core/v1:Secret::titan-hmac-verifiers", type: "kubernetes:core/v1:Secret", outputs: { data: secret({ K: b64(HMAC) }) } },
+                {
+                    urn: "urn:pulumi:dev::titan-secrets::kubernetes:core/v1:Secret::titan-hmac-verifiers",
+                    type: "kubernetes:core/v1:Secret",
+                    outputs: { data: secret({ K: b64(HMAC) }) },
+                },
             ],
         },
     };
     const configDoc = {
         "titan-secrets:exchangeApiSecret": { value: API_SECRET, secret: true },
-        "titan-secrets:exchange": { value: "{}", objectValue: { binance: { apiKey: "binance-key-0001", url: "https://api.example" } }, secret: true },
+        "titan-secrets:exchange": {
+            value: "{}",
+            objectValue: { binance: { apiKey: "binance-key-0001", url: "https://api.example" } },
+            secret: true,
+        },
         "titan-secrets:kubernetes": { value: "{}", objectValue: { namespace: "titan" }, secret: false },
     };
 
@@ -294,7 +327,11 @@ describe("value sources", () => {
     });
 
     it("refuses an export whose secrets are encrypted", () => {
-        const encrypted = { deployment: { resources: [{ ...exportDoc.deployment.resources[2], outputs: { result: { [SECRET_SIG]: "x", ciphertext: "v1:abc" } } }] } };
+        const encrypted = {
+            deployment: {
+                resources: [{ ...exportDoc.deployment.resources[2], outputs: { result: { [SECRET_SIG]: "x", ciphertext: "v1:abc" } } }],
+            },
+        };
         expect(() => valuesFromExport(encrypted)).toThrow(/--show-secrets/);
     });
 
@@ -321,7 +358,11 @@ describe("value sources", () => {
             expect(calls).toEqual([]);
             mkdirSync(join(repo, ".engine", "bin"), { recursive: true });
             writeFileSync(join(repo, ".engine", "bin", "pulumi"), "");
-            expect(stackExportSource(repo, "prod", run).load().map((v) => v.name)).toEqual(["titan-hmac-g2", "titan-redis-password-g1"]);
+            expect(
+                stackExportSource(repo, "prod", run)
+                    .load()
+                    .map((v) => v.name),
+            ).toEqual(["titan-hmac-g2", "titan-redis-password-g1"]);
             expect(calls).toEqual([["bash", join(repo, "scripts", "pulumi.sh"), "stack", "export", "--stack", "prod", "--show-secrets"]]);
             const failing: Runner = () => ({ status: 255, stdout: "", stderr: "warning: x\nerror: no stack named 'prod' found\n" });
             expect(() => stackExportSource(repo, "prod", failing).load()).toThrow(/no stack named 'prod' found/);
@@ -373,7 +414,14 @@ describe("value sources", () => {
         const stdin = new PassThrough();
         stdin.end(`x ${PASSWORD}\n`);
         const out: string[] = [];
-        const io: Io = { out: (t) => out.push(t), err: () => undefined, repo: REPO, run: () => ({ status: 1, stdout: "", stderr: "" }), stdin, stdinIsTTY: false };
+        const io: Io = {
+            out: (t) => out.push(t),
+            err: () => undefined,
+            repo: REPO,
+            run: () => ({ status: 1, stdout: "", stderr: "" }),
+            stdin,
+            stdinIsTTY: false,
+        };
         expect(await main(["--values-from", valuesFile], io)).toBe(1);
         expect(out.join("")).toContain("<stdin>:1:3 secret=titan-redis-password-g1 encoding=raw");
         transcript.push(...out);
@@ -382,7 +430,12 @@ describe("value sources", () => {
 
 describe("arguments", () => {
     it("parses options and files", () => {
-        expect(parseArgs(["--stack=prod", "--json", "a.log", "-", "--", "--odd-name.log"])).toEqual({ stack: "prod", json: true, help: false, files: ["a.log", "-", "--odd-name.log"] });
+        expect(parseArgs(["--stack=prod", "--json", "a.log", "-", "--", "--odd-name.log"])).toEqual({
+            stack: "prod",
+            json: true,
+            help: false,
+            files: ["a.log", "-", "--odd-name.log"],
+        });
         expect(parseArgs([])).toEqual({ stack: "dev", json: false, help: false, files: [] });
         expect(() => parseArgs(["--values-from"])).toThrow(UsageError);
         expect(() => parseArgs(["--nope"])).toThrow(UsageError);
@@ -449,7 +502,11 @@ describe("check-logs command (child process, real files)", () => {
     });
 
     it("reports an unmasked field without its value (exit 1)", async () => {
-        const log = writeLog("unmasked.log", ["INFO ok [MASKED]", `WARN ${LINE_MARK} db login user=titan password=hunter2xyz retrying`, 'DEBUG {"token": "tok-9b1e77"}']);
+        const log = writeLog("unmasked.log", [
+            "INFO ok [MASKED]",
+            `WARN ${LINE_MARK} db login user=titan password=hunter2xyz retrying`,
+            'DEBUG {"token": "tok-9b1e77"}',
+        ]);
         const r = await cli(["--values-from", valuesFile, log]);
         expect(r.code).toBe(1);
         expect(findings(r.stdout)).toEqual([`${log}:2 unmasked field password`, `${log}:3 unmasked field token`]);
@@ -463,7 +520,9 @@ describe("check-logs command (child process, real files)", () => {
         for (const args of [["-"], []]) {
             const r = await cli(["--values-from", valuesFile, ...args], { stdin: input });
             expect(r.code).toBe(1);
-            expect(findings(r.stdout)).toEqual([`<stdin>:2:${5 + LINE_MARK.length + 1} secret=titan-secrets:exchangeApiSecret encoding=base64url`]);
+            expect(findings(r.stdout)).toEqual([
+                `<stdin>:2:${5 + LINE_MARK.length + 1} secret=titan-secrets:exchangeApiSecret encoding=base64url`,
+            ]);
         }
     });
 
@@ -472,9 +531,18 @@ describe("check-logs command (child process, real files)", () => {
         const r = await cli(["--json", "--values-from", valuesFile, log]);
         expect(r.code).toBe(1);
         const report = JSON.parse(r.stdout);
-        expect(report.leaks).toEqual([{ file: log, line: 1, column: 4 + LINE_MARK.length, secret: "titan-redis-password-g1", encoding: "raw" }]);
+        expect(report.leaks).toEqual([
+            { file: log, line: 1, column: 4 + LINE_MARK.length, secret: "titan-redis-password-g1", encoding: "raw" },
+        ]);
         expect(report.unmaskedFields).toEqual([{ file: log, line: 2, field: "password" }]);
-        expect(report.summary).toMatchObject({ leaks: 1, secrets: 3, lines: 3, maskedMarkers: 1, unmaskedFields: 1, leakedSecrets: { "titan-redis-password-g1": 1 } });
+        expect(report.summary).toMatchObject({
+            leaks: 1,
+            secrets: 3,
+            lines: 3,
+            maskedMarkers: 1,
+            unmaskedFields: 1,
+            leakedSecrets: { "titan-redis-password-g1": 1 },
+        });
         expect(report.notSearched.secrets).toEqual(["titan-short"]);
         expect(report.summaryLine).toBe("1 leaks of 3 secrets in 3 lines");
         expect(report.exitCode).toBe(1);
@@ -503,7 +571,9 @@ describe("check-logs command (child process, real files)", () => {
 
         const help = await cli(["--help"]);
         expect(help.code).toBe(0);
-        expect(help.stdout).toMatch(/^Usage: npm run check-logs -- \[--stack S\] \[--values-from FILE\] \[--json\] \[LOGFILE \.\.\. \| -\]/);
+        expect(help.stdout).toMatch(
+            /^Usage: npm run check-logs -- \[--stack S\] \[--values-from FILE\] \[--json\] \[LOGFILE \.\.\. \| -\]/,
+        );
     });
 
     it("streams a large file: 200,000 lines (~80 MB) in a process whose heap is smaller than the file", async () => {

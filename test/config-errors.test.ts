@@ -6,7 +6,11 @@ import { ConfigError, RawConfig, parseConfig, rawConfigFrom } from "../model";
 import { TITAN_SERVICES, hmac, titanConfig } from "./support/fleet";
 
 const one = (secret: Record<string, unknown>): RawConfig => titanConfig({ "hmac-main": secret });
-const pw = (generation: number, stage: string, extra: Record<string, unknown> = {}) => ({ ...hmac(generation, stage), kind: "password", ...extra });
+const pw = (generation: number, stage: string, extra: Record<string, unknown> = {}) => ({
+    ...hmac(generation, stage),
+    kind: "password",
+    ...extra,
+});
 
 const cases: [string, RawConfig, string][] = [
     [
@@ -22,7 +26,7 @@ const cases: [string, RawConfig, string][] = [
     [
         "overlap at generation 1",
         one(hmac(1, "overlap")),
-        'titan-secrets:secrets.hmac-main.generation: found 1 with stage "overlap"; allowed: a generation >= 2 in overlap, which keeps the previous generation live beside it. Fix: pulumi config set --path \'secrets.hmac-main.generation\' 2',
+        "titan-secrets:secrets.hmac-main.generation: found 1 with stage \"overlap\"; allowed: a generation >= 2 in overlap, which keeps the previous generation live beside it. Fix: pulumi config set --path 'secrets.hmac-main.generation' 2",
     ],
     [
         "revert at generation 1",
@@ -36,15 +40,31 @@ const cases: [string, RawConfig, string][] = [
     ],
     ["negative generation", one(hmac(-1, "stable")), "titan-secrets:secrets.hmac-main.generation: found -1; allowed: a number >= 1."],
     ["non-integer generation", one(hmac(1.5, "stable")), "titan-secrets:secrets.hmac-main.generation: found 1.5; allowed: a whole number."],
-    ["generation as text", one(hmac("two" as never, "stable")), 'titan-secrets:secrets.hmac-main.generation: found "two"; allowed: a number.'],
-    ["negative maxAgeDays", one(hmac(1, "stable", { maxAgeDays: -5 })), "titan-secrets:secrets.hmac-main.maxAgeDays: found -5; allowed: a number >= 1."],
-    ["non-integer minOverlapHours", one(hmac(1, "stable", { minOverlapHours: 2.5 })), "titan-secrets:secrets.hmac-main.minOverlapHours: found 2.5; allowed: a whole number."],
+    [
+        "generation as text",
+        one(hmac("two" as never, "stable")),
+        'titan-secrets:secrets.hmac-main.generation: found "two"; allowed: a number.',
+    ],
+    [
+        "negative maxAgeDays",
+        one(hmac(1, "stable", { maxAgeDays: -5 })),
+        "titan-secrets:secrets.hmac-main.maxAgeDays: found -5; allowed: a number >= 1.",
+    ],
+    [
+        "non-integer minOverlapHours",
+        one(hmac(1, "stable", { minOverlapHours: 2.5 })),
+        "titan-secrets:secrets.hmac-main.minOverlapHours: found 2.5; allowed: a whole number.",
+    ],
     [
         "unknown stage",
         one(hmac(1, "retire")),
         'titan-secrets:secrets.hmac-main.stage: found "retire"; allowed: one of "stable", "overlap", "revert", "compromised".',
     ],
-    ["unknown kind", one({ ...hmac(1, "stable"), kind: "jwt" }), 'titan-secrets:secrets.hmac-main.kind: found "jwt"; allowed: one of "hmac", "password", "apiKey".'],
+    [
+        "unknown kind",
+        one({ ...hmac(1, "stable"), kind: "jwt" }),
+        'titan-secrets:secrets.hmac-main.kind: found "jwt"; allowed: one of "hmac", "password", "apiKey".',
+    ],
     [
         "empty verifiers for hmac",
         one(hmac(1, "stable", { verifiers: [] })),
@@ -78,10 +98,18 @@ const cases: [string, RawConfig, string][] = [
     [
         "a secret name Kubernetes cannot use",
         titanConfig({ HMAC_Main: hmac(1, "stable") }),
-        'titan-secrets:secrets.HMAC_Main: found the secret name "HMAC_Main"; allowed: lower-case letters, digits and \'-\', at most 40 characters',
+        "titan-secrets:secrets.HMAC_Main: found the secret name \"HMAC_Main\"; allowed: lower-case letters, digits and '-', at most 40 characters",
     ],
-    ["a service without an image", titanConfig({}, { "titan-brain": { replicas: 1 } }), "titan-secrets:services.titan-brain.image: found nothing; allowed: container image."],
-    ["negative replicas", titanConfig({}, { "titan-brain": { image: "x", replicas: -1 } }), "titan-secrets:services.titan-brain.replicas: found -1; allowed: a number >= 0."],
+    [
+        "a service without an image",
+        titanConfig({}, { "titan-brain": { replicas: 1 } }),
+        "titan-secrets:services.titan-brain.image: found nothing; allowed: container image.",
+    ],
+    [
+        "negative replicas",
+        titanConfig({}, { "titan-brain": { image: "x", replicas: -1 } }),
+        "titan-secrets:services.titan-brain.replicas: found -1; allowed: a number >= 0.",
+    ],
     [
         "two secrets delivering the same variables to one service",
         titanConfig({ a: hmac(1, "stable"), b: hmac(1, "stable") }),
@@ -90,10 +118,18 @@ const cases: [string, RawConfig, string][] = [
     [
         "a plain env var shadowing a delivered secret",
         titanConfig({ k: hmac(1, "stable") }, { ...TITAN_SERVICES, "titan-brain": { image: "x", env: { TITAN_HMAC_KEY_ID: "k" } } }),
-        "titan-secrets:services.titan-brain.env.TITAN_HMAC_KEY_ID: found a plain value for TITAN_HMAC_KEY_ID, which secret \"k\" delivers; allowed: environment names that no secret delivers to this service.",
+        'titan-secrets:services.titan-brain.env.TITAN_HMAC_KEY_ID: found a plain value for TITAN_HMAC_KEY_ID, which secret "k" delivers; allowed: environment names that no secret delivers to this service.',
     ],
-    ["unknown kubernetes key", { ...one(hmac(1, "stable")), kubernetes: { renderdir: "x" } }, 'titan-secrets:kubernetes: found unknown key "renderdir" (did you mean "renderDir"?); allowed: namespace, renderDir, kubeconfig, context, rolloutTimeoutSeconds.'],
-    ["secrets not a map", { services: TITAN_SERVICES, secrets: ["hmac-main"] }, "titan-secrets:secrets: found a list of 1; allowed: a map of keys to values."],
+    [
+        "unknown kubernetes key",
+        { ...one(hmac(1, "stable")), kubernetes: { renderdir: "x" } },
+        'titan-secrets:kubernetes: found unknown key "renderdir" (did you mean "renderDir"?); allowed: namespace, renderDir, kubeconfig, context, rolloutTimeoutSeconds.',
+    ],
+    [
+        "secrets not a map",
+        { services: TITAN_SERVICES, secrets: ["hmac-main"] },
+        "titan-secrets:secrets: found a list of 1; allowed: a map of keys to values.",
+    ],
     [
         "unknown backend",
         one(pw(1, "stable", { backend: { type: "mysql" } })),
@@ -119,7 +155,11 @@ const cases: [string, RawConfig, string][] = [
         one(pw(1, "stable")),
         'titan-secrets:secrets.hmac-main.backend: found nothing; allowed: an object whose type is one of "rds", "elasticache", "redis", "nats": where the password is checked.',
     ],
-    ["an hmac secret with a backend", one(hmac(1, "stable", { backend: { type: "redis" } })), 'titan-secrets:secrets.hmac-main: found unknown key "backend", a key of kind "password"'],
+    [
+        "an hmac secret with a backend",
+        one(hmac(1, "stable", { backend: { type: "redis" } })),
+        'titan-secrets:secrets.hmac-main: found unknown key "backend", a key of kind "password"',
+    ],
     [
         "an RDS identifier on a Redis backend",
         one(pw(1, "stable", { backend: { type: "redis", identifier: "db1" } })),
@@ -130,7 +170,11 @@ const cases: [string, RawConfig, string][] = [
         one(pw(1, "stable", { backend: { type: "redis", usernme: "x" } })),
         'titan-secrets:secrets.hmac-main.backend: found unknown key "usernme" (did you mean "username"?)',
     ],
-    ["a password too short", one(pw(1, "stable", { backend: { type: "redis" }, length: 8 })), "titan-secrets:secrets.hmac-main.length: found 8; allowed: a number >= 16."],
+    [
+        "a password too short",
+        one(pw(1, "stable", { backend: { type: "redis" }, length: 8 })),
+        "titan-secrets:secrets.hmac-main.length: found 8; allowed: a number >= 16.",
+    ],
 ];
 
 describe("keys of the project's namespace", () => {
@@ -139,11 +183,15 @@ describe("keys of the project's namespace", () => {
         ["titan-secrets:kubernets", "kubernetes"],
         ["titan-secrets:store", "stores"],
     ])("%s is refused, not read as nothing (did you mean %s?)", (key, near) => {
-        expect(() => rawConfigFrom({ [key]: {}, "pulumi:disable-default-providers": ["kubernetes"] })).toThrow(`${key}: found an unknown key (did you mean "${near}"?)`);
+        expect(() => rawConfigFrom({ [key]: {}, "pulumi:disable-default-providers": ["kubernetes"] })).toThrow(
+            `${key}: found an unknown key (did you mean "${near}"?)`,
+        );
     });
 
     it("keys of other namespaces are not the program's business", () => {
-        expect(rawConfigFrom({ "pulumi:disable-default-providers": ["kubernetes"], "kubernetes:context": "x", "titan-secrets:secrets": {} })).toEqual({ secrets: {} });
+        expect(
+            rawConfigFrom({ "pulumi:disable-default-providers": ["kubernetes"], "kubernetes:context": "x", "titan-secrets:secrets": {} }),
+        ).toEqual({ secrets: {} });
     });
 });
 
@@ -165,7 +213,13 @@ describe("bad config fails with a sentence naming the key", () => {
     });
     it("accepts the good config and fills in the defaults", () => {
         const spec = parseConfig(one(hmac(1, "stable")));
-        expect(spec.secrets.get("hmac-main")).toMatchObject({ keyId: "hmac-main-g1", maxAgeDays: 90, minOverlapHours: 24, envPrefix: "TITAN_HMAC", force: false });
+        expect(spec.secrets.get("hmac-main")).toMatchObject({
+            keyId: "hmac-main-g1",
+            maxAgeDays: 90,
+            minOverlapHours: 24,
+            envPrefix: "TITAN_HMAC",
+            force: false,
+        });
         expect(spec.services.get("titan-sentinel")).toMatchObject({ replicas: 1, env: { LOG_LEVEL: "info" } });
         expect(spec.kubernetes).toEqual({ namespace: "titan", renderDir: "rendered", rolloutTimeoutSeconds: 600 });
     });

@@ -21,7 +21,9 @@ describe("generated from the config schemas", () => {
 
     it.each(["dev", "local", "prod"])("Pulumi.%s.yaml is valid against schema/stack.schema.json, which it names", (stack) => {
         expect(validate(stackFile(stack)), JSON.stringify(validate.errors)).toBe(true);
-        expect(readFileSync(join(REPO, `Pulumi.${stack}.yaml`), "utf8").split("\n")[0]).toBe("# yaml-language-server: $schema=./schema/stack.schema.json");
+        expect(readFileSync(join(REPO, `Pulumi.${stack}.yaml`), "utf8").split("\n")[0]).toBe(
+            "# yaml-language-server: $schema=./schema/stack.schema.json",
+        );
     });
 
     it("an editor flags an unknown key of the namespace and a field of another kind", () => {

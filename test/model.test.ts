@@ -2,16 +2,7 @@
 // cycles, waves and the ledger. No Pulumi here.
 
 import { describe, expect, it } from "vitest";
-import {
-    ConfigError,
-    Ledger,
-    checkAcyclic,
-    nextSteps,
-    parseConfig,
-    planRotation,
-    specView,
-    viewOf,
-} from "../model";
+import { ConfigError, Ledger, checkAcyclic, nextSteps, parseConfig, planRotation, specView, viewOf } from "../model";
 import { hmac, titanConfig } from "./support/fleet";
 
 const T0 = new Date("2026-11-01T00:00:00Z");
@@ -88,7 +79,9 @@ describe("transitions against the ledger", () => {
     });
     it("refuses stable N+1 straight from stable N", () => {
         const [first] = sequence([[{ k: hmac(1, "stable") }, T0]]);
-        expect(() => plan({ k: hmac(2, "stable") }, first.ledger, hours(1))).toThrow(/found stable at generation 2, but the last applied stage is stable at generation 1/);
+        expect(() => plan({ k: hmac(2, "stable") }, first.ledger, hours(1))).toThrow(
+            /found stable at generation 2, but the last applied stage is stable at generation 1/,
+        );
     });
     it("overlap guard: refuses stable before minOverlapHours, names the time and the override", () => {
         const [, overlap] = sequence([
@@ -101,7 +94,9 @@ describe("transitions against the ledger", () => {
         } catch (e) {
             message = (e as Error).message;
         }
-        expect(message).toContain("titan-secrets:secrets.k.stage: found stable at generation 2 only 23h 0m after overlap at generation 2 was applied (2026-11-01T01:00:00.000Z)");
+        expect(message).toContain(
+            "titan-secrets:secrets.k.stage: found stable at generation 2 only 23h 0m after overlap at generation 2 was applied (2026-11-01T01:00:00.000Z)",
+        );
         expect(message).toContain("from 2026-11-02T01:00:00.000Z on");
         expect(message).toContain("pulumi config set --path 'secrets.k.force' true");
     });
@@ -119,12 +114,17 @@ describe("transitions against the ledger", () => {
         expect(() => plan({ k: hmac(2, "overlap") }, first.ledger, hours(1))).toThrow(
             /secrets\.k\.previousKeyId: found "k-g1" for generation 1, which is live with key ID "brain-a"/,
         );
-        expect(plan({ k: hmac(2, "overlap", { previousKeyId: "brain-a" }) }, first.ledger, hours(1)).ledger.k.verifierKeyIds).toEqual(["k-g2", "brain-a"]);
+        expect(plan({ k: hmac(2, "overlap", { previousKeyId: "brain-a" }) }, first.ledger, hours(1)).ledger.k.verifierKeyIds).toEqual([
+            "k-g2",
+            "brain-a",
+        ]);
     });
     it("refuses a change of kind", () => {
         const [first] = sequence([[{ k: hmac(1, "stable") }, T0]]);
         const ledger = { k: { ...first.ledger.k, kind: "apiKey" as never } };
-        expect(() => plan({ k: hmac(1, "stable") }, ledger, hours(1))).toThrow(/secrets\.k\.kind: found "hmac", but the ledger records "apiKey"/);
+        expect(() => plan({ k: hmac(1, "stable") }, ledger, hours(1))).toThrow(
+            /secrets\.k\.kind: found "hmac", but the ledger records "apiKey"/,
+        );
     });
 });
 
@@ -142,7 +142,12 @@ describe("ledger", () => {
             [{ k: hmac(2, "overlap") }, hours(10)],
             [{ k: hmac(2, "stable") }, hours(40)],
         ]);
-        expect(overlap.ledger.k).toMatchObject({ stage: "overlap", stageAppliedAt: hours(10).toISOString(), presenterKeyId: "k-g2", verifierKeyIds: ["k-g2", "k-g1"] });
+        expect(overlap.ledger.k).toMatchObject({
+            stage: "overlap",
+            stageAppliedAt: hours(10).toISOString(),
+            presenterKeyId: "k-g2",
+            verifierKeyIds: ["k-g2", "k-g1"],
+        });
         expect(stable.ledger.k.stageAppliedAt).toBe(hours(40).toISOString());
         expect(stable.ledger.k.keys).toEqual([{ generation: 2, keyId: "k-g2", createdAt: hours(10).toISOString() }]);
         expect(stable.ledger.k.dueAt).toBe(new Date(hours(10).getTime() + 90 * 86_400_000).toISOString());
@@ -215,7 +220,9 @@ describe("roll-out order", () => {
         ]);
         expect(c.edges).toEqual([]);
         expect(c.waves).toEqual([["titan-brain", "titan-execution-rs", "titan-sentinel"]]);
-        expect(c.warnings.join("\n")).toMatch(/COMPROMISED k \(incident INC-7\): generation 1 is dropped at once .* auth failures are expected/);
+        expect(c.warnings.join("\n")).toMatch(
+            /COMPROMISED k \(incident INC-7\): generation 1 is dropped at once .* auth failures are expected/,
+        );
     });
     it("refuses two rotations whose orders contradict, naming both secrets", () => {
         const a = hmac(1, "stable", { verifiers: ["titan-execution-rs"], presenters: ["titan-brain"] });
@@ -241,6 +248,12 @@ describe("roll-out order", () => {
                 { from: "z", to: "x", secret: "s3" },
             ]),
         ).toThrow(/rotations of "s1" and "s2" and "s3"/);
-        expect(() => checkAcyclic([{ from: "x", to: "y", secret: "s1" }, { from: "x", to: "z", secret: "s2" }, { from: "y", to: "z", secret: "s3" }])).not.toThrow();
+        expect(() =>
+            checkAcyclic([
+                { from: "x", to: "y", secret: "s1" },
+                { from: "x", to: "z", secret: "s2" },
+                { from: "y", to: "z", secret: "s3" },
+            ]),
+        ).not.toThrow();
     });
 });

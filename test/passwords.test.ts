@@ -64,13 +64,17 @@ describe("RDS (one slot): a new password, then the presenters restart", () => {
         expect(one(g2, T.secret, "db-presenters").dependsOn).toEqual(["db-rds"]);
         for (const svc of ["titan-brain", "titan-execution-rs"]) expect(one(g2, T.deployment, svc).dependsOn).toContain("db-presenters");
         expect(g2.plan!.waves).toEqual([["rds:titan-prod"], ["titan-brain", "titan-execution-rs"]]);
-        expect(g2.logs.join("\n")).toMatch(/SINGLE-SLOT db: the rds titan-prod holds one password, so logins with generation 1 fail .* until each presenter pod has restarted/);
+        expect(g2.logs.join("\n")).toMatch(
+            /SINGLE-SLOT db: the rds titan-prod holds one password, so logins with generation 1 fail .* until each presenter pod has restarted/,
+        );
         expect(g1.logs.join("\n")).not.toMatch(/SINGLE-SLOT/);
     });
 
     it("refuses overlap, and a jump over a generation", async () => {
         const overlap = await runProgram(config(DB(2, "overlap")), {}, T0);
-        expect(overlap.error?.message).toContain('titan-secrets:secrets.db.stage: found "overlap" for a rds backend, which holds one password at a time');
+        expect(overlap.error?.message).toContain(
+            'titan-secrets:secrets.db.stage: found "overlap" for a rds backend, which holds one password at a time',
+        );
         const [g1] = await sequence([[DB(1, "stable"), T0]]);
         const jump = await runProgram(config(DB(3, "stable")), g1.outputs!.ledger, at(1));
         expect(jump.error?.message).toContain("allowed: stable at generation 1 (no change), or one step: stable at generation 2;");
@@ -78,7 +82,14 @@ describe("RDS (one slot): a new password, then the presenters restart", () => {
 });
 
 const CACHE = (generation: number, stage: string) => ({
-    cache: { kind: "password", generation, stage, backend: { type: "elasticache", identifier: "titan-cache" }, verifiers: [], presenters: ["titan-brain"] },
+    cache: {
+        kind: "password",
+        generation,
+        stage,
+        backend: { type: "elasticache", identifier: "titan-cache" },
+        verifiers: [],
+        presenters: ["titan-brain"],
+    },
 });
 
 describe("ElastiCache (two slots): ROTATE, then SET", () => {
@@ -100,7 +111,9 @@ describe("ElastiCache (two slots): ROTATE, then SET", () => {
         expect(o2.plan!.waves).toEqual([["elasticache:titan-cache"], ["titan-brain"]]);
         // Retiring the old token changes nothing the presenters hold.
         expect(s2.plan!.waves).toEqual([["elasticache:titan-cache"]]);
-        expect(one(s2, T.deployment, "titan-brain").inputs.spec.template).toEqual(one(o2, T.deployment, "titan-brain").inputs.spec.template);
+        expect(one(s2, T.deployment, "titan-brain").inputs.spec.template).toEqual(
+            one(o2, T.deployment, "titan-brain").inputs.spec.template,
+        );
     });
 });
 
@@ -146,7 +159,10 @@ describe("Redis in the cluster: files for presenters, the ACL file for the serve
             { name: "REDIS_PASSWORD_FILE", value: "/run/secrets/redis_password" },
             { name: "REDIS_USERNAME_FILE", value: "/run/secrets/redis_username" },
         ]);
-        expect(reveal(one(o2, T.secret, "cache-presenters").inputs.stringData)).toEqual({ redis_password: pw("cache", 2), redis_username: "titan" });
+        expect(reveal(one(o2, T.secret, "cache-presenters").inputs.stringData)).toEqual({
+            redis_password: pw("cache", 2),
+            redis_username: "titan",
+        });
         const redis = one(o2, T.deployment, "titan-redis").inputs.spec.template.spec;
         expect(redis.containers[0].args).toEqual(["redis-server", "--aclfile", "/etc/redis/users.acl"]);
         expect(redis.containers[0].env).toEqual([{ name: "REDIS_ACL_FILE", value: "/etc/redis/users.acl" }]);
@@ -185,12 +201,28 @@ describe("stores of record: Vault KV v2 and Secrets Manager, for every kind", ()
         );
         const vaultData = (r: ProgramRun) => JSON.parse(reveal(one(r, "vault:kv/secretV2:SecretV2", "sig-vault").inputs.dataJsonWo));
         expect(vaultData(runs[0])).toEqual({ current: pw("sig", 1), currentKeyId: "sig-g1" });
-        expect(vaultData(runs[1])).toEqual({ current: pw("sig", 2), currentKeyId: "sig-g2", previous: pw("sig", 1), previousKeyId: "sig-g1" });
-        expect(vaultData(runs[2])).toEqual({ current: pw("sig", 1), currentKeyId: "sig-g1", previous: pw("sig", 2), previousKeyId: "sig-g2" });
+        expect(vaultData(runs[1])).toEqual({
+            current: pw("sig", 2),
+            currentKeyId: "sig-g2",
+            previous: pw("sig", 1),
+            previousKeyId: "sig-g1",
+        });
+        expect(vaultData(runs[2])).toEqual({
+            current: pw("sig", 1),
+            currentKeyId: "sig-g1",
+            previous: pw("sig", 2),
+            previousKeyId: "sig-g2",
+        });
         const secret = one(runs[1], "vault:kv/secretV2:SecretV2", "sig-vault").inputs;
         expect(isWireSecret(secret.dataJsonWo)).toBe(true);
         expect(secret).toMatchObject({ mount: "secret", name: "titan/dev/sig" });
-        expect(secret.customMetadata.data).toEqual({ generation: "2", stage: "overlap", keyId: "sig-g2", previousKeyId: "sig-g1", managedBy: "titan-secrets" });
+        expect(secret.customMetadata.data).toEqual({
+            generation: "2",
+            stage: "overlap",
+            keyId: "sig-g2",
+            previousKeyId: "sig-g1",
+            managedBy: "titan-secrets",
+        });
         expect(JSON.stringify(secret.customMetadata)).not.toContain(pw("sig", 1));
         // The write-only version changes with every change of content (and only then: the last run holds the first run's content).
         const versions = runs.map((r) => one(r, "vault:kv/secretV2:SecretV2", "sig-vault").inputs.dataJsonWoVersion);
@@ -198,7 +230,9 @@ describe("stores of record: Vault KV v2 and Secrets Manager, for every kind", ()
         expect(versions[3]).toBe(versions[0]);
 
         const labels = (r: ProgramRun) =>
-            Object.fromEntries(byType(r, "aws:secretsmanager/secretVersion:SecretVersion").map((v) => [v.name, v.inputs.versionStages.join(",")]));
+            Object.fromEntries(
+                byType(r, "aws:secretsmanager/secretVersion:SecretVersion").map((v) => [v.name, v.inputs.versionStages.join(",")]),
+            );
         expect(labels(runs[0])).toEqual({ "sig-sm-g1": "AWSCURRENT" });
         expect(labels(runs[1])).toEqual({ "sig-sm-g2": "AWSCURRENT", "sig-sm-g1": "AWSPREVIOUS" });
         expect(labels(runs[2])).toEqual({ "sig-sm-g1": "AWSCURRENT", "sig-sm-g2": "AWSPREVIOUS" });
@@ -208,7 +242,10 @@ describe("stores of record: Vault KV v2 and Secrets Manager, for every kind", ()
         expect(isWireSecret(v2.secretStringWo)).toBe(true);
         expect(reveal(v2.secretStringWo)).toBe(pw("sig", 2));
         expect(v2.secretString).toBeUndefined();
-        expect(one(runs[0], "aws:secretsmanager/secret:Secret", "sig-sm").inputs).toMatchObject({ name: "titan/dev/sig", kmsKeyId: "alias/titan" });
+        expect(one(runs[0], "aws:secretsmanager/secret:Secret", "sig-sm").inputs).toMatchObject({
+            name: "titan/dev/sig",
+            kmsKeyId: "alias/titan",
+        });
         // Every AWS and Vault resource goes through an explicit provider.
         for (const r of runs[1].resources.filter((x) => x.type.startsWith("aws:") || x.type.startsWith("vault:"))) {
             expect(r.provider, r.name).toMatch(/pulumi:providers:(aws|vault)::(aws|vault)::/);
@@ -217,12 +254,18 @@ describe("stores of record: Vault KV v2 and Secrets Manager, for every kind", ()
 
     it("switched off, nothing is written to either store", async () => {
         const [run] = await sequence([[HMAC(1, "stable"), T0]]);
-        expect(run.resources.filter((r) => r.type.startsWith("vault:") || r.type.startsWith("aws:") || r.type.startsWith("pulumi:providers:aws"))).toEqual([]);
+        expect(
+            run.resources.filter(
+                (r) => r.type.startsWith("vault:") || r.type.startsWith("aws:") || r.type.startsWith("pulumi:providers:aws"),
+            ),
+        ).toEqual([]);
     });
 
     it("Secrets Manager needs a region", async () => {
         const run = await runProgram({ ...config(HMAC(1, "stable")), aws: undefined, stores: { secretsManager: {} } }, {}, T0);
-        expect(run.error?.message).toContain("titan-secrets:aws.region: found nothing, while stores.secretsManager is on; allowed: the AWS region of those resources");
+        expect(run.error?.message).toContain(
+            "titan-secrets:aws.region: found nothing, while stores.secretsManager is on; allowed: the AWS region of those resources",
+        );
     });
 });
 

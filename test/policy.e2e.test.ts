@@ -19,7 +19,9 @@ const VERIFIERS = ["titan-execution-rs", "titan-sentinel"];
 function missing(): string | undefined {
     return (
         engineMissing() ??
-        (existsSync(join(REPO, "policy", "node_modules", "@pulumi", "policy")) ? undefined : "policy/node_modules is missing: run npm ci --prefix policy")
+        (existsSync(join(REPO, "policy", "node_modules", "@pulumi", "policy"))
+            ? undefined
+            : "policy/node_modules is missing: run npm ci --prefix policy")
     );
 }
 
@@ -43,7 +45,12 @@ async function previewWithPolicy(project: E2EProject): Promise<PolicyRun> {
     const chunks: string[] = [];
     let error: Error | undefined;
     try {
-        await project.stack.preview({ policyPacks: [LOCAL_PACK], color: "never", onOutput: (s) => chunks.push(s), onEvent: (e) => events.push(e) });
+        await project.stack.preview({
+            policyPacks: [LOCAL_PACK],
+            color: "never",
+            onOutput: (s) => chunks.push(s),
+            onEvent: (e) => events.push(e),
+        });
     } catch (e) {
         error = e as Error;
         chunks.push(String(error.message));
@@ -52,7 +59,12 @@ async function previewWithPolicy(project: E2EProject): Promise<PolicyRun> {
         .map((e) => e.policyEvent)
         .filter((p): p is NonNullable<EngineEvent["policyEvent"]> => p !== undefined)
         // The engine's message is the policy's description, then what it reported.
-        .map((p) => ({ policy: p.policyName, level: p.enforcementLevel, message: p.message.trim().split("\n").slice(1).join("\n"), resource: p.resourceUrn?.split("::").pop() ?? "" }));
+        .map((p) => ({
+            policy: p.policyName,
+            level: p.enforcementLevel,
+            message: p.message.trim().split("\n").slice(1).join("\n"),
+            resource: p.resourceUrn?.split("::").pop() ?? "",
+        }));
     return { error, output: chunks.join(""), violations };
 }
 
@@ -76,7 +88,8 @@ describe("the policy pack through the real engine", { timeout: 600_000 }, () => 
         const why = missing();
         if (why) throw new Error(why);
         // The CLI finds the launcher on PATH (its ambient plugin search) or in the plugin cache.
-        if (!(process.env.PATH ?? "").split(delimiter).includes(LOCAL_PACK)) process.env.PATH = `${LOCAL_PACK}${delimiter}${process.env.PATH ?? ""}`;
+        if (!(process.env.PATH ?? "").split(delimiter).includes(LOCAL_PACK))
+            process.env.PATH = `${LOCAL_PACK}${delimiter}${process.env.PATH ?? ""}`;
         project = await E2EProject.create("dev", config(1, "stable"));
         execFileSync("bash", [join(LOCAL_PACK, "install-launcher.sh"), join(project.dir, ".pulumi-home")]);
         const up = await project.up();
@@ -119,7 +132,9 @@ describe("the policy pack through the real engine", { timeout: 600_000 }, () => 
             const order = run.violations.filter((v) => v.policy === "overlap-roll-out-order");
             expect(order.map((v) => v.resource)).toEqual(["titan-brain", "titan-brain"]);
             expect(order.map((v) => v.message.replace(/ \(verifier.*/, "")).sort()).toEqual(
-                VERIFIERS.map((v) => `titan-brain (presenter of titan-hmac, overlap at generation 2) rolls to g2 without depending on ${v}`),
+                VERIFIERS.map(
+                    (v) => `titan-brain (presenter of titan-hmac, overlap at generation 2) rolls to g2 without depending on ${v}`,
+                ),
             );
         } finally {
             writeFileSync(file, source);

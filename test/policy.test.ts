@@ -5,7 +5,16 @@
 import { describe, expect, it } from "vitest";
 import { Ledger, Plan, parseConfig, planRotation } from "../model";
 import { titanPolicies } from "../policy/policies";
-import { CONFIG_MAP_TYPE, DEPLOYMENT_TYPE, SECRET_TYPE, STACK_REFERENCE_TYPE, STACK_TYPE, StackResource, dependsOn, keyMaterialPaths } from "../policy/rules";
+import {
+    CONFIG_MAP_TYPE,
+    DEPLOYMENT_TYPE,
+    SECRET_TYPE,
+    STACK_REFERENCE_TYPE,
+    STACK_TYPE,
+    StackResource,
+    dependsOn,
+    keyMaterialPaths,
+} from "../policy/rules";
 import { Secret, runResourcePolicies, runStackPolicy } from "../policy/testing";
 import { SecretConfig, hmac, titanConfig } from "./support/fleet";
 
@@ -30,10 +39,26 @@ function plan(secrets: Record<string, SecretConfig>, previous: Ledger, now: Date
  * Deployment per workload with the program's annotations and edges, and the
  * Secret objects the presenters read (which wait for the verifiers).
  */
-function stackOf(p: Plan, previous: Ledger, tweak: { dropDependencies?: string[]; outputs?: Record<string, unknown> } = {}): StackResource[] {
+function stackOf(
+    p: Plan,
+    previous: Ledger,
+    tweak: { dropDependencies?: string[]; outputs?: Record<string, unknown> } = {},
+): StackResource[] {
     const out: StackResource[] = [
-        { type: STACK_TYPE, urn: urn(STACK_TYPE, "titan-secrets-dev"), name: "titan-secrets-dev", props: { ledger: p.ledger, ...tweak.outputs }, dependencies: [] },
-        { type: STACK_REFERENCE_TYPE, urn: urn(STACK_REFERENCE_TYPE, "ledger-of-last-up"), name: "ledger-of-last-up", props: { name: "organization/titan-secrets/dev", outputs: { ledger: previous } }, dependencies: [] },
+        {
+            type: STACK_TYPE,
+            urn: urn(STACK_TYPE, "titan-secrets-dev"),
+            name: "titan-secrets-dev",
+            props: { ledger: p.ledger, ...tweak.outputs },
+            dependencies: [],
+        },
+        {
+            type: STACK_REFERENCE_TYPE,
+            urn: urn(STACK_REFERENCE_TYPE, "ledger-of-last-up"),
+            name: "ledger-of-last-up",
+            props: { name: "organization/titan-secrets/dev", outputs: { ledger: previous } },
+            dependencies: [],
+        },
     ];
     for (const w of p.workloads) {
         const drop = tweak.dropDependencies?.includes(w.service.name);
@@ -61,7 +86,10 @@ describe("overlap-roll-out-order", () => {
     });
 
     it("fails a presenter that changes in an overlap without depending on every changing verifier", async () => {
-        const v = await runStackPolicy(policy("overlap-roll-out-order"), stackOf(overlap, g1.ledger, { dropDependencies: ["titan-brain"] }));
+        const v = await runStackPolicy(
+            policy("overlap-roll-out-order"),
+            stackOf(overlap, g1.ledger, { dropDependencies: ["titan-brain"] }),
+        );
         expect(v.map((x) => x.urn)).toEqual([urn(DEPLOYMENT_TYPE, "titan-brain"), urn(DEPLOYMENT_TYPE, "titan-brain")]);
         expect(v[0].message).toBe(
             "titan-brain (presenter of titan-hmac, overlap at generation 2) rolls to g2 without depending on titan-execution-rs (verifier, rolling to g2,g1 in the same up): " +
@@ -73,7 +101,13 @@ describe("overlap-roll-out-order", () => {
     it("accepts an order carried through another resource (the presenters' Secret object waits for the verifiers)", async () => {
         const resources = stackOf(overlap, g1.ledger, { dropDependencies: ["titan-brain"] });
         const object = urn(SECRET_TYPE, "titan-hmac-presenters");
-        resources.push({ type: SECRET_TYPE, urn: object, name: "titan-hmac-presenters", props: {}, dependencies: [{ urn: urn(DEPLOYMENT_TYPE, "titan-execution-rs") }, { urn: urn(DEPLOYMENT_TYPE, "titan-sentinel") }] });
+        resources.push({
+            type: SECRET_TYPE,
+            urn: object,
+            name: "titan-hmac-presenters",
+            props: {},
+            dependencies: [{ urn: urn(DEPLOYMENT_TYPE, "titan-execution-rs") }, { urn: urn(DEPLOYMENT_TYPE, "titan-sentinel") }],
+        });
         resources.find((r) => r.name === "titan-brain")!.dependencies.push({ urn: object });
         expect(dependsOn(resources, urn(DEPLOYMENT_TYPE, "titan-brain"), urn(DEPLOYMENT_TYPE, "titan-sentinel"))).toBe(true);
         expect(await runStackPolicy(policy("overlap-roll-out-order"), resources)).toEqual([]);
@@ -87,13 +121,20 @@ describe("overlap-roll-out-order", () => {
 
     it("asks for no edge in a revert, where the verifiers do not change", async () => {
         const revert = plan({ "titan-hmac": hmac(2, "revert") }, overlap.ledger, hours(3));
-        expect(await runStackPolicy(policy("overlap-roll-out-order"), stackOf(revert, overlap.ledger, { dropDependencies: ["titan-execution-rs", "titan-sentinel", "titan-brain"] }))).toEqual([]);
+        expect(
+            await runStackPolicy(
+                policy("overlap-roll-out-order"),
+                stackOf(revert, overlap.ledger, { dropDependencies: ["titan-execution-rs", "titan-sentinel", "titan-brain"] }),
+            ),
+        ).toEqual([]);
     });
 
     it("requires the edges on a stack's first up, where every workload is new", async () => {
         const first = plan({ "titan-hmac": hmac(2, "overlap") }, {}, T0);
         expect(await runStackPolicy(policy("overlap-roll-out-order"), stackOf(first, {}))).toEqual([]);
-        expect(await runStackPolicy(policy("overlap-roll-out-order"), stackOf(first, {}, { dropDependencies: ["titan-brain"] }))).toHaveLength(2);
+        expect(
+            await runStackPolicy(policy("overlap-roll-out-order"), stackOf(first, {}, { dropDependencies: ["titan-brain"] })),
+        ).toHaveLength(2);
     });
 
     it("refuses to pass a Deployment whose annotation is not the program's (a hand edit)", async () => {
@@ -103,7 +144,9 @@ describe("overlap-roll-out-order", () => {
         const brain = resources.find((r) => r.type === DEPLOYMENT_TYPE && r.name === "titan-brain")!;
         (brain.props.spec as any).template.metadata.annotations["titan-secrets.io/consumes"] = "titan-hmac=presenter:2";
         const v = await runStackPolicy(policy("overlap-roll-out-order"), resources);
-        expect(v.map((x) => x.message)).toEqual([expect.stringMatching(/^titan-brain: its titan-secrets.io\/consumes annotation is not in the form titan-secrets writes/)]);
+        expect(v.map((x) => x.message)).toEqual([
+            expect.stringMatching(/^titan-brain: its titan-secrets.io\/consumes annotation is not in the form titan-secrets writes/),
+        ]);
     });
 });
 
@@ -159,7 +202,9 @@ describe("secret-max-age and secret-due-soon", () => {
 
     it("gives service passwords 180 days by default", async () => {
         const { next, previous } = aged(100);
-        const ledger = Object.fromEntries(Object.entries(next.ledger).map(([k, e]) => [k, { ...e, kind: "password" as const, dueAt: days(80).toISOString() }]));
+        const ledger = Object.fromEntries(
+            Object.entries(next.ledger).map(([k, e]) => [k, { ...e, kind: "password" as const, dueAt: days(80).toISOString() }]),
+        );
         expect(await runStackPolicy(policy("secret-max-age"), stackOf({ ...next, ledger }, previous))).toEqual([]);
     });
 });
@@ -181,7 +226,10 @@ describe("stack-outputs-carry-no-key-material", () => {
         expect(await runStackPolicy(policy("stack-outputs-carry-no-key-material"), stackOf(p, {}))).toEqual([]);
     });
     it("fails an output holding a key by its shape or its name", async () => {
-        const v = await runStackPolicy(policy("stack-outputs-carry-no-key-material"), stackOf(p, {}, { outputs: { debug: { hmac: "ab".repeat(32) }, dbPassword: "hunter2hunter2" } }));
+        const v = await runStackPolicy(
+            policy("stack-outputs-carry-no-key-material"),
+            stackOf(p, {}, { outputs: { debug: { hmac: "ab".repeat(32) }, dbPassword: "hunter2hunter2" } }),
+        );
         expect(v.map((x) => x.message)).toEqual([
             "the stack output debug.hmac looks like key material: stack outputs carry key IDs, generations, stages and times only, never a value (not even as a Pulumi secret)",
             "the stack output dbPassword looks like key material: stack outputs carry key IDs, generations, stages and times only, never a value (not even as a Pulumi secret)",
@@ -191,15 +239,32 @@ describe("stack-outputs-carry-no-key-material", () => {
 });
 
 describe("key-material-is-secret (with the secretness-probe remediation)", () => {
-    const secretObject = (stringData: unknown) => ({ type: SECRET_TYPE, urn: urn(SECRET_TYPE, "titan-hmac-verifiers"), name: "titan-hmac-verifiers", props: { type: "Opaque", stringData } });
+    const secretObject = (stringData: unknown) => ({
+        type: SECRET_TYPE,
+        urn: urn(SECRET_TYPE, "titan-hmac-verifiers"),
+        name: "titan-hmac-verifiers",
+        props: { type: "Opaque", stringData },
+    });
 
     it("passes a Secret whose key material is a Pulumi secret (key IDs may be plain)", async () => {
-        expect(await runResourcePolicies(policies, secretObject({ TITAN_HMAC_SECRET_PRIMARY: new Secret("ab".repeat(32)), TITAN_HMAC_KEY_ID: "titan-hmac-g1", TITAN_HMAC_KEY_ID_SECONDARY: "titan-hmac-g0" }))).toEqual([]);
+        expect(
+            await runResourcePolicies(
+                policies,
+                secretObject({
+                    TITAN_HMAC_SECRET_PRIMARY: new Secret("ab".repeat(32)),
+                    TITAN_HMAC_KEY_ID: "titan-hmac-g1",
+                    TITAN_HMAC_KEY_ID_SECONDARY: "titan-hmac-g0",
+                }),
+            ),
+        ).toEqual([]);
         expect(await runResourcePolicies(policies, secretObject(new Secret({ TITAN_HMAC_SECRET_PRIMARY: "x" })))).toEqual([]);
     });
 
     it("fails a Secret entry that is not a Pulumi secret, without printing its value", async () => {
-        const v = await runResourcePolicies(policies, secretObject({ TITAN_HMAC_SECRET_PRIMARY: "cd".repeat(32), TITAN_HMAC_KEY_ID: "titan-hmac-g1" }));
+        const v = await runResourcePolicies(
+            policies,
+            secretObject({ TITAN_HMAC_SECRET_PRIMARY: "cd".repeat(32), TITAN_HMAC_KEY_ID: "titan-hmac-g1" }),
+        );
         expect(v.map((x) => x.message)).toEqual([
             "Kubernetes Secret titan-hmac-verifiers: stringData.TITAN_HMAC_SECRET_PRIMARY is not a Pulumi secret, so its value would be stored in plain text in the state and shown in diffs; pass it as a pulumi.secret Output",
         ]);
@@ -207,14 +272,26 @@ describe("key-material-is-secret (with the secretness-probe remediation)", () =>
     });
 
     it("fails key material in a ConfigMap or in a plain container env value", async () => {
-        const cm = await runResourcePolicies(policies, { type: CONFIG_MAP_TYPE, urn: urn(CONFIG_MAP_TYPE, "c"), name: "c", props: { data: { REDIS_PASSWORD: "p", LOG_LEVEL: "info" } } });
-        expect(cm.map((x) => x.message)).toEqual(["ConfigMap c: data.REDIS_PASSWORD looks like key material; key material goes in a Secret object as a Pulumi secret"]);
+        const cm = await runResourcePolicies(policies, {
+            type: CONFIG_MAP_TYPE,
+            urn: urn(CONFIG_MAP_TYPE, "c"),
+            name: "c",
+            props: { data: { REDIS_PASSWORD: "p", LOG_LEVEL: "info" } },
+        });
+        expect(cm.map((x) => x.message)).toEqual([
+            "ConfigMap c: data.REDIS_PASSWORD looks like key material; key material goes in a Secret object as a Pulumi secret",
+        ]);
         const env = [
             { name: "LOG_LEVEL", value: "debug" },
             { name: "TITAN_HMAC_SECRET_PRIMARY", value: "oops" },
             { name: "TITAN_HMAC_KEY_ID", valueFrom: { secretKeyRef: { name: "s", key: "k" } } },
         ];
-        const d = await runResourcePolicies(policies, { type: DEPLOYMENT_TYPE, urn: urn(DEPLOYMENT_TYPE, "b"), name: "b", props: { spec: { template: { spec: { containers: [{ name: "b", env }] } } } } });
+        const d = await runResourcePolicies(policies, {
+            type: DEPLOYMENT_TYPE,
+            urn: urn(DEPLOYMENT_TYPE, "b"),
+            name: "b",
+            props: { spec: { template: { spec: { containers: [{ name: "b", env }] } } } },
+        });
         expect(d.map((x) => x.message)).toEqual([
             "Deployment b: container env TITAN_HMAC_SECRET_PRIMARY has a plain value that looks like a credential; deliver it from a Secret object (valueFrom.secretKeyRef)",
         ]);
@@ -224,9 +301,21 @@ describe("key-material-is-secret (with the secretness-probe remediation)", () =>
 describe("single-slot-failed-logins", () => {
     it("warns when a secret moves stable N -> stable N+1 (legal only on a single-slot backend)", async () => {
         const g1 = plan({ "titan-hmac": hmac(1, "stable") }, {}, days(-10));
-        const next = { ...g1, ledger: { "titan-hmac": { ...g1.ledger["titan-hmac"], generation: 2, presenterKeyId: "titan-hmac-g2", verifierKeyIds: ["titan-hmac-g2"] } } };
+        const next = {
+            ...g1,
+            ledger: {
+                "titan-hmac": {
+                    ...g1.ledger["titan-hmac"],
+                    generation: 2,
+                    presenterKeyId: "titan-hmac-g2",
+                    verifierKeyIds: ["titan-hmac-g2"],
+                },
+            },
+        };
         const v = await runStackPolicy(policy("single-slot-failed-logins"), stackOf(next, g1.ledger));
-        expect(v[0].message).toMatch(/^titan-hmac moves from stable at generation 1 to stable at generation 2 on a verifier that holds one credential at a time: logins with titan-hmac-g1 fail/);
+        expect(v[0].message).toMatch(
+            /^titan-hmac moves from stable at generation 1 to stable at generation 2 on a verifier that holds one credential at a time: logins with titan-hmac-g1 fail/,
+        );
     });
 });
 

@@ -25,7 +25,10 @@ async function rotate(steps: [Record<string, unknown>, Date][]): Promise<Program
     return runs;
 }
 
-const keyNames = (run: ProgramRun) => byType(run, T.randomPassword).map((r) => r.name).sort();
+const keyNames = (run: ProgramRun) =>
+    byType(run, T.randomPassword)
+        .map((r) => r.name)
+        .sort();
 const template = (run: ProgramRun, svc: string) => one(run, T.deployment, svc).inputs.spec.template;
 const secretData = (run: ProgramRun, role: string): Record<string, any> => {
     const inputs: Record<string, any> = one(run, T.secret, `hmac-main-${role}s`).inputs;
@@ -50,13 +53,27 @@ describe("a full rotation: stable g1 -> overlap g2 -> stable g2", () => {
     it("stable g1: one key, one Secret object per role, each Deployment reads its role's object", () => {
         expect(keyNames(stable1)).toEqual(["hmac-main-g1"]);
         expect(secretData(stable1, "verifier").metadata.name).toBe("hmac-main-verifiers-g1");
-        expect(secretData(stable1, "verifier").stringData).toEqual({ TITAN_HMAC_SECRET_PRIMARY: mockKeyHex("hmac-main-g1"), TITAN_HMAC_KEY_ID: "hmac-main-g1" });
-        expect(secretData(stable1, "presenter").stringData).toEqual({ TITAN_HMAC_SECRET_PRIMARY: mockKeyHex("hmac-main-g1"), TITAN_HMAC_KEY_ID: "hmac-main-g1" });
-        expect(envRefs(stable1, "titan-brain")).toEqual(["TITAN_HMAC_KEY_ID<-hmac-main-presenters-g1", "TITAN_HMAC_SECRET_PRIMARY<-hmac-main-presenters-g1"]);
-        expect(envRefs(stable1, "titan-sentinel")).toEqual(["TITAN_HMAC_KEY_ID<-hmac-main-verifiers-g1", "TITAN_HMAC_SECRET_PRIMARY<-hmac-main-verifiers-g1"]);
+        expect(secretData(stable1, "verifier").stringData).toEqual({
+            TITAN_HMAC_SECRET_PRIMARY: mockKeyHex("hmac-main-g1"),
+            TITAN_HMAC_KEY_ID: "hmac-main-g1",
+        });
+        expect(secretData(stable1, "presenter").stringData).toEqual({
+            TITAN_HMAC_SECRET_PRIMARY: mockKeyHex("hmac-main-g1"),
+            TITAN_HMAC_KEY_ID: "hmac-main-g1",
+        });
+        expect(envRefs(stable1, "titan-brain")).toEqual([
+            "TITAN_HMAC_KEY_ID<-hmac-main-presenters-g1",
+            "TITAN_HMAC_SECRET_PRIMARY<-hmac-main-presenters-g1",
+        ]);
+        expect(envRefs(stable1, "titan-sentinel")).toEqual([
+            "TITAN_HMAC_KEY_ID<-hmac-main-verifiers-g1",
+            "TITAN_HMAC_SECRET_PRIMARY<-hmac-main-verifiers-g1",
+        ]);
         expect(envRefs(stable1, "titan-ai-quant")).toEqual([]);
         expect(template(stable1, "titan-brain").metadata.annotations).toEqual({ "titan-secrets.io/consumes": "hmac-main=presenter:g1" });
-        expect(one(stable1, T.deployment, "titan-brain").inputs.metadata.annotations).toEqual({ "titan-secrets.io/stages": "hmac-main=stable@g1" });
+        expect(one(stable1, T.deployment, "titan-brain").inputs.metadata.annotations).toEqual({
+            "titan-secrets.io/stages": "hmac-main=stable@g1",
+        });
         expect(one(stable1, T.deployment, "titan-execution-rs").inputs.spec).toMatchObject({ replicas: 2 });
     });
 
@@ -88,7 +105,10 @@ describe("a full rotation: stable g1 -> overlap g2 -> stable g2", () => {
 
     it("stable g2: g1's key is gone, only the verifiers roll", () => {
         expect(keyNames(stable2)).toEqual(["hmac-main-g2"]);
-        expect(secretData(stable2, "verifier").stringData).toEqual({ TITAN_HMAC_SECRET_PRIMARY: mockKeyHex("hmac-main-g2"), TITAN_HMAC_KEY_ID: "hmac-main-g2" });
+        expect(secretData(stable2, "verifier").stringData).toEqual({
+            TITAN_HMAC_SECRET_PRIMARY: mockKeyHex("hmac-main-g2"),
+            TITAN_HMAC_KEY_ID: "hmac-main-g2",
+        });
         expect(rolled(overlap, stable2)).toEqual(["titan-execution-rs", "titan-sentinel"]);
         expect(one(stable2, T.deployment, "titan-brain").dependsOn).toEqual(["hmac-main-presenters"]);
     });
@@ -101,7 +121,11 @@ describe("a full rotation: stable g1 -> overlap g2 -> stable g2", () => {
             presenterKeyId: "hmac-main-g2",
             verifierKeyIds: ["hmac-main-g2", "hmac-main-g1"],
         });
-        expect(stable2.outputs!.ledger["hmac-main"]).toMatchObject({ stage: "stable", stageAppliedAt: at(30).toISOString(), verifierKeyIds: ["hmac-main-g2"] });
+        expect(stable2.outputs!.ledger["hmac-main"]).toMatchObject({
+            stage: "stable",
+            stageAppliedAt: at(30).toISOString(),
+            verifierKeyIds: ["hmac-main-g2"],
+        });
     });
 
     it("every Kubernetes object goes through the one explicit provider, which renders to a folder", () => {
@@ -189,7 +213,9 @@ describe("refusals declare nothing", () => {
         ]);
         const run = await runProgram(titanConfig({ "hmac-main": hmac(2, "stable") }), overlap.outputs!.ledger, at(2));
         expect(run.error).toBeInstanceOf(pulumi.RunError);
-        expect(run.error!.message).toMatch(/titan-secrets:secrets\.hmac-main\.stage: found stable at generation 2 only 1h 0m after overlap/);
+        expect(run.error!.message).toMatch(
+            /titan-secrets:secrets\.hmac-main\.stage: found stable at generation 2 only 1h 0m after overlap/,
+        );
         expect(run.resources.map((r) => r.type)).toEqual(["pulumi:pulumi:StackReference"]);
     });
 
@@ -204,7 +230,9 @@ describe("refusals declare nothing", () => {
         const { secrets, ...rest } = titanConfig({ "hmac-main": hmac(1, "stable") });
         const run = await runProgram({ ...rest, secret: secrets } as never, {}, T0);
         expect(run.error).toBeInstanceOf(pulumi.RunError);
-        expect(run.error!.message).toContain('titan-secrets:secret: found an unknown key (did you mean "secrets"?); allowed: the keys of titan-secrets: kubernetes, services, secrets, removeSecrets, exchangeKeys, stores, monitoring, aws.');
+        expect(run.error!.message).toContain(
+            'titan-secrets:secret: found an unknown key (did you mean "secrets"?); allowed: the keys of titan-secrets: kubernetes, services, secrets, removeSecrets, exchangeKeys, stores, monitoring, aws.',
+        );
         expect(run.resources).toEqual([]);
     });
 

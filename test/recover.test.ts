@@ -15,7 +15,10 @@ let pending: { type: string; resource: { urn: string } }[];
 function lock(pid: number, host: string, text?: string): void {
     const dir = join(backend, ".pulumi", "locks", "organization", "titan-secrets", "prod");
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, `${pid}.json`), text ?? JSON.stringify({ pid, username: "ci", hostname: host, timestamp: "2026-11-25T10:00:00Z" }));
+    writeFileSync(
+        join(dir, `${pid}.json`),
+        text ?? JSON.stringify({ pid, username: "ci", hostname: host, timestamp: "2026-11-25T10:00:00Z" }),
+    );
 }
 
 const pulumi: PulumiRunner = (args) => {
@@ -39,7 +42,9 @@ describe("rotate recover", () => {
         const r = recover("prod", pulumi, host([]));
         expect(r.refused).toBeUndefined();
         expect(ran).toContainEqual(["cancel", "--stack", "prod", "--yes"]);
-        expect(formatRecover(r)).toMatch(/Removed 1 stale lock\(s\) of stack prod: pid 4242 on runner-1 .*\nNo pending operations\.\nRan: pulumi cancel --stack prod --yes\nNext: pulumi up --stack prod/);
+        expect(formatRecover(r)).toMatch(
+            /Removed 1 stale lock\(s\) of stack prod: pid 4242 on runner-1 .*\nNo pending operations\.\nRan: pulumi cancel --stack prod --yes\nNext: pulumi up --stack prod/,
+        );
     });
 
     it("refuses while the pulumi that took the lock still runs", () => {
@@ -69,6 +74,8 @@ describe("rotate recover", () => {
         ];
         const r = recover("prod", pulumi, host([]));
         expect(ran).toContainEqual(["refresh", "--stack", "prod", "--clear-pending-creates", "--yes", "--skip-preview"]);
-        expect(formatRecover(r)).toMatch(/Pending operations of the interrupted up: creating titan-hmac-presenters, updating titan-sentinel\./);
+        expect(formatRecover(r)).toMatch(
+            /Pending operations of the interrupted up: creating titan-hmac-presenters, updating titan-sentinel\./,
+        );
     });
 });

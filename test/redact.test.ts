@@ -6,9 +6,14 @@ import { REDACTED, redactMessage, redactRpcDebugLogs } from "../components/redac
 
 describe("redaction of the SDK's RPC debug messages", () => {
     it("keeps the label and drops the response, across lines", () => {
-        const msg = "RegisterResource RPC finished: resource:k-g1[random:index/randomPassword:RandomPassword]; err: null, resp: urn:...,result,0086f5\nmore";
-        expect(redactMessage(msg)).toBe(`RegisterResource RPC finished: resource:k-g1[random:index/randomPassword:RandomPassword]; err: null, resp: ${REDACTED}`);
-        expect(redactMessage("RegisterResourceOutputs RPC finished: urn=x; err: null, resp: abc")).toBe(`RegisterResourceOutputs RPC finished: urn=x; err: null, resp: ${REDACTED}`);
+        const msg =
+            "RegisterResource RPC finished: resource:k-g1[random:index/randomPassword:RandomPassword]; err: null, resp: urn:...,result,0086f5\nmore";
+        expect(redactMessage(msg)).toBe(
+            `RegisterResource RPC finished: resource:k-g1[random:index/randomPassword:RandomPassword]; err: null, resp: ${REDACTED}`,
+        );
+        expect(redactMessage("RegisterResourceOutputs RPC finished: urn=x; err: null, resp: abc")).toBe(
+            `RegisterResourceOutputs RPC finished: urn=x; err: null, resp: ${REDACTED}`,
+        );
         expect(redactMessage("Registering resource: t=x, name=y")).toBe("Registering resource: t=x, name=y");
     });
 

@@ -19,7 +19,10 @@ describe("Deployment roll-out state", () => {
 
     it("waits on the object the provider accepted: generation 2, observedGeneration 1, the old ReplicaSet's full counts", () => {
         const stale = deployment(2, { ...rolled, observedGeneration: 1 });
-        expect(rolloutState(stale, 2)).toMatchObject({ state: "waiting", progress: expect.stringMatching(/not observed generation 2 yet \(observed 1\)/) });
+        expect(rolloutState(stale, 2)).toMatchObject({
+            state: "waiting",
+            progress: expect.stringMatching(/not observed generation 2 yet \(observed 1\)/),
+        });
     });
 
     it("waits when the server returns an older object than our apply produced (minGeneration above metadata.generation)", () => {
@@ -32,35 +35,71 @@ describe("Deployment roll-out state", () => {
     });
 
     it("waits while new replicas are being created, old ones still run, or updated ones are not yet available", () => {
-        expect(rolloutState(deployment(2, { ...rolled, updatedReplicas: 1 }), 2)).toMatchObject({ progress: "1 of 3 new replicas have been updated" });
-        expect(rolloutState(deployment(2, { ...rolled, replicas: 4 }), 2)).toMatchObject({ progress: "1 old replica(s) are pending termination" });
-        expect(rolloutState(deployment(2, { ...rolled, availableReplicas: 2 }), 2)).toMatchObject({ progress: "2 of 3 updated replicas are available" });
+        expect(rolloutState(deployment(2, { ...rolled, updatedReplicas: 1 }), 2)).toMatchObject({
+            progress: "1 of 3 new replicas have been updated",
+        });
+        expect(rolloutState(deployment(2, { ...rolled, replicas: 4 }), 2)).toMatchObject({
+            progress: "1 old replica(s) are pending termination",
+        });
+        expect(rolloutState(deployment(2, { ...rolled, availableReplicas: 2 }), 2)).toMatchObject({
+            progress: "2 of 3 updated replicas are available",
+        });
     });
 
     it("fails when the controller reports ProgressDeadlineExceeded", () => {
-        const stuck = deployment(2, { ...rolled, updatedReplicas: 1, conditions: [{ type: "Progressing", status: "False", reason: "ProgressDeadlineExceeded", message: "ReplicaSet has timed out progressing." }] });
-        expect(rolloutState(stuck, 2)).toEqual({ state: "failed", reason: "it exceeded its progress deadline (ReplicaSet has timed out progressing.)" });
+        const stuck = deployment(2, {
+            ...rolled,
+            updatedReplicas: 1,
+            conditions: [
+                {
+                    type: "Progressing",
+                    status: "False",
+                    reason: "ProgressDeadlineExceeded",
+                    message: "ReplicaSet has timed out progressing.",
+                },
+            ],
+        });
+        expect(rolloutState(stuck, 2)).toEqual({
+            state: "failed",
+            reason: "it exceeded its progress deadline (ReplicaSet has timed out progressing.)",
+        });
     });
 
     it("counts replicas from spec (default 1), so 0 of 1 available is not done", () => {
-        const one: WorkloadObject = { kind: "Deployment", metadata: { generation: 3 }, spec: {}, status: { observedGeneration: 3, replicas: 1, updatedReplicas: 1, availableReplicas: 0 } };
+        const one: WorkloadObject = {
+            kind: "Deployment",
+            metadata: { generation: 3 },
+            spec: {},
+            status: { observedGeneration: 3, replicas: 1, updatedReplicas: 1, availableReplicas: 0 },
+        };
         expect(rolloutState(one, 3)).toMatchObject({ state: "waiting" });
     });
 });
 
 describe("old pods that still run", () => {
-    const pod = (name: string, terminating = false) => ({ metadata: { name, deletionTimestamp: terminating ? "2026-11-25T22:00:00Z" : undefined } });
+    const pod = (name: string, terminating = false) => ({
+        metadata: { name, deletionTimestamp: terminating ? "2026-11-25T22:00:00Z" : undefined },
+    });
 
     it("keep a Deployment that kubectl calls rolled out waiting while one of them terminates", () => {
-        expect(rolloutState(deployment(2, rolled), 2, [pod("a"), pod("b"), pod("c"), pod("old", true)])).toEqual({ state: "waiting", progress: "1 old pod(s) are still terminating" });
+        expect(rolloutState(deployment(2, rolled), 2, [pod("a"), pod("b"), pod("c"), pod("old", true)])).toEqual({
+            state: "waiting",
+            progress: "1 old pod(s) are still terminating",
+        });
     });
 
     it("and while more pods than replicas match its selector", () => {
-        expect(rolloutState(deployment(2, rolled), 2, [pod("a"), pod("b"), pod("c"), pod("d")])).toEqual({ state: "waiting", progress: "1 old pod(s) are still running" });
+        expect(rolloutState(deployment(2, rolled), 2, [pod("a"), pod("b"), pod("c"), pod("d")])).toEqual({
+            state: "waiting",
+            progress: "1 old pod(s) are still running",
+        });
     });
 
     it("are not looked at before the controller is done", () => {
-        expect(rolloutState(deployment(2, { ...rolled, observedGeneration: 1 }), 2, [pod("a"), pod("b"), pod("c")])).toMatchObject({ state: "waiting", progress: expect.stringMatching(/observed/) });
+        expect(rolloutState(deployment(2, { ...rolled, observedGeneration: 1 }), 2, [pod("a"), pod("b"), pod("c")])).toMatchObject({
+            state: "waiting",
+            progress: expect.stringMatching(/observed/),
+        });
         expect(rolloutState(deployment(2, rolled), 2, [pod("a"), pod("b"), pod("c")])).toEqual({ state: "done" });
     });
 });
@@ -74,9 +113,21 @@ describe("StatefulSet and DaemonSet roll-out state", () => {
     });
 
     it("a StatefulSet is done when every pod is ready at the update revision", () => {
-        expect(rolloutState(sts({ observedGeneration: 2, readyReplicas: 2, updatedReplicas: 2, currentRevision: "r2", updateRevision: "r2" }), 2)).toEqual({ state: "done" });
-        expect(rolloutState(sts({ observedGeneration: 2, readyReplicas: 2, updatedReplicas: 1, currentRevision: "r1", updateRevision: "r2" }), 2)).toMatchObject({ state: "waiting" });
-        expect(rolloutState(sts({ observedGeneration: 1, readyReplicas: 2, currentRevision: "r1", updateRevision: "r1" }), 2)).toMatchObject({ state: "waiting" });
+        expect(
+            rolloutState(
+                sts({ observedGeneration: 2, readyReplicas: 2, updatedReplicas: 2, currentRevision: "r2", updateRevision: "r2" }),
+                2,
+            ),
+        ).toEqual({ state: "done" });
+        expect(
+            rolloutState(
+                sts({ observedGeneration: 2, readyReplicas: 2, updatedReplicas: 1, currentRevision: "r1", updateRevision: "r2" }),
+                2,
+            ),
+        ).toMatchObject({ state: "waiting" });
+        expect(
+            rolloutState(sts({ observedGeneration: 1, readyReplicas: 2, currentRevision: "r1", updateRevision: "r1" }), 2),
+        ).toMatchObject({ state: "waiting" });
     });
 
     it("a StatefulSet with OnDelete never rolls by itself: refused, not waited on", () => {

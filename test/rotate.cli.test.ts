@@ -24,7 +24,11 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 function rotate(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-    const r = spawnSync(TSX, [join(REPO, "cli", "rotate", "main.ts"), ...args, "--dir", dir], { cwd: REPO, encoding: "utf8", timeout: 60_000 });
+    const r = spawnSync(TSX, [join(REPO, "cli", "rotate", "main.ts"), ...args, "--dir", dir], {
+        cwd: REPO,
+        encoding: "utf8",
+        timeout: 60_000,
+    });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -78,11 +82,30 @@ describe("rotate status", () => {
         expect(r.status).toBe(0);
         const report = JSON.parse(r.stdout);
         expect(Object.keys(report)).toEqual(["stack", "file", "now", "ledger", "dueSoonDays", "secrets", "overdue", "dueSoon"]);
-        expect(report).toMatchObject({ stack: "dev", file: "Pulumi.dev.yaml", now: T0.toISOString(), ledger: { source: "none" }, overdue: [], dueSoon: [] });
+        expect(report).toMatchObject({
+            stack: "dev",
+            file: "Pulumi.dev.yaml",
+            now: T0.toISOString(),
+            ledger: { source: "none" },
+            overdue: [],
+            dueSoon: [],
+        });
         expect(report.secrets.map((s: { secret: string }) => s.secret)).toEqual([...parseConfig(rawOf(read("dev")), "dev").secrets.keys()]);
         const hmac = report.secrets.find((s: { secret: string }) => s.secret === "titan-hmac");
-        expect(hmac).toMatchObject({ kind: "hmac", config: { generation: 1, stage: "stable" }, firstSeen: true, pending: true, keyIds: { presenters: "titan-hmac-g1", verifiers: ["titan-hmac-g1"] } });
-        expect(hmac.next[0]).toEqual({ stage: "overlap", generation: 2, command: "advance", allowedFrom: T0.toISOString(), allowedNow: true });
+        expect(hmac).toMatchObject({
+            kind: "hmac",
+            config: { generation: 1, stage: "stable" },
+            firstSeen: true,
+            pending: true,
+            keyIds: { presenters: "titan-hmac-g1", verifiers: ["titan-hmac-g1"] },
+        });
+        expect(hmac.next[0]).toEqual({
+            stage: "overlap",
+            generation: 2,
+            command: "advance",
+            allowedFrom: T0.toISOString(),
+            allowedNow: true,
+        });
     });
 
     it("with a ledger: applied stage, age, due date; --check exits 1 when a secret is overdue", () => {
@@ -94,7 +117,15 @@ describe("rotate status", () => {
         expect(r.stdout).toContain("Overdue: titan-hmac");
         const check = rotate("status", "--stack", "prod", "--ledger", ledger, "--check", ...NOW);
         expect(check.status).toBe(1);
-        const fresh = rotate("status", "--stack", "prod", "--ledger", writeLedger(upLedger(read("prod"), at(-24), {}, "prod")), "--check", ...NOW);
+        const fresh = rotate(
+            "status",
+            "--stack",
+            "prod",
+            "--ledger",
+            writeLedger(upLedger(read("prod"), at(-24), {}, "prod")),
+            "--check",
+            ...NOW,
+        );
         expect(fresh.status).toBe(0);
     });
 
@@ -104,7 +135,14 @@ describe("rotate status", () => {
         writeFileSync(file("dev"), overlap);
         const r = rotate("status", "--json", "--ledger", writeLedger(upLedger(overlap, at(-3), g1)), ...NOW);
         const row = JSON.parse(r.stdout).secrets.find((s: { secret: string }) => s.secret === "titan-hmac");
-        expect(row.next[0]).toEqual({ stage: "stable", generation: 2, command: "advance", allowedFrom: at(21).toISOString(), allowedNow: false, note: "waits minOverlapHours (24) after overlap was applied" });
+        expect(row.next[0]).toEqual({
+            stage: "stable",
+            generation: 2,
+            command: "advance",
+            allowedFrom: at(21).toISOString(),
+            allowedNow: false,
+            note: "waits minOverlapHours (24) after overlap was applied",
+        });
     });
 });
 
@@ -115,7 +153,9 @@ describe("rotate plan", () => {
         const r = rotate("plan", "--markdown", "--ledger", ledger, ...NOW);
         expect(r.status).toBe(0);
         expect(r.stdout).toContain("### Rotation plan: stack `dev`\n");
-        expect(r.stdout).toContain("| `titan-hmac` | stable at generation 1 | overlap at generation 2 | verifiers first, then presenters |");
+        expect(r.stdout).toContain(
+            "| `titan-hmac` | stable at generation 1 | overlap at generation 2 | verifiers first, then presenters |",
+        );
         expect(r.stdout).toContain("1. `titan-execution-rs`, `titan-sentinel`\n2. `titan-brain`\n");
         expect(r.stdout).toMatch(/\*\*Not restarted:\*\* .*`titan-ai-quant`/);
     });
@@ -129,7 +169,19 @@ describe("rotate plan", () => {
         const r = rotate("plan", "--json", "--ledger", ledger, ...NOW);
         expect(r.status).toBe(1);
         const report = JSON.parse(r.stdout);
-        expect(Object.keys(report)).toEqual(["stack", "file", "now", "ledger", "refused", "refusal", "changes", "waves", "notRestarted", "warnings", "summary"]);
+        expect(Object.keys(report)).toEqual([
+            "stack",
+            "file",
+            "now",
+            "ledger",
+            "refused",
+            "refusal",
+            "changes",
+            "waves",
+            "notRestarted",
+            "warnings",
+            "summary",
+        ]);
         expect(report.refused).toBe(true);
         expect(report.refusal.message).toBe(programRefusal(early, JSON.parse(readFileSync(ledger, "utf8")), T0));
         expect(report.refusal.issues[0].key).toBe("titan-secrets:secrets.titan-hmac.stage");
@@ -143,13 +195,17 @@ describe("rotate advance / revert / compromise", () => {
         const r = rotate("advance", "titan-hmac", "--ledger", writeLedger(upLedger(dev, at(-48))), ...NOW);
         expect(r.status).toBe(0);
         expect(r.stdout).toBe(
-            "titan-hmac: stable at generation 1 -> overlap at generation 2\n  generation: 1 -> 2\n  stage: \"stable\" -> \"overlap\"\nNext: bash scripts/pulumi.sh preview --stack dev --diff, then up.\n",
+            'titan-hmac: stable at generation 1 -> overlap at generation 2\n  generation: 1 -> 2\n  stage: "stable" -> "overlap"\nNext: bash scripts/pulumi.sh preview --stack dev --diff, then up.\n',
         );
         expect(changedLines(dev, read("dev"))).toEqual([
             ["      generation: 1", "      stage: stable"],
             ["      generation: 2", "      stage: overlap"],
         ]);
-        expect(read("dev").split("\n").filter((l) => l.trimStart().startsWith("#"))).toEqual(dev.split("\n").filter((l) => l.trimStart().startsWith("#")));
+        expect(
+            read("dev")
+                .split("\n")
+                .filter((l) => l.trimStart().startsWith("#")),
+        ).toEqual(dev.split("\n").filter((l) => l.trimStart().startsWith("#")));
         expect(read("prod")).toBe(prod);
     });
 
@@ -177,7 +233,12 @@ describe("rotate advance / revert / compromise", () => {
         const r = rotate("advance", "titan-hmac", "--json", "--ledger", writeLedger(ledger), ...NOW);
         expect(r.status).toBe(1);
         const out = JSON.parse(r.stdout);
-        expect(out).toMatchObject({ refused: true, secret: "titan-hmac", from: { generation: 2, stage: "overlap" }, to: { generation: 2, stage: "stable" } });
+        expect(out).toMatchObject({
+            refused: true,
+            secret: "titan-hmac",
+            from: { generation: 2, stage: "overlap" },
+            to: { generation: 2, stage: "stable" },
+        });
         expect(out.message).toBe(programRefusal(withHmac(overlap, "stage", "overlap", "stable"), ledger, T0));
         expect(out.message).toContain("found stable at generation 2, but the last applied stage is stable at generation 1");
         expect(read("dev")).toBe(overlap);
@@ -219,7 +280,9 @@ describe("rotate advance / revert / compromise", () => {
     it("revert: refused outside overlap; from overlap writes revert, then advance goes back to stable N-1", () => {
         const refused = rotate("revert", "titan-hmac", "--no-ledger", ...NOW);
         expect(refused.status).toBe(1);
-        expect(refused.stderr).toMatch(/^rotate: refused: titan-hmac is stable at generation 1: revert is the way back out of overlap only \(overlap N -> revert N\)\. Legal steps: overlap at generation 2 \(rotate advance\); /);
+        expect(refused.stderr).toMatch(
+            /^rotate: refused: titan-hmac is stable at generation 1: revert is the way back out of overlap only \(overlap N -> revert N\)\. Legal steps: overlap at generation 2 \(rotate advance\); /,
+        );
         const g1 = upLedger(read("dev"), at(-48));
         const overlap = withHmac(withHmac(read("dev"), "generation", "1", "2"), "stage", "stable", "overlap");
         writeFileSync(file("dev"), overlap);
@@ -237,11 +300,25 @@ describe("rotate advance / revert / compromise", () => {
     it("compromise writes compromised at N+1 with the incident; advance back to stable removes the incident", () => {
         const dev = read("dev");
         expect(rotate("compromise", "titan-hmac", "--no-ledger", ...NOW).status).toBe(2);
-        const r = rotate("compromise", "titan-hmac", "--incident", "INC-4711", "--json", "--ledger", writeLedger(upLedger(dev, at(-48))), ...NOW);
+        const r = rotate(
+            "compromise",
+            "titan-hmac",
+            "--incident",
+            "INC-4711",
+            "--json",
+            "--ledger",
+            writeLedger(upLedger(dev, at(-48))),
+            ...NOW,
+        );
         expect(r.status).toBe(0);
         const out = JSON.parse(r.stdout);
         expect(Object.keys(out)).toEqual(["secret", "command", "from", "to", "file", "dryRun", "written", "changes", "ledger"]);
-        expect(out).toMatchObject({ secret: "titan-hmac", command: "compromise", to: { stage: "compromised", generation: 2 }, written: true });
+        expect(out).toMatchObject({
+            secret: "titan-hmac",
+            command: "compromise",
+            to: { stage: "compromised", generation: 2 },
+            written: true,
+        });
         expect(out.changes).toEqual([
             { key: "generation", from: 1, to: 2 },
             { key: "stage", from: "stable", to: "compromised" },

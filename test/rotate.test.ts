@@ -97,13 +97,24 @@ describe("edits", () => {
             ["stage", "overlap"],
             ["force", undefined],
         ]);
-        expect(keys(editsFor(spec(hmac(2, "compromised", { incident: "INC-1" })), { incident: "INC-1" }, { stage: "stable", generation: 2 }, {}))).toEqual([
+        expect(
+            keys(
+                editsFor(
+                    spec(hmac(2, "compromised", { incident: "INC-1" })),
+                    { incident: "INC-1" },
+                    { stage: "stable", generation: 2 },
+                    {},
+                ),
+            ),
+        ).toEqual([
             ["stage", "stable"],
             ["incident", undefined],
         ]);
     });
     it("keeps force when retiring the secondary, and writes it with --force", () => {
-        expect(keys(editsFor(spec(hmac(2, "overlap", { force: true })), { force: true }, { stage: "stable", generation: 2 }, {}))).toEqual([["stage", "stable"]]);
+        expect(keys(editsFor(spec(hmac(2, "overlap", { force: true })), { force: true }, { stage: "stable", generation: 2 }, {}))).toEqual([
+            ["stage", "stable"],
+        ]);
         expect(keys(editsFor(spec(hmac(2, "overlap")), {}, { stage: "stable", generation: 2 }, { force: true }))).toEqual([
             ["stage", "stable"],
             ["force", true],
@@ -144,9 +155,22 @@ describe("legal next steps and the overlap guard", () => {
     const ledger = ledgerAfter([{ s: hmac(1, "stable") }, days(-10)], [{ s: hmac(2, "overlap") }, hours(-3)]);
     it("gives the earliest time of retiring the secondary, and allows the rest now", () => {
         const steps = legalNextSteps(specOf({ s: hmac(2, "overlap") }).secrets.get("s")!, ledger.s, T0);
-        expect(steps[0]).toEqual({ stage: "stable", generation: 2, command: "advance", allowedFrom: hours(21).toISOString(), allowedNow: false, note: "waits minOverlapHours (24) after overlap was applied" });
+        expect(steps[0]).toEqual({
+            stage: "stable",
+            generation: 2,
+            command: "advance",
+            allowedFrom: hours(21).toISOString(),
+            allowedNow: false,
+            note: "waits minOverlapHours (24) after overlap was applied",
+        });
         expect(steps[1]).toMatchObject({ stage: "revert", generation: 2, command: "revert", allowedNow: true });
-        expect(steps.map((s) => `${s.stage}@${s.generation}`)).toEqual(["stable@2", "revert@2", "compromised@3", "compromised@2", "compromised@1"]);
+        expect(steps.map((s) => `${s.stage}@${s.generation}`)).toEqual([
+            "stable@2",
+            "revert@2",
+            "compromised@3",
+            "compromised@2",
+            "compromised@1",
+        ]);
     });
     it("force: true allows it now", () => {
         const steps = legalNextSteps(specOf({ s: hmac(2, "overlap", { force: true }) }).secrets.get("s")!, ledger.s, T0);
@@ -159,7 +183,14 @@ describe("status rows", () => {
         const ledger = ledgerAfter([{ s: hmac(1, "stable") }, days(-100)]);
         const r = statusReport(specOf({ s: hmac(1, "stable") }), ledger, T0, { ...meta, dueSoonDays: 14 });
         expect(r.overdue).toEqual(["s"]);
-        expect(r.secrets[0]).toMatchObject({ ageDays: 100, dueAt: days(-10).toISOString(), dueInDays: -10, overdue: true, pending: false, firstSeen: false });
+        expect(r.secrets[0]).toMatchObject({
+            ageDays: 100,
+            dueAt: days(-10).toISOString(),
+            dueInDays: -10,
+            overdue: true,
+            pending: false,
+            firstSeen: false,
+        });
         expect(formatStatus(r)).toContain("OVERDUE by 10d");
     });
     it("marks a pending config change and lists no step until it is applied", () => {
@@ -167,7 +198,9 @@ describe("status rows", () => {
         const r = statusReport(specOf({ s: hmac(2, "overlap") }), ledger, T0, { ...meta, dueSoonDays: 14 });
         expect(r.secrets[0]).toMatchObject({ pending: true, dueSoon: true, next: [] });
         expect(r.dueSoon).toEqual(["s"]);
-        expect(r.secrets[0].notes[0]).toBe("pending: the stack file says overlap at generation 2, the last up applied stable at generation 1; run pulumi up (or revert the file) before the next step");
+        expect(r.secrets[0].notes[0]).toBe(
+            "pending: the stack file says overlap at generation 2, the last up applied stable at generation 1; run pulumi up (or revert the file) before the next step",
+        );
     });
 });
 
@@ -185,12 +218,22 @@ describe("plan report", () => {
                 to: { generation: 2, stage: "overlap" },
                 moving: true,
                 order: "verifiers first, then presenters",
-                verifiers: { generations: [2, 1], keyIds: ["titan-hmac-g2", "titan-hmac-g1"], rolling: [{ workload: "titan-execution-rs", wave: 1 }, { workload: "titan-sentinel", wave: 1 }], unchanged: [] },
+                verifiers: {
+                    generations: [2, 1],
+                    keyIds: ["titan-hmac-g2", "titan-hmac-g1"],
+                    rolling: [
+                        { workload: "titan-execution-rs", wave: 1 },
+                        { workload: "titan-sentinel", wave: 1 },
+                    ],
+                    unchanged: [],
+                },
                 presenters: { generations: [2], keyIds: ["titan-hmac-g2"], rolling: [{ workload: "titan-brain", wave: 2 }], unchanged: [] },
             },
         ]);
         expect(formatPlanText(r)).toContain("  1. titan-execution-rs, titan-sentinel\n  2. titan-brain\n");
-        expect(formatPlanMarkdown(r)).toContain("| `titan-hmac` | stable at generation 1 | overlap at generation 2 | verifiers first, then presenters | `titan-hmac-g2`, `titan-hmac-g1`: `titan-execution-rs` (wave 1), `titan-sentinel` (wave 1) | `titan-hmac-g2`: `titan-brain` (wave 2) |");
+        expect(formatPlanMarkdown(r)).toContain(
+            "| `titan-hmac` | stable at generation 1 | overlap at generation 2 | verifiers first, then presenters | `titan-hmac-g2`, `titan-hmac-g1`: `titan-execution-rs` (wave 1), `titan-sentinel` (wave 1) | `titan-hmac-g2`: `titan-brain` (wave 2) |",
+        );
     });
     it("turns the program's refusal into the report, with its exact message", () => {
         const ledger = ledgerAfter([{ "titan-hmac": hmac(1, "stable") }, days(-1)], [{ "titan-hmac": hmac(2, "overlap") }, hours(-1)]);
@@ -205,7 +248,9 @@ describe("plan report", () => {
         expect(r.refused).toBe(true);
         expect(r.refusal!.message).toBe(expected);
         expect(formatPlanMarkdown(r)).toContain(":no_entry: **Refused.**");
-        expect(formatPlanMarkdown(r)).toContain("- `titan-secrets:secrets.titan-hmac.stage`: found stable at generation 2 only 1h 0m after overlap at generation 2 was applied");
+        expect(formatPlanMarkdown(r)).toContain(
+            "- `titan-secrets:secrets.titan-hmac.stage`: found stable at generation 2 only 1h 0m after overlap at generation 2 was applied",
+        );
     });
     it("says so when nothing moves", () => {
         const ledger = ledgerAfter([{ "titan-hmac": hmac(1, "stable") }, days(-1)]);
@@ -276,7 +321,8 @@ describe("stack file edits", () => {
     });
 
     it("refuses (LayoutError) an edit it cannot make in place", () => {
-        const text = "config:\n  titan-secrets:secrets:\n    s: {kind: hmac,  generation: 1, stage: stable, verifiers: [a], presenters: [b]}\n";
+        const text =
+            "config:\n  titan-secrets:secrets:\n    s: {kind: hmac,  generation: 1, stage: stable, verifiers: [a], presenters: [b]}\n";
         expect(() => applyEdits(parseStackFile("x.yaml", text), [{ secret: "s", key: "incident", value: "I" }])).toThrow(LayoutError);
     });
 });

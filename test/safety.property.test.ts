@@ -18,32 +18,30 @@ interface Fleet {
 
 const FLAVOURS: Flavour[] = ["hmac", "redis", "nats", "rds", "elasticache"];
 
-const fleetArb: fc.Arbitrary<Fleet> = fc
-    .integer({ min: 2, max: 7 })
-    .chain((n) => {
-        const services = Array.from({ length: n }, (_, i) => `svc-${i}`);
-        // Per secret, each service is 0 = not a consumer, 1 = verifier, 2 = presenter.
-        const roles = fc.array(fc.integer({ min: 0, max: 2 }), { minLength: n, maxLength: n }).filter((r) => r.includes(1));
-        const secret = fc.record({ roles, flavour: fc.constantFrom(...FLAVOURS) });
-        return fc.array(secret, { minLength: 1, maxLength: 4 }).map((all) => {
-            const serving = new Set<string>(); // a server verifies one password secret
-            return {
-                services,
-                secrets: all.map(({ roles: r, flavour }, i) => {
-                    let verifiers = services.filter((_, j) => r[j] === 1);
-                    if (flavour === "rds" || flavour === "elasticache") verifiers = [];
-                    if (flavour === "redis" || flavour === "nats") {
-                        verifiers = verifiers.filter((v) => !serving.has(v));
-                        verifiers.forEach((v) => serving.add(v));
-                    }
-                    // A password whose servers all serve another secret falls back to HMAC.
-                    const f: Flavour = (flavour === "redis" || flavour === "nats") && verifiers.length === 0 ? "hmac" : flavour;
-                    if (f === "hmac" && verifiers.length === 0) verifiers = services.filter((_, j) => r[j] === 1);
-                    return { name: `s${i}`, flavour: f, verifiers, presenters: services.filter((_, j) => r[j] === 2) };
-                }),
-            };
-        });
+const fleetArb: fc.Arbitrary<Fleet> = fc.integer({ min: 2, max: 7 }).chain((n) => {
+    const services = Array.from({ length: n }, (_, i) => `svc-${i}`);
+    // Per secret, each service is 0 = not a consumer, 1 = verifier, 2 = presenter.
+    const roles = fc.array(fc.integer({ min: 0, max: 2 }), { minLength: n, maxLength: n }).filter((r) => r.includes(1));
+    const secret = fc.record({ roles, flavour: fc.constantFrom(...FLAVOURS) });
+    return fc.array(secret, { minLength: 1, maxLength: 4 }).map((all) => {
+        const serving = new Set<string>(); // a server verifies one password secret
+        return {
+            services,
+            secrets: all.map(({ roles: r, flavour }, i) => {
+                let verifiers = services.filter((_, j) => r[j] === 1);
+                if (flavour === "rds" || flavour === "elasticache") verifiers = [];
+                if (flavour === "redis" || flavour === "nats") {
+                    verifiers = verifiers.filter((v) => !serving.has(v));
+                    verifiers.forEach((v) => serving.add(v));
+                }
+                // A password whose servers all serve another secret falls back to HMAC.
+                const f: Flavour = (flavour === "redis" || flavour === "nats") && verifiers.length === 0 ? "hmac" : flavour;
+                if (f === "hmac" && verifiers.length === 0) verifiers = services.filter((_, j) => r[j] === 1);
+                return { name: `s${i}`, flavour: f, verifiers, presenters: services.filter((_, j) => r[j] === 2) };
+            }),
+        };
     });
+});
 
 /** Per step: for each secret, a choice among "stay" and its legal next steps. */
 const stepsArb = fc.array(fc.array(fc.nat(), { minLength: 4, maxLength: 4 }), { minLength: 1, maxLength: 8 });
@@ -122,7 +120,11 @@ describe("safety rule over random fleets and stage sequences", () => {
                     nextKeys.advance(nextPlan);
                     // A single-slot backend moving to a new generation fails logins by design; the plan must say so.
                     const singleSlot = new Set(
-                        fleet.secrets.filter((s, i) => s.flavour === "rds" && next[i].generation !== points[i].generation && next[i].stage === "stable").map((s) => s.name),
+                        fleet.secrets
+                            .filter(
+                                (s, i) => s.flavour === "rds" && next[i].generation !== points[i].generation && next[i].stage === "stable",
+                            )
+                            .map((s) => s.name),
                     );
                     for (const name of singleSlot) expect(nextPlan.warnings.some((w) => w.startsWith(`SINGLE-SLOT ${name}:`))).toBe(true);
                     const result = simulateUp(nextSpec, plan, keys, nextPlan, nextKeys, pick, singleSlot);
@@ -159,7 +161,10 @@ describe("safety rule over random fleets and stage sequences", () => {
         const nextKeys = keys.snapshot();
         nextKeys.advance(overlap);
         // Drop the order the resources declare: what an up without dependsOn would do.
-        const unordered: Plan = { ...overlap, secrets: overlap.secrets.map((p) => ({ ...p, secretObjectDependsOn: { verifier: [], presenter: [] } })) };
+        const unordered: Plan = {
+            ...overlap,
+            secrets: overlap.secrets.map((p) => ({ ...p, secretObjectDependsOn: { verifier: [], presenter: [] } })),
+        };
         const alwaysPresenterFirst = (n: number) => n - 1; // "p" sorts after "v" in the event list
         const result = simulateUp(overlapSpec, stable, keys, unordered, nextKeys, alwaysPresenterFirst);
         expect(result.violations.length).toBeGreaterThan(0);

@@ -53,7 +53,14 @@ async function withServer<R>(start: () => Promise<RunningServer>, f: (s: Running
 
 describe("Redis in the cluster: the rendered ACL file on a real redis-server", () => {
     it("overlap lets both generations in, stable only the new one, a wrong password never", async () => {
-        const runs = await stages((g, stage) => ({ kind: "password", generation: g, stage, backend: { type: "redis", username: "titan" }, verifiers: ["titan-redis"], presenters: ["titan-brain"] }));
+        const runs = await stages((g, stage) => ({
+            kind: "password",
+            generation: g,
+            stage,
+            backend: { type: "redis", username: "titan" },
+            verifiers: ["titan-redis"],
+            presenters: ["titan-brain"],
+        }));
         const logins = async (run: ProgramRun) =>
             withServer(
                 () => startRedis(rendered(run, "users.acl")),
@@ -100,6 +107,9 @@ describe("NATS in the cluster: the rendered server config on a real nats-server"
         expect(await logins(runs.overlap2)).toEqual({ g1: true, g2: true, crossed: false, wrong: false });
         expect(await logins(runs.stable2)).toEqual({ g1: false, g2: true, crossed: false, wrong: false });
         // Presenters get the user name of their generation beside the password.
-        expect(reveal(one(runs.overlap2, T.secret, "cred-presenters").inputs.stringData)).toEqual({ nats_password: password(2), nats_username: "titan-g2" });
+        expect(reveal(one(runs.overlap2, T.secret, "cred-presenters").inputs.stringData)).toEqual({
+            nats_password: password(2),
+            nats_username: "titan-g2",
+        });
     }, 60_000);
 });

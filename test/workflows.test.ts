@@ -16,9 +16,13 @@ const WORKFLOWS = join(REPO, ".github", "workflows");
 describe("GitHub workflows", () => {
     it("lint clean with actionlint", () => {
         if (!existsSync(ACTIONLINT)) {
-            throw new Error(`${ACTIONLINT} is missing: build it with bash tools/actionlint/build.sh (Go module github.com/rhysd/actionlint/cmd/actionlint@v1.7.12)`);
+            throw new Error(
+                `${ACTIONLINT} is missing: build it with bash tools/actionlint/build.sh (Go module github.com/rhysd/actionlint/cmd/actionlint@v1.7.12)`,
+            );
         }
-        const files = readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f)).map((f) => join(WORKFLOWS, f));
+        const files = readdirSync(WORKFLOWS)
+            .filter((f) => /\.ya?ml$/.test(f))
+            .map((f) => join(WORKFLOWS, f));
         expect(files.length).toBeGreaterThan(0);
         const r = spawnSync(ACTIONLINT, ["-no-color", ...files], { cwd: REPO, encoding: "utf8" });
         expect(r.error).toBeUndefined();
@@ -32,7 +36,7 @@ describe("GitHub workflows", () => {
         const steps: { uses?: string; run?: string; with?: Record<string, unknown> }[] = wf.jobs.preview.steps;
         const preview = steps.find((s) => s.uses?.startsWith("pulumi/actions@"));
         expect(preview?.with).toMatchObject({ command: "preview", policyPacks: "policy", "comment-on-pr": true });
-        expect(steps.some((s) => s.run?.includes("npm run --silent rotate -- plan --stack \"$STACK\" --markdown"))).toBe(true);
+        expect(steps.some((s) => s.run?.includes('npm run --silent rotate -- plan --stack "$STACK" --markdown'))).toBe(true);
         expect(wf.jobs.test.steps.some((s: { run?: string }) => s.run?.includes("bash scripts/setup.sh"))).toBe(true);
         expect(wf.jobs.test.steps.some((s: { run?: string }) => s.run === "npm test")).toBe(true);
     });
@@ -41,7 +45,7 @@ describe("GitHub workflows", () => {
         const wf = parse(readFileSync(join(WORKFLOWS, "rotation-due.yml"), "utf8"));
         expect(wf.on.schedule).toHaveLength(1);
         const text = readFileSync(join(WORKFLOWS, "rotation-due.yml"), "utf8");
-        expect(text).toContain("rotate -- status --stack \"$stack\" --json");
+        expect(text).toContain('rotate -- status --stack "$stack" --json');
         expect(text).toContain("actions/github-script@");
     });
 });

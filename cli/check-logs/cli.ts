@@ -87,7 +87,8 @@ async function check(args: CheckLogsArgs, io: Io): Promise<Report> {
             else io.out(unmaskedLine(file, line, field) + "\n");
         },
     };
-    if (inputs.some((i) => i.name === STDIN_NAME) && io.stdinIsTTY) io.err("check-logs: reading the log from standard input (end it with Ctrl-D)\n");
+    if (inputs.some((i) => i.name === STDIN_NAME) && io.stdinIsTTY)
+        io.err("check-logs: reading the log from standard input (end it with Ctrl-D)\n");
     const files: FileStats[] = [];
     for (const input of inputs) {
         try {
@@ -96,7 +97,15 @@ async function check(args: CheckLogsArgs, io: Io): Promise<Report> {
             throw new InputError(`cannot read ${input.name}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
         }
     }
-    return buildReport({ source: sources.map((s) => s.description).join("; "), searched: matcher.searched, tooShort: matcher.tooShort, files, leaks, unmaskedFields, leakedSecrets });
+    return buildReport({
+        source: sources.map((s) => s.description).join("; "),
+        searched: matcher.searched,
+        tooShort: matcher.tooShort,
+        files,
+        leaks,
+        unmaskedFields,
+        leakedSecrets,
+    });
 }
 
 export async function main(argv: readonly string[], io: Io): Promise<number> {

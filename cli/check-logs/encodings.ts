@@ -14,7 +14,16 @@ export const MIN_VALUE_LENGTH = 8;
 export type Encoding = "raw" | "json" | "url" | "base64" | "base64url" | "hex" | "hex-bytes-base64" | "hex-bytes-base64url";
 
 /** Every encoding, in the order a match is attributed when two give the same string. */
-export const ENCODINGS: readonly Encoding[] = ["raw", "json", "url", "base64", "base64url", "hex", "hex-bytes-base64", "hex-bytes-base64url"];
+export const ENCODINGS: readonly Encoding[] = [
+    "raw",
+    "json",
+    "url",
+    "base64",
+    "base64url",
+    "hex",
+    "hex-bytes-base64",
+    "hex-bytes-base64url",
+];
 
 export interface Needle {
     text: string;
@@ -64,7 +73,12 @@ export function needlesFor(value: string): Needle[] {
     const candidates: Needle[] = [
         { text: value, encoding: "raw" },
         // A hex key is the same key in upper case.
-        ...(isHexValue(value) ? [{ text: value.toUpperCase(), encoding: "raw" as const }, { text: value.toLowerCase(), encoding: "raw" as const }] : []),
+        ...(isHexValue(value)
+            ? [
+                  { text: value.toUpperCase(), encoding: "raw" as const },
+                  { text: value.toLowerCase(), encoding: "raw" as const },
+              ]
+            : []),
         { text: JSON.stringify(value).slice(1, -1), encoding: "json" },
         { text: encodeURIComponent(value), encoding: "url" },
         ...base64Needles(bytes, "base64", "base64url"),

@@ -5,11 +5,37 @@
 export const MASKED = "[MASKED]";
 
 /** A field name's last word that makes the field a secret (after QUALIFIERS are dropped). */
-const SECRET_WORDS = new Set(["password", "passwd", "passphrase", "pass", "secret", "token", "apikey", "credential", "credentials", "authorization"]);
+const SECRET_WORDS = new Set([
+    "password",
+    "passwd",
+    "passphrase",
+    "pass",
+    "secret",
+    "token",
+    "apikey",
+    "credential",
+    "credentials",
+    "authorization",
+]);
 /** `<word> key` is a secret: apiKey, private_key, SECRET_KEY, hmacKey, ... */
 const KEY_WORDS = new Set(["api", "private", "secret", "access", "signing", "hmac", "encryption", "master", "auth", "session", "client"]);
 /** Trailing words that name a form of the secret itself: TITAN_HMAC_SECRET_PRIMARY, passwordValue. */
-const QUALIFIERS = new Set(["primary", "secondary", "current", "previous", "old", "new", "next", "value", "plain", "plaintext", "raw", "b64", "base64", "hex"]);
+const QUALIFIERS = new Set([
+    "primary",
+    "secondary",
+    "current",
+    "previous",
+    "old",
+    "new",
+    "next",
+    "value",
+    "plain",
+    "plaintext",
+    "raw",
+    "b64",
+    "base64",
+    "hex",
+]);
 /** Values that log nothing: an empty or absent value, or the start of a nested object. */
 const NOTHING = new Set(["", "null", "undefined", "nil", "none", "true", "false", "{", "["]);
 

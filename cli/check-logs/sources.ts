@@ -31,7 +31,9 @@ export class SourceError extends Error {}
 export const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
 /** Resource outputs that hold a secret value, by resource type. */
-export const RESOURCE_SECRETS: ReadonlyArray<{ type: string; output: string }> = [{ type: "random:index/randomPassword:RandomPassword", output: "result" }];
+export const RESOURCE_SECRETS: ReadonlyArray<{ type: string; output: string }> = [
+    { type: "random:index/randomPassword:RandomPassword", output: "result" },
+];
 
 function isObject(v: unknown): v is Record<string, unknown> {
     return v !== null && typeof v === "object" && !Array.isArray(v);
@@ -49,7 +51,9 @@ function parseJson(text: string, what: string): unknown {
 export function revealed(value: unknown, what: string): unknown {
     if (isObject(value) && SECRET_SIG in value) {
         if (typeof value.plaintext !== "string") {
-            throw new SourceError(`${what} is encrypted (no plaintext): export the stack with --show-secrets and the stack's passphrase or secrets provider`);
+            throw new SourceError(
+                `${what} is encrypted (no plaintext): export the stack with --show-secrets and the stack's passphrase or secrets provider`,
+            );
         }
         return parseJson(value.plaintext, `the plaintext of ${what}`);
     }
@@ -94,7 +98,9 @@ export function valuesFromConfig(doc: unknown): SecretValue[] {
     for (const [key, entry] of Object.entries(doc)) {
         if (!isObject(entry) || entry.secret !== true) continue;
         if (!("value" in entry) && !("objectValue" in entry)) {
-            throw new SourceError(`config ${key} is secret but has no value: run with --show-secrets and the stack's passphrase or secrets provider`);
+            throw new SourceError(
+                `config ${key} is secret but has no value: run with --show-secrets and the stack's passphrase or secrets provider`,
+            );
         }
         // A structured value (set with --path) carries its members in objectValue.
         const value = "objectValue" in entry ? entry.objectValue : entry.value;
@@ -117,7 +123,8 @@ export function valuesFileSource(path: string): ValueSource {
             if (!isObject(doc)) throw new SourceError(`--values-from ${path} must hold a JSON object { "name": "value", ... }`);
             const out: SecretValue[] = [];
             for (const [name, value] of Object.entries(doc)) {
-                if (typeof value !== "string") throw new SourceError(`--values-from ${path}: the value of ${JSON.stringify(name)} is not a string`);
+                if (typeof value !== "string")
+                    throw new SourceError(`--values-from ${path}: the value of ${JSON.stringify(name)} is not a string`);
                 out.push({ name, value });
             }
             return out;
@@ -142,7 +149,9 @@ function pulumiJson(repo: string, run: Runner, args: string[], what: string): un
     const r = run("bash", [join(repo, "scripts", "pulumi.sh"), ...args], repo);
     if (r.status !== 0) {
         const reason = r.stderr.trim().split("\n").filter(Boolean).pop() ?? `exit status ${r.status}`;
-        throw new SourceError(`cannot read ${what}: bash scripts/pulumi.sh ${args.join(" ")} failed: ${reason} (or pass the values with --values-from FILE)`);
+        throw new SourceError(
+            `cannot read ${what}: bash scripts/pulumi.sh ${args.join(" ")} failed: ${reason} (or pass the values with --values-from FILE)`,
+        );
     }
     return parseJson(r.stdout, `the output of bash scripts/pulumi.sh ${args.join(" ")}`);
 }

@@ -90,7 +90,8 @@ export function parseArgs(argv: string[]): ParsedArgs {
     if (parsed.flags.help) return parsed;
     const [command, ...rest] = positional;
     if (command === undefined) throw new UsageError("no command given");
-    if (!(COMMANDS as readonly string[]).includes(command)) throw new UsageError(`unknown command ${JSON.stringify(command)}; commands: ${COMMANDS.join(", ")}`);
+    if (!(COMMANDS as readonly string[]).includes(command))
+        throw new UsageError(`unknown command ${JSON.stringify(command)}; commands: ${COMMANDS.join(", ")}`);
     parsed.command = command as CommandName;
     const wantsSecret = parsed.command !== "status" && parsed.command !== "plan" && parsed.command !== "recover";
     if (wantsSecret) {
@@ -107,6 +108,7 @@ export function parseArgs(argv: string[]): ParsedArgs {
     if (parsed.flags.json && parsed.flags.markdown) throw new UsageError("give --json or --markdown, not both");
     if (parsed.command === "compromise" && !parsed.values.incident) throw new UsageError("compromise needs --incident <incident ID>");
     const within = parsed.values["due-within"];
-    if (within !== undefined && !/^\d+$/.test(within)) throw new UsageError(`--due-within needs a whole number of days, found ${JSON.stringify(within)}`);
+    if (within !== undefined && !/^\d+$/.test(within))
+        throw new UsageError(`--due-within needs a whole number of days, found ${JSON.stringify(within)}`);
     return parsed;
 }

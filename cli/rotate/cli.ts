@@ -97,7 +97,8 @@ function meta(c: Context) {
 }
 
 function warnDropped(c: Context): void {
-    if (c.ledger.dropped.length > 0) c.io.err(`rotate: the ledger has unreadable rows for ${c.ledger.dropped.join(", ")}; they are treated as first seen\n`);
+    if (c.ledger.dropped.length > 0)
+        c.io.err(`rotate: the ledger has unreadable rows for ${c.ledger.dropped.join(", ")}; they are treated as first seen\n`);
 }
 
 function status(c: Context): number {
@@ -120,15 +121,26 @@ function step(c: Context, command: RotateCommand): number {
     const spec = specOf(c.file, c.stack);
     const name = c.args.secret!;
     const s = spec.secrets.get(name);
-    if (!s) throw new UsageError(`no secret ${JSON.stringify(name)} in ${basename(c.file.path)}; secrets: ${[...spec.secrets.keys()].join(", ") || "(none)"}`);
+    if (!s)
+        throw new UsageError(
+            `no secret ${JSON.stringify(name)} in ${basename(c.file.path)}; secrets: ${[...spec.secrets.keys()].join(", ") || "(none)"}`,
+        );
     const from: StagePoint = { generation: s.generation, stage: s.stage };
     const to = targetOf(command, from, slotsOf(s));
     if (to === undefined) {
-        const legal = legalNextSteps(s, c.ledger.ledger[name], c.now).map((x) => `${describePoint(x)}${x.command ? ` (rotate ${x.command})` : ""}`);
-        throw new Refusal(`${name} is ${describePoint(from)}: ${command} is the way back out of overlap only (overlap N -> revert N). Legal steps: ${legal.join("; ")}.`);
+        const legal = legalNextSteps(s, c.ledger.ledger[name], c.now).map(
+            (x) => `${describePoint(x)}${x.command ? ` (rotate ${x.command})` : ""}`,
+        );
+        throw new Refusal(
+            `${name} is ${describePoint(from)}: ${command} is the way back out of overlap only (overlap N -> revert N). Legal steps: ${legal.join("; ")}.`,
+        );
     }
     const declared = Object.fromEntries(["keyId", "previousKeyId", "force", "incident"].map((k) => [k, secretValue(c.file, name, k)]));
-    const { edits, problems } = editsFor(s, declared, to, { incident: c.args.values.incident, keyId: c.args.values["key-id"], force: c.args.flags.force });
+    const { edits, problems } = editsFor(s, declared, to, {
+        incident: c.args.values.incident,
+        keyId: c.args.values["key-id"],
+        force: c.args.flags.force,
+    });
     if (problems.length > 0) throw new UsageError(problems.join("; "));
     const effective = edits.filter((e) => secretValue(c.file, name, e.key) !== e.value);
     const text = applyEdits(c.file, effective);
@@ -145,13 +157,35 @@ function step(c: Context, command: RotateCommand): number {
     if (!dryRun && text !== c.file.text) c.io.writeFile(c.file.path, text);
     const changes = effective.map((e) => ({ key: e.key, from: secretValue(c.file, name, e.key) ?? null, to: e.value ?? null }));
     // dev and local live in the repository's own backend (scripts/pulumi.sh).
-    const preview = LOCAL_BACKEND_STACKS.includes(c.stack) ? `bash scripts/pulumi.sh preview --stack ${c.stack} --diff` : `pulumi preview --stack ${c.stack} --diff --policy-pack policy`;
+    const preview = LOCAL_BACKEND_STACKS.includes(c.stack)
+        ? `bash scripts/pulumi.sh preview --stack ${c.stack} --diff`
+        : `pulumi preview --stack ${c.stack} --diff --policy-pack policy`;
     if (c.args.flags.json) {
-        c.io.out(JSON.stringify({ secret: name, command, from, to, file: c.file.path, dryRun, written: !dryRun && text !== c.file.text, changes, ledger: { source: c.ledger.source, note: c.ledger.note } }, null, 2) + "\n");
+        c.io.out(
+            JSON.stringify(
+                {
+                    secret: name,
+                    command,
+                    from,
+                    to,
+                    file: c.file.path,
+                    dryRun,
+                    written: !dryRun && text !== c.file.text,
+                    changes,
+                    ledger: { source: c.ledger.source, note: c.ledger.note },
+                },
+                null,
+                2,
+            ) + "\n",
+        );
     } else {
         const lines = [`${name}: ${describePoint(from)} -> ${describePoint(to)}${dryRun ? " (dry run: nothing written)" : ""}`];
-        for (const ch of changes) lines.push(`  ${ch.key}: ${ch.from === null ? "(absent)" : JSON.stringify(ch.from)} -> ${ch.to === null ? "(removed)" : JSON.stringify(ch.to)}`);
-        if (c.ledger.source === "none") lines.push(`Note: ${c.ledger.note}; the program checks the step against the real ledger at preview.`);
+        for (const ch of changes)
+            lines.push(
+                `  ${ch.key}: ${ch.from === null ? "(absent)" : JSON.stringify(ch.from)} -> ${ch.to === null ? "(removed)" : JSON.stringify(ch.to)}`,
+            );
+        if (c.ledger.source === "none")
+            lines.push(`Note: ${c.ledger.note}; the program checks the step against the real ledger at preview.`);
         if (to.stage === "compromised") lines.push("Every workload restarts at once: auth failures are expected during that up.");
         lines.push(`Next: ${preview}, then up.`);
         c.io.out(lines.join("\n") + "\n");

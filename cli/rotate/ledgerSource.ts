@@ -54,13 +54,23 @@ export function ledgerFromStack(repo: string, stack: string, run: Runner): Ledge
     const r = run("bash", [join(repo, "scripts", "pulumi.sh"), "stack", "output", "--stack", stack, "ledger", "--json"], repo);
     if (r.status !== 0) {
         const reason = r.stderr.trim().split("\n").filter(Boolean).pop() ?? `exit status ${r.status}`;
-        return { ledger: {}, source: "none", note: `no ledger for stack ${stack} (${reason}): every secret is treated as first seen`, dropped: [] };
+        return {
+            ledger: {},
+            source: "none",
+            note: `no ledger for stack ${stack} (${reason}): every secret is treated as first seen`,
+            dropped: [],
+        };
     }
     let parsed: unknown;
     try {
         parsed = JSON.parse(r.stdout);
     } catch {
-        return { ledger: {}, source: "none", note: `the stack ${stack} has no readable ledger output: every secret is treated as first seen`, dropped: [] };
+        return {
+            ledger: {},
+            source: "none",
+            note: `the stack ${stack} has no readable ledger output: every secret is treated as first seen`,
+            dropped: [],
+        };
     }
     const { ledger, dropped } = readLedger(parsed);
     return { ledger, source: "stack", note: `ledger from the outputs of stack ${stack}`, dropped };

@@ -3,7 +3,19 @@
 // secret its from/to stages, which workloads roll in which wave, which keep
 // their pods, the warnings, or the refusal with the program's messages.
 
-import { ConfigError, ConfigIssue, Ledger, Plan, Role, SecretSpec, StackSpec, StagePoint, describePoint, firstRole, planRotation } from "../../model";
+import {
+    ConfigError,
+    ConfigIssue,
+    Ledger,
+    Plan,
+    Role,
+    SecretSpec,
+    StackSpec,
+    StagePoint,
+    describePoint,
+    firstRole,
+    planRotation,
+} from "../../model";
 
 export interface WorkloadRoll {
     workload: string;
@@ -60,7 +72,9 @@ function orderOf(spec: SecretSpec): string {
     const first = firstRole(spec);
     if (first === "verifier") return "verifiers first, then presenters";
     if (first === "presenter") return "presenters first, then verifiers";
-    return spec.stage === "compromised" ? "everything at once (no ordering; auth failures expected)" : "one side changes; no ordering needed";
+    return spec.stage === "compromised"
+        ? "everything at once (no ordering; auth failures expected)"
+        : "one side changes; no ordering needed";
 }
 
 function changesOf(plan: Plan): SecretChange[] {
@@ -70,7 +84,8 @@ function changesOf(plan: Plan): SecretChange[] {
     for (const p of plan.secrets) {
         const role = (r: Role): RoleChange => {
             const members = r === "verifier" ? p.spec.verifiers : p.spec.presenters;
-            const changed = (w: string) => plan.workloads.find((x) => x.service.name === w)?.consumes.some((c) => c.secret === p.spec.name && c.changed) ?? false;
+            const changed = (w: string) =>
+                plan.workloads.find((x) => x.service.name === w)?.consumes.some((c) => c.secret === p.spec.name && c.changed) ?? false;
             return {
                 generations: p.view[r].generations,
                 keyIds: p.view[r].keyIds,
@@ -98,7 +113,12 @@ function changesOf(plan: Plan): SecretChange[] {
 
 /** Plans the next up; a ConfigError becomes a refused report (anything else is thrown). */
 export function planReport(spec: StackSpec, ledger: Ledger, now: Date, meta: PlanMeta): PlanReport {
-    const base = { stack: meta.stack, file: meta.file, now: now.toISOString(), ledger: { source: meta.ledgerSource, note: meta.ledgerNote } };
+    const base = {
+        stack: meta.stack,
+        file: meta.file,
+        now: now.toISOString(),
+        ledger: { source: meta.ledgerSource, note: meta.ledgerNote },
+    };
     let plan: Plan;
     try {
         plan = planRotation(spec, ledger, now);
@@ -122,7 +142,8 @@ export function refusalOf(e: ConfigError): { message: string; issues: ConfigIssu
 }
 
 const fromText = (c: SecretChange) => (c.from ? describePoint(c.from) : "not in the ledger (first seen)");
-const rolls = (r: RoleChange) => (r.rolling.length > 0 ? r.rolling.map((x) => `${x.workload} (wave ${x.wave})`).join(", ") : "none restart");
+const rolls = (r: RoleChange) =>
+    r.rolling.length > 0 ? r.rolling.map((x) => `${x.workload} (wave ${x.wave})`).join(", ") : "none restart";
 
 export function formatPlanText(r: PlanReport): string {
     const out = [`Rotation plan for stack ${r.stack} (${r.file}) at ${r.now}`, `Ledger: ${r.ledger.note}`, ""];
@@ -133,8 +154,12 @@ export function formatPlanText(r: PlanReport): string {
     if (r.changes.length === 0) out.push("No rotation changes: the next up leaves every secret where it is.");
     for (const c of r.changes) {
         out.push(`${c.secret} (${c.kind}): ${fromText(c)} -> ${describePoint(c.to)}; ${c.order}`);
-        out.push(`  verifiers hold ${c.verifiers.keyIds.join(" + ")}: ${rolls(c.verifiers)}${c.verifiers.unchanged.length ? `; unchanged: ${c.verifiers.unchanged.join(", ")}` : ""}`);
-        out.push(`  presenters use ${c.presenters.keyIds.join(" + ")}: ${rolls(c.presenters)}${c.presenters.unchanged.length ? `; unchanged: ${c.presenters.unchanged.join(", ")}` : ""}`);
+        out.push(
+            `  verifiers hold ${c.verifiers.keyIds.join(" + ")}: ${rolls(c.verifiers)}${c.verifiers.unchanged.length ? `; unchanged: ${c.verifiers.unchanged.join(", ")}` : ""}`,
+        );
+        out.push(
+            `  presenters use ${c.presenters.keyIds.join(" + ")}: ${rolls(c.presenters)}${c.presenters.unchanged.length ? `; unchanged: ${c.presenters.unchanged.join(", ")}` : ""}`,
+        );
     }
     if (r.waves.length > 0) {
         out.push("", "Waves (each starts when the one before has rolled out):");
@@ -163,7 +188,9 @@ export function formatPlanMarkdown(r: PlanReport): string {
         for (const c of r.changes) {
             const cell = (x: RoleChange) =>
                 `${codes(x.keyIds)}: ${x.rolling.length ? x.rolling.map((w) => `${code(w.workload)} (wave ${w.wave})`).join(", ") : "none restart"}`;
-            out.push(`| ${code(c.secret)} | ${fromText(c)} | ${describePoint(c.to)} | ${c.order} | ${cell(c.verifiers)} | ${cell(c.presenters)} |`);
+            out.push(
+                `| ${code(c.secret)} | ${fromText(c)} | ${describePoint(c.to)} | ${c.order} | ${cell(c.verifiers)} | ${cell(c.presenters)} |`,
+            );
         }
         out.push("", "**Waves** (each starts when the one before has rolled out):", "");
         r.waves.forEach((w, i) => out.push(`${i + 1}. ${codes(w)}`));
@@ -173,6 +200,9 @@ export function formatPlanMarkdown(r: PlanReport): string {
         out.push("", "> [!WARNING]");
         for (const w of r.warnings) out.push(`> ${w}`);
     }
-    out.push("", `<sub>${r.ledger.note}. Planned at ${r.now} by \`npm run rotate -- plan --markdown\`; key IDs and generations only, never a value.</sub>`);
+    out.push(
+        "",
+        `<sub>${r.ledger.note}. Planned at ${r.now} by \`npm run rotate -- plan --markdown\`; key IDs and generations only, never a value.</sub>`,
+    );
     return out.join("\n") + "\n";
 }

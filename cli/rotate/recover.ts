@@ -91,7 +91,13 @@ export function parseLock(file: string, text: string): LockInfo {
     if (typeof r.pid !== "number" || typeof r.hostname !== "string") {
         throw new RecoverError(`the lock file ${file} names no pid and hostname: a person must look at it before it is removed`);
     }
-    return { file, pid: r.pid, hostname: r.hostname, username: typeof r.username === "string" ? r.username : undefined, timestamp: typeof r.timestamp === "string" ? r.timestamp : undefined };
+    return {
+        file,
+        pid: r.pid,
+        hostname: r.hostname,
+        username: typeof r.username === "string" ? r.username : undefined,
+        timestamp: typeof r.timestamp === "string" ? r.timestamp : undefined,
+    };
 }
 
 function json(r: ReturnType<PulumiRunner>, what: string): unknown {
@@ -125,7 +131,9 @@ export function recover(stack: string, pulumi: PulumiRunner, host: Host): Recove
     } else if (!url.startsWith("file://")) {
         report.next = `if an update was interrupted and the backend still shows it running: pulumi cancel --stack ${stack}; then pulumi up --stack ${stack}`;
     }
-    const state = json(pulumi(["stack", "export", "--stack", stack]), "pulumi stack export") as { deployment?: { pending_operations?: { type: string; resource: { urn: string } }[] } };
+    const state = json(pulumi(["stack", "export", "--stack", stack]), "pulumi stack export") as {
+        deployment?: { pending_operations?: { type: string; resource: { urn: string } }[] };
+    };
     report.pending = (state.deployment?.pending_operations ?? []).map((p) => ({ type: p.type, urn: p.resource.urn }));
     // A create that was in flight may or may not have happened. Dropping it is
     // safe here: the next up applies the same object again (server-side apply
@@ -144,7 +152,9 @@ export function formatRecover(r: RecoverReport): string {
         r.removedLocks.length > 0
             ? `Removed ${r.removedLocks.length} stale lock(s) of stack ${r.stack}: ${r.removedLocks.map((l) => `pid ${l.pid} on ${l.hostname} since ${l.timestamp ?? "?"}`).join("; ")} (the process is gone).`
             : `Stack ${r.stack} holds no stale lock.`,
-        r.pending.length > 0 ? `Pending operations of the interrupted up: ${r.pending.map((p) => `${p.type} ${p.urn.split("::").pop()}`).join(", ")}.` : "No pending operations.",
+        r.pending.length > 0
+            ? `Pending operations of the interrupted up: ${r.pending.map((p) => `${p.type} ${p.urn.split("::").pop()}`).join(", ")}.`
+            : "No pending operations.",
         ...r.ran.map((c) => `Ran: ${c}`),
         `Next: ${r.next} (it waits again for every roll-out the last ledger does not record, so the order holds).`,
     ];

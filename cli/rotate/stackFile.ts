@@ -90,7 +90,9 @@ export function applyEdits(file: StackFile, edits: SecretEdit[]): string {
     const roundTrips = parseDocument(file.text).toString() === file.text;
     const text = roundTrips ? doc.toString() : editInPlace(file.text, edits);
     if (text === undefined || !sameData(parseDocument(text).toJS(), doc.toJS())) {
-        throw new LayoutError(`${file.path}: the edit cannot be made without changing other lines (unusual layout); make it by hand: ${edits.map(describeEdit).join(", ")}`);
+        throw new LayoutError(
+            `${file.path}: the edit cannot be made without changing other lines (unusual layout); make it by hand: ${edits.map(describeEdit).join(", ")}`,
+        );
     }
     return text;
 }

@@ -2,7 +2,18 @@
 // of the last up. Pure: the rows are data (the --json shape); formatStatus
 // renders them for a person.
 
-import { DAY_MS, LedgerEntry, SecretSpec, StackSpec, StagePoint, describePoint, dueDate, formatDuration, presenterKey, specView } from "../../model";
+import {
+    DAY_MS,
+    LedgerEntry,
+    SecretSpec,
+    StackSpec,
+    StagePoint,
+    describePoint,
+    dueDate,
+    formatDuration,
+    presenterKey,
+    specView,
+} from "../../model";
 import { NextStep, legalNextSteps } from "./steps";
 import { relative } from "./time";
 
@@ -43,7 +54,6 @@ export interface StatusReport {
     overdue: string[];
     dueSoon: string[];
 }
-
 
 export function statusRow(spec: SecretSpec, prev: LedgerEntry | undefined, now: Date, dueSoonDays: number): StatusRow {
     const view = specView(spec);
@@ -89,7 +99,9 @@ export function statusRow(spec: SecretSpec, prev: LedgerEntry | undefined, now: 
         row.dueSoon = !row.overdue && due - now.getTime() <= dueSoonDays * DAY_MS;
     }
     if (row.pending) {
-        row.notes.push(`pending: the stack file says ${describePoint(spec)}, the last up applied ${describePoint(prev)}; run pulumi up (or revert the file) before the next step`);
+        row.notes.push(
+            `pending: the stack file says ${describePoint(spec)}, the last up applied ${describePoint(prev)}; run pulumi up (or revert the file) before the next step`,
+        );
     } else {
         row.next = legalNextSteps(spec, prev, now);
     }
@@ -98,7 +110,12 @@ export function statusRow(spec: SecretSpec, prev: LedgerEntry | undefined, now: 
     return row;
 }
 
-export function statusReport(spec: StackSpec, ledger: Record<string, LedgerEntry>, now: Date, meta: { stack: string; file: string; ledgerSource: string; ledgerNote: string; dueSoonDays: number }): StatusReport {
+export function statusReport(
+    spec: StackSpec,
+    ledger: Record<string, LedgerEntry>,
+    now: Date,
+    meta: { stack: string; file: string; ledgerSource: string; ledgerNote: string; dueSoonDays: number },
+): StatusReport {
     const secrets = [...spec.secrets.values()].map((s) => statusRow(s, ledger[s.name], now, meta.dueSoonDays));
     return {
         stack: meta.stack,
@@ -123,14 +140,20 @@ export function formatStatus(r: StatusReport): string {
     const out: string[] = [`Stack ${r.stack} (${r.file}) at ${r.now}`, `Ledger: ${r.ledger.note}`, ""];
     for (const s of r.secrets) {
         out.push(`${s.secret} (${s.kind})`);
-        const applied = s.applied ? `${describePoint(s.applied)}, applied ${s.applied.at} (${formatDuration(now.getTime() - Date.parse(s.applied.at))} ago)` : "never applied";
+        const applied = s.applied
+            ? `${describePoint(s.applied)}, applied ${s.applied.at} (${formatDuration(now.getTime() - Date.parse(s.applied.at))} ago)`
+            : "never applied";
         out.push(`  stage:    ${applied}`);
         if (s.pending) out.push(`  config:   ${describePoint(s.config)} (not applied yet)`);
         out.push(`  keys:     presenters ${s.keyIds.presenters}; verifiers ${s.keyIds.verifiers.join(", ")}`);
         if (s.createdAt !== undefined && s.dueAt !== undefined) {
             out.push(`  age:      ${s.ageDays}d (generation ${s.presenterGeneration} created ${s.createdAt}); maxAgeDays ${s.maxAgeDays}`);
             const due = new Date(s.dueAt);
-            const state = s.overdue ? `OVERDUE by ${formatDuration(now.getTime() - due.getTime())}` : s.dueSoon ? `due soon (${relative(due, now)})` : relative(due, now);
+            const state = s.overdue
+                ? `OVERDUE by ${formatDuration(now.getTime() - due.getTime())}`
+                : s.dueSoon
+                  ? `due soon (${relative(due, now)})`
+                  : relative(due, now);
             out.push(`  due:      ${s.dueAt} (${state})`);
         } else {
             out.push(`  due:      ${s.maxAgeDays} days after the next up creates generation ${s.presenterGeneration}`);

@@ -74,7 +74,12 @@ export interface DeclaredKeys {
  * `compromised`, `previousKeyId` where no secondary is live. Returns the
  * problems instead when the options do not fit the step.
  */
-export function editsFor(spec: SecretSpec, declared: DeclaredKeys, to: StagePoint, opts: EditOptions): { edits: SecretEdit[]; problems: string[] } {
+export function editsFor(
+    spec: SecretSpec,
+    declared: DeclaredKeys,
+    to: StagePoint,
+    opts: EditOptions,
+): { edits: SecretEdit[]; problems: string[] } {
     const edits: SecretEdit[] = [];
     const problems: string[] = [];
     const set = (key: string, value: SecretEdit["value"]) => edits.push({ secret: spec.name, key, value });
@@ -87,7 +92,9 @@ export function editsFor(spec: SecretSpec, declared: DeclaredKeys, to: StagePoin
     const declaresKeyIds = declared.keyId !== undefined || declared.previousKeyId !== undefined;
     if (to.generation === spec.generation + 1) {
         if (declared.keyId !== undefined && opts.keyId === undefined) {
-            problems.push(`${spec.name} declares keyId (${JSON.stringify(declared.keyId)}), so generation ${to.generation} needs one too: add --key-id <key ID of generation ${to.generation}>`);
+            problems.push(
+                `${spec.name} declares keyId (${JSON.stringify(declared.keyId)}), so generation ${to.generation} needs one too: add --key-id <key ID of generation ${to.generation}>`,
+            );
         }
         if (opts.keyId !== undefined) {
             set("keyId", opts.keyId);
@@ -96,7 +103,8 @@ export function editsFor(spec: SecretSpec, declared: DeclaredKeys, to: StagePoin
             set("previousKeyId", undefined);
         }
     } else {
-        if (opts.keyId !== undefined) problems.push(`--key-id applies only to a step to a new generation; ${describePoint(to)} keeps generation ${to.generation}`);
+        if (opts.keyId !== undefined)
+            problems.push(`--key-id applies only to a step to a new generation; ${describePoint(to)} keeps generation ${to.generation}`);
         if (to.generation === spec.generation - 1 && declaresKeyIds) {
             // revert N -> stable N-1: the secondary becomes the only key.
             set("keyId", spec.previousKeyId);
@@ -109,7 +117,10 @@ export function editsFor(spec: SecretSpec, declared: DeclaredKeys, to: StagePoin
     if (retiring) {
         if (opts.force) set("force", true);
     } else {
-        if (opts.force) problems.push(`--force applies only to retiring the secondary (overlap -> stable at the same generation), not to ${describePoint(to)}`);
+        if (opts.force)
+            problems.push(
+                `--force applies only to retiring the secondary (overlap -> stable at the same generation), not to ${describePoint(to)}`,
+            );
         if (declared.force !== undefined) set("force", undefined);
     }
 

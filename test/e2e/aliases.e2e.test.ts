@@ -27,8 +27,12 @@ describe("a stack from before the type-token rename", { timeout: 300_000 }, () =
     afterAll(() => project?.destroy());
 
     it("holds the old tokens (the fixture is what it says)", () => {
-        const types = (JSON.parse(readFileSync(FIXTURE, "utf8")) as { deployment: { resources: { type: string }[] } }).deployment.resources.map((r) => r.type);
-        expect(types).toEqual(expect.arrayContaining(["titan-secrets:hmac:KeyRing", "titan-secrets:password:Credential", "titan-secrets:apikey:Credential"]));
+        const types = (
+            JSON.parse(readFileSync(FIXTURE, "utf8")) as { deployment: { resources: { type: string }[] } }
+        ).deployment.resources.map((r) => r.type);
+        expect(types).toEqual(
+            expect.arrayContaining(["titan-secrets:hmac:KeyRing", "titan-secrets:password:Credential", "titan-secrets:apikey:Credential"]),
+        );
     });
 
     it("previews with no change, and an up moves the resources to the new tokens without replacing any", async () => {
@@ -40,7 +44,13 @@ describe("a stack from before the type-token rename", { timeout: 300_000 }, () =
         expect(up.error, up.output).toBeUndefined();
         const state = JSON.parse(await project.exportState(false)) as { deployment: { resources: { type: string }[] } };
         const types = state.deployment.resources.map((r) => r.type);
-        expect(types).toEqual(expect.arrayContaining(["titan-secrets:hmac:HmacKeyRing", "titan-secrets:password:PasswordCredential", "titan-secrets:apikey:ApiKeyCredential"]));
+        expect(types).toEqual(
+            expect.arrayContaining([
+                "titan-secrets:hmac:HmacKeyRing",
+                "titan-secrets:password:PasswordCredential",
+                "titan-secrets:apikey:ApiKeyCredential",
+            ]),
+        );
         expect(types).not.toContain("titan-secrets:hmac:KeyRing");
         // Not one key regenerated.
         expect([...(await project.keyValues()).values()].sort()).toEqual([...keysBefore.values()].sort());

@@ -30,7 +30,13 @@ function indexOf(log: [string, string, string][], name: string, phase: string): 
 
 /** Workloads whose Deployment had a step that changes something. */
 function steppedDeployments(step: Step): string[] {
-    return [...new Set(stepLog(step.events, DEPLOYMENT).filter(([, op]) => CHANGING_OPS.includes(op)).map(([n]) => n))].sort();
+    return [
+        ...new Set(
+            stepLog(step.events, DEPLOYMENT)
+                .filter(([, op]) => CHANGING_OPS.includes(op))
+                .map(([n]) => n),
+        ),
+    ].sort();
 }
 
 /**
@@ -64,7 +70,10 @@ async function hmacKeys(project: E2EProject): Promise<Map<string, string>> {
 async function stateOf(project: E2EProject): Promise<string> {
     const state = JSON.parse(await project.exportState(true));
     const managed = (state.deployment.resources ?? []).filter((r: any) => r.type !== "pulumi:pulumi:StackReference");
-    return JSON.stringify(managed.map((r: any) => [r.urn, r.inputs, r.outputs, r.dependencies]), (_k, v) => plainSecret(v));
+    return JSON.stringify(
+        managed.map((r: any) => [r.urn, r.inputs, r.outputs, r.dependencies]),
+        (_k, v) => plainSecret(v),
+    );
 }
 
 /** A preview that would change nothing: only unchanged resources and reads. */
@@ -139,7 +148,10 @@ describe("rotation through the real engine (dev stack, rendered manifests)", { t
             TITAN_HMAC_SECRET_SECONDARY: keys.get("titan-hmac-g1"),
             TITAN_HMAC_KEY_ID_SECONDARY: "titan-hmac-g1",
         });
-        expect(secrets.get("titan-hmac-presenters-g2")).toEqual({ TITAN_HMAC_SECRET_PRIMARY: keys.get("titan-hmac-g2"), TITAN_HMAC_KEY_ID: "titan-hmac-g2" });
+        expect(secrets.get("titan-hmac-presenters-g2")).toEqual({
+            TITAN_HMAC_SECRET_PRIMARY: keys.get("titan-hmac-g2"),
+            TITAN_HMAC_KEY_ID: "titan-hmac-g2",
+        });
     });
 
     it("3. stable g2 at once is refused with no change; with minOverlapHours 0 g1's key is deleted", async () => {
@@ -147,7 +159,9 @@ describe("rotation through the real engine (dev stack, rendered manifests)", { t
         project.setConfig("secrets", hmacAt(2, "stable"));
         const preview = await project.preview();
         expect(preview.error).toBeDefined();
-        expect(preview.output).toMatch(/titan-secrets:secrets\.titan-hmac\.stage: found stable at generation 2 only \d+m after overlap at generation 2 was applied/);
+        expect(preview.output).toMatch(
+            /titan-secrets:secrets\.titan-hmac\.stage: found stable at generation 2 only \d+m after overlap at generation 2 was applied/,
+        );
         const up = await project.up();
         expect(up.error).toBeDefined();
         expect(steppedDeployments(up)).toEqual([]);
@@ -201,7 +215,9 @@ describe("rotation through the real engine (dev stack, rendered manifests)", { t
         project.setConfig("secrets", hmacAt(2, "stable", { presenters: ["titan-brian"] }));
         const preview = await project.preview();
         expect(preview.error).toBeDefined();
-        expect(preview.output).toContain('titan-secrets:secrets.titan-hmac.presenters[0]: found "titan-brian", which is not a declared service (did you mean "titan-brain"?)');
+        expect(preview.output).toContain(
+            'titan-secrets:secrets.titan-hmac.presenters[0]: found "titan-brian", which is not a declared service (did you mean "titan-brain"?)',
+        );
         const up = await project.up();
         expect(up.error).toBeDefined();
         expect(await stateOf(project)).toEqual(before);
@@ -215,7 +231,9 @@ describe("rotation through the real engine (dev stack, rendered manifests)", { t
         };
         const passwords = async () => new Map([...(await project.keyValues())].filter(([n]) => n.startsWith("titan-redis-password-g")));
         const acl = () => {
-            const found = [...project.rendered().values()].filter((o) => o.kind === "Secret" && String(o.metadata.name).startsWith("titan-redis-password-verifiers-"));
+            const found = [...project.rendered().values()].filter(
+                (o) => o.kind === "Secret" && String(o.metadata.name).startsWith("titan-redis-password-verifiers-"),
+            );
             expect(found).toHaveLength(1);
             const data = found[0].stringData?.["users.acl"] ?? Buffer.from(found[0].data["users.acl"], "base64").toString("utf8");
             return data as string;
@@ -243,7 +261,8 @@ describe("rotation through the real engine (dev stack, rendered manifests)", { t
         await remember();
         const log = stepLog(overlap.events, DEPLOYMENT);
         const serverDone = indexOf(log, "titan-redis", "done");
-        for (const client of ["titan-ai-quant", "titan-brain", "titan-execution-rs"]) expect(indexOf(log, client, "pre")).toBeGreaterThan(serverDone);
+        for (const client of ["titan-ai-quant", "titan-brain", "titan-execution-rs"])
+            expect(indexOf(log, client, "pre")).toBeGreaterThan(serverDone);
         expect(rolledDeployments(overlap)).toEqual(["titan-ai-quant", "titan-brain", "titan-execution-rs", "titan-redis"]);
         expect(await logins()).toEqual({ g1: true, g2: true, wrong: false });
 
@@ -277,7 +296,8 @@ describe("rotation through the real engine (dev stack, rendered manifests)", { t
             }
         }
         // The dev stack's exchange key (secure config) must not leak either.
-        for (const v of ["dev-bybit-testnet-key-g1", "dev-bybit-testnet-secret-g1"]) expect(haystack.includes(v), "exchange key in plain output").toBe(false);
+        for (const v of ["dev-bybit-testnet-key-g1", "dev-bybit-testnet-secret-g1"])
+            expect(haystack.includes(v), "exchange key in plain output").toBe(false);
         expect(haystack).toContain("titan-hmac-g2"); // the search ran over real output
         const modes = project.renderedModes();
         expect(modes.length).toBeGreaterThan(0);

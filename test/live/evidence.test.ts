@@ -11,11 +11,20 @@ function ev(kind: ServerEvent["kind"], type: ServerEvent["type"], obj: Partial<S
     return { rv: rv++, at: 0, type, kind, obj: { uid: obj.name, labels: {}, annotations: {}, ...obj } };
 }
 const secret = (name: string, s: string, role: string, gens: string) =>
-    ev("Secret", "ADDED", { name, labels: { "titan-secrets.io/secret": s, "titan-secrets.io/role": role }, annotations: { "titan-secrets.io/generations": gens } });
+    ev("Secret", "ADDED", {
+        name,
+        labels: { "titan-secrets.io/secret": s, "titan-secrets.io/role": role },
+        annotations: { "titan-secrets.io/generations": gens },
+    });
 const pod = (type: ServerEvent["type"], name: string, refs: string[]) => ev("Pod", type, { name, secretRefs: refs });
 
 function objects(): ServerEvent[] {
-    return [secret("h-verifiers-g1", "h", "verifier", "1"), secret("h-verifiers-g2-g1", "h", "verifier", "2,1"), secret("h-presenters-g1", "h", "presenter", "1"), secret("h-presenters-g2", "h", "presenter", "2")];
+    return [
+        secret("h-verifiers-g1", "h", "verifier", "1"),
+        secret("h-verifiers-g2-g1", "h", "verifier", "2,1"),
+        secret("h-presenters-g1", "h", "presenter", "1"),
+        secret("h-presenters-g2", "h", "presenter", "2"),
+    ];
 }
 
 describe("the safety replay", () => {
@@ -33,19 +42,36 @@ describe("the safety replay", () => {
     });
 
     it("finds a presenter holding g2 while an old verifier pod still runs (presenters first)", () => {
-        const events = [...objects(), pod("ADDED", "v-old", ["h-verifiers-g1"]), pod("ADDED", "p-new", ["h-presenters-g2"]), pod("ADDED", "v-new", ["h-verifiers-g2-g1"])];
-        expect(safetyViolations(events)).toEqual([expect.objectContaining({ secret: "h", presenterPod: "p-new", presents: 2, verifierPod: "v-old", accepts: [1] })]);
+        const events = [
+            ...objects(),
+            pod("ADDED", "v-old", ["h-verifiers-g1"]),
+            pod("ADDED", "p-new", ["h-presenters-g2"]),
+            pod("ADDED", "v-new", ["h-verifiers-g2-g1"]),
+        ];
+        expect(safetyViolations(events)).toEqual([
+            expect.objectContaining({ secret: "h", presenterPod: "p-new", presents: 2, verifierPod: "v-old", accepts: [1] }),
+        ]);
     });
 });
 
 describe("Secret objects and the pods that read them", () => {
     it("finds a pod still reading an object that was deleted", () => {
-        const events = [...objects(), pod("ADDED", "p-old", ["h-presenters-g1"]), ev("Secret", "DELETED", { name: "h-presenters-g1" }), pod("DELETED", "p-old", ["h-presenters-g1"])];
+        const events = [
+            ...objects(),
+            pod("ADDED", "p-old", ["h-presenters-g1"]),
+            ev("Secret", "DELETED", { name: "h-presenters-g1" }),
+            pod("DELETED", "p-old", ["h-presenters-g1"]),
+        ];
         expect(podsOutlivingTheirSecrets(events)).toEqual([{ pod: "p-old", secret: "h-presenters-g1" }]);
     });
 
     it("accepts a deletion after the last reader is gone", () => {
-        const events = [...objects(), pod("ADDED", "p-old", ["h-presenters-g1"]), pod("DELETED", "p-old", ["h-presenters-g1"]), ev("Secret", "DELETED", { name: "h-presenters-g1" })];
+        const events = [
+            ...objects(),
+            pod("ADDED", "p-old", ["h-presenters-g1"]),
+            pod("DELETED", "p-old", ["h-presenters-g1"]),
+            ev("Secret", "DELETED", { name: "h-presenters-g1" }),
+        ];
         expect(podsOutlivingTheirSecrets(events)).toEqual([]);
     });
 });
@@ -54,7 +80,12 @@ describe("ReplicaSets", () => {
     it("counts created (not listed) ReplicaSets and finds when one became fully available", () => {
         const listed = ev("ReplicaSet", "LISTED", { name: "a-1", owner: "a", replicas: 3, status: { replicas: 3, availableReplicas: 3 } });
         const created = ev("ReplicaSet", "ADDED", { name: "a-2", owner: "a", replicas: 1, status: { replicas: 0 } });
-        const partly = ev("ReplicaSet", "MODIFIED", { name: "a-2", owner: "a", replicas: 3, status: { replicas: 3, availableReplicas: 2 } });
+        const partly = ev("ReplicaSet", "MODIFIED", {
+            name: "a-2",
+            owner: "a",
+            replicas: 3,
+            status: { replicas: 3, availableReplicas: 2 },
+        });
         const full = ev("ReplicaSet", "MODIFIED", { name: "a-2", owner: "a", replicas: 3, status: { replicas: 3, availableReplicas: 3 } });
         const events = [listed, created, partly, full];
         expect(newReplicaSets(events, 0).map((r) => r.name)).toEqual(["a-2"]);

@@ -52,7 +52,9 @@ describe("a verifier whose new pods never become Ready", { timeout: 900_000 }, (
         const up = await live.project.up();
         const seconds = (Date.now() - started) / 1000;
         expect(up.error, "the up fails").toBeDefined();
-        expect(up.output).toMatch(/The roll-out of titan-sentinel \(Deployment live-hold-[a-z0-9]+\/titan-sentinel, rolling for titan-hmac \(verifier: g2\+g1\)\) did not complete: it did not finish within 30s/);
+        expect(up.output).toMatch(
+            /The roll-out of titan-sentinel \(Deployment live-hold-[a-z0-9]+\/titan-sentinel, rolling for titan-hmac \(verifier: g2\+g1\)\) did not complete: it did not finish within 30s/,
+        );
         expect(up.output).toContain("kubectl -n " + live.namespace + " rollout status deployment/titan-sentinel");
         // Within the timeout, plus the engine's own start and stop.
         expect(seconds).toBeLessThan(TIMEOUT + 90);
@@ -75,7 +77,9 @@ describe("a verifier whose new pods never become Ready", { timeout: 900_000 }, (
         // The held verifier's ReplicaSet was created by the failed up; the presenter's only now.
         const presenter = newReplicaSets(events, mark).filter((rs) => rs.deployment === HMAC_PRESENTER);
         expect(presenter).toHaveLength(1);
-        const sentinelRs = newReplicaSets(events, 0).filter((rs) => rs.deployment === "titan-sentinel").pop()!;
+        const sentinelRs = newReplicaSets(events, 0)
+            .filter((rs) => rs.deployment === "titan-sentinel")
+            .pop()!;
         expect(availableRv(events, sentinelRs.name, REPLICAS)!).toBeLessThan(presenter[0].rv);
         expect(safetyViolations(events)).toEqual([]);
         expect((await live.ledger())["titan-hmac"]).toMatchObject({ generation: 2, stage: "overlap" });

@@ -17,7 +17,10 @@ const REPLICAS = 3;
 async function expectedRestarts(live: LiveProject, secrets: Record<string, unknown>): Promise<string[]> {
     const raw = { services: live.config["titan-secrets:services"], secrets, kubernetes: live.config["titan-secrets:kubernetes"] };
     const plan = planRotation(parseConfig(raw, "live"), readLedger((await live.project.outputs()).ledger).ledger, new Date());
-    return plan.workloads.filter((w) => w.changed).map((w) => w.service.name).sort();
+    return plan.workloads
+        .filter((w) => w.changed)
+        .map((w) => w.service.name)
+        .sort();
 }
 
 function changes(preview: { changes: Record<string, number> }): string[] {
@@ -27,7 +30,9 @@ function changes(preview: { changes: Record<string, number> }): string[] {
 /** Every Deployment of the namespace, as the server reports it now. */
 async function rollouts(live: LiveProject): Promise<Record<string, string>> {
     const list = JSON.parse(await kubectl(live.cluster, "-n", live.namespace, "get", "deployments", "-o", "json")) as { items: any[] };
-    return Object.fromEntries(list.items.map((d) => [d.metadata.name, rolloutState({ ...d, kind: "Deployment" }, d.metadata.generation).state]));
+    return Object.fromEntries(
+        list.items.map((d) => [d.metadata.name, rolloutState({ ...d, kind: "Deployment" }, d.metadata.generation).state]),
+    );
 }
 
 function expectNoError(step: Step): void {
@@ -49,8 +54,18 @@ describe("a rotation on a live API server", { timeout: 900_000 }, () => {
         expectNoError(await live.project.up());
         await remember();
         // Read at once: had the up returned early, some roll-out would still be running.
-        expect(Object.values(await rollouts(live)).every((s) => s === "done"), JSON.stringify(await rollouts(live))).toBe(true);
-        expect(Object.keys(await rollouts(live)).sort()).toEqual(["titan-ai-quant", "titan-brain", "titan-execution-rs", "titan-nats", "titan-redis", "titan-sentinel"]);
+        expect(
+            Object.values(await rollouts(live)).every((s) => s === "done"),
+            JSON.stringify(await rollouts(live)),
+        ).toBe(true);
+        expect(Object.keys(await rollouts(live)).sort()).toEqual([
+            "titan-ai-quant",
+            "titan-brain",
+            "titan-execution-rs",
+            "titan-nats",
+            "titan-redis",
+            "titan-sentinel",
+        ]);
         const mark = live.log.mark();
         expect(changes(await live.project.preview())).toEqual([]);
         expectNoError(await live.project.up());
@@ -71,7 +86,9 @@ describe("a rotation on a live API server", { timeout: 900_000 }, () => {
         for (let i = 0; i < 600 && killedPod === undefined; i++) {
             const started = newReplicaSets(live.log.sorted(), mark).some((rs) => HMAC_VERIFIERS.includes(rs.deployment));
             if (started) {
-                const pods = live.log.sorted().filter((e) => e.kind === "Pod" && e.obj.labels.app === HMAC_PRESENTER && e.type !== "DELETED");
+                const pods = live.log
+                    .sorted()
+                    .filter((e) => e.kind === "Pod" && e.obj.labels.app === HMAC_PRESENTER && e.type !== "DELETED");
                 killedPod = pods[pods.length - 1]?.obj.name;
                 if (killedPod) await kubectl(live.cluster, "-n", live.namespace, "delete", "pod", killedPod, "--wait=false");
             }
@@ -92,15 +109,21 @@ describe("a rotation on a live API server", { timeout: 900_000 }, () => {
             const rs = created.find((r) => r.deployment === v)!;
             const available = availableRv(events, rs.name, REPLICAS);
             expect(available, `${v}'s new ReplicaSet became available`).toBeDefined();
-            expect(available!, `${v} available (rv ${available}) before ${HMAC_PRESENTER}'s new ReplicaSet (rv ${presenterRs.rv})`).toBeLessThan(presenterRs.rv);
+            expect(
+                available!,
+                `${v} available (rv ${available}) before ${HMAC_PRESENTER}'s new ReplicaSet (rv ${presenterRs.rv})`,
+            ).toBeLessThan(presenterRs.rv);
         }
         // The presenters' object of the new generation appears only after the verifiers rolled.
         const presentersG2 = events.find((e) => e.kind === "Secret" && e.type === "ADDED" && e.obj.name === "titan-hmac-presenters-g2")!;
-        for (const v of HMAC_VERIFIERS) expect(presentersG2.rv).toBeGreaterThan(availableRv(events, created.find((r) => r.deployment === v)!.name, REPLICAS)!);
+        for (const v of HMAC_VERIFIERS)
+            expect(presentersG2.rv).toBeGreaterThan(availableRv(events, created.find((r) => r.deployment === v)!.name, REPLICAS)!);
         expect(safetyViolations(events)).toEqual([]);
 
         // The pod that died came back on the old template, reading an object that still existed.
-        const replacement = events.find((e) => e.kind === "Pod" && e.type === "ADDED" && e.obj.labels.app === HMAC_PRESENTER && e.rv > mark && e.rv < presenterRs.rv);
+        const replacement = events.find(
+            (e) => e.kind === "Pod" && e.type === "ADDED" && e.obj.labels.app === HMAC_PRESENTER && e.rv > mark && e.rv < presenterRs.rv,
+        );
         expect(replacement, "the deleted presenter pod was replaced before the presenter wave").toBeDefined();
         expect(replacement!.obj.secretRefs).toContain("titan-hmac-presenters-g1");
         expect(deletedRv(events, "Secret", "titan-hmac-presenters-g1") ?? Infinity).toBeGreaterThan(replacement!.rv);
@@ -123,10 +146,16 @@ describe("a rotation on a live API server", { timeout: 900_000 }, () => {
         expectNoError(await live.project.up());
         await live.log.sync();
         const events = live.log.sorted();
-        expect(newReplicaSets(events, mark).map((rs) => rs.deployment).sort()).toEqual(expected);
+        expect(
+            newReplicaSets(events, mark)
+                .map((rs) => rs.deployment)
+                .sort(),
+        ).toEqual(expected);
         const gone = deletedRv(events, "Secret", "titan-hmac-verifiers-g2-g1");
         expect(gone, "the verifiers' g2+g1 object is deleted").toBeDefined();
-        const lastReader = events.filter((e) => e.kind === "Pod" && e.type === "DELETED" && (e.obj.secretRefs ?? []).includes("titan-hmac-verifiers-g2-g1")).pop();
+        const lastReader = events
+            .filter((e) => e.kind === "Pod" && e.type === "DELETED" && (e.obj.secretRefs ?? []).includes("titan-hmac-verifiers-g2-g1"))
+            .pop();
         expect(lastReader!.rv).toBeLessThan(gone!);
         expect(podsOutlivingTheirSecrets(events)).toEqual([]);
         expect(safetyViolations(events)).toEqual([]);

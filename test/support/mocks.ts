@@ -53,7 +53,13 @@ export interface RunOptions {
     secretKeys?: string[];
 }
 
-export async function runProgram(raw: RawConfig & { exchangeKeys?: unknown }, previous: Ledger, now: Date, preview = false, options: RunOptions = {}): Promise<ProgramRun> {
+export async function runProgram(
+    raw: RawConfig & { exchangeKeys?: unknown },
+    previous: Ledger,
+    now: Date,
+    preview = false,
+    options: RunOptions = {},
+): Promise<ProgramRun> {
     const recorded = new Map<string, RecordedResource>();
     const names = new WeakMap<pulumi.Resource, string>();
     const created: pulumi.Resource[] = [];
@@ -79,7 +85,14 @@ export async function runProgram(raw: RawConfig & { exchangeKeys?: unknown }, pr
                 if (entry) {
                     Object.assign(entry, { inputs: args.inputs, provider: args.provider, importId });
                 } else {
-                    recorded.set(`${args.type}::${args.name}`, { type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, dependsOn: [], importId });
+                    recorded.set(`${args.type}::${args.name}`, {
+                        type: args.type,
+                        name: args.name,
+                        inputs: args.inputs,
+                        provider: args.provider,
+                        dependsOn: [],
+                        importId,
+                    });
                 }
                 return { id: `${args.name}-id`, state };
             },
@@ -94,7 +107,11 @@ export async function runProgram(raw: RawConfig & { exchangeKeys?: unknown }, pr
 
     const logs: string[] = [];
     const capture = (...args: unknown[]) => void logs.push(args.map(String).join(" "));
-    const spies = [vi.spyOn(console, "log").mockImplementation(capture), vi.spyOn(console, "error").mockImplementation(capture), vi.spyOn(console, "warn").mockImplementation(capture)];
+    const spies = [
+        vi.spyOn(console, "log").mockImplementation(capture),
+        vi.spyOn(console, "error").mockImplementation(capture),
+        vi.spyOn(console, "warn").mockImplementation(capture),
+    ];
 
     const record: pulumi.ResourceTransformation = (args) => {
         names.set(args.resource, args.name);
@@ -139,7 +156,9 @@ export function one(run: ProgramRun, type: string, name: string): RecordedResour
 export const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
 export function isWireSecret(value: unknown): boolean {
-    return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SECRET_SIG] === "1b47061264138c4ac30d75fd1eb44270";
+    return (
+        typeof value === "object" && value !== null && (value as Record<string, unknown>)[SECRET_SIG] === "1b47061264138c4ac30d75fd1eb44270"
+    );
 }
 
 /** The value inside a wire secret (tests only: to compare contents). */

@@ -72,7 +72,11 @@ function writeTemp(name: string, content: string): string {
 export async function startRedis(acl: string): Promise<RunningServer> {
     const port = await freePort();
     const file = writeTemp("users.acl", acl);
-    return start("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--aclfile", file, "--save", "", "--appendonly", "no"], port);
+    return start(
+        "redis-server",
+        ["--port", String(port), "--bind", "127.0.0.1", "--aclfile", file, "--save", "", "--appendonly", "no"],
+        port,
+    );
 }
 
 /** nats-server with the rendered config (which names its own port). */
@@ -82,7 +86,11 @@ export async function startNats(config: string, port: number): Promise<RunningSe
 }
 
 /** Reads from a socket until `done` says the reply is complete. */
-function exchange(port: number, send: (write: (s: string) => void, received: string) => void, done: (received: string) => boolean): Promise<string> {
+function exchange(
+    port: number,
+    send: (write: (s: string) => void, received: string) => void,
+    done: (received: string) => boolean,
+): Promise<string> {
     return new Promise((resolve, reject) => {
         let received = "";
         const s = connect(port, "127.0.0.1");

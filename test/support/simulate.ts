@@ -54,7 +54,10 @@ function podView(plan: Plan, workload: string, keys: KeyIncarnations): PodView {
     const backendOf = plan.secrets.find((p) => backendNode(p.spec) === workload);
     if (backendOf) {
         // An AWS backend: it accepts what its verifier view holds.
-        view.accepts.set(backendOf.spec.name, new Set(backendOf.view.verifier.generations.map((g) => keys.credential(backendOf.spec.name, g))));
+        view.accepts.set(
+            backendOf.spec.name,
+            new Set(backendOf.view.verifier.generations.map((g) => keys.credential(backendOf.spec.name, g))),
+        );
         return view;
     }
     const w = plan.workloads.find((x) => x.service.name === workload)!;
@@ -72,7 +75,10 @@ function secretObjects(plan: Plan, keys: KeyIncarnations): Map<string, string> {
     for (const p of plan.secrets) {
         for (const role of ["verifier", "presenter"] as const) {
             const gens = p.view[role].generations;
-            out.set(secretObjectName(p.spec.name, role, gens), [...gens.map((g) => keys.credential(p.spec.name, g)), ...p.view[role].keyIds].join(","));
+            out.set(
+                secretObjectName(p.spec.name, role, gens),
+                [...gens.map((g) => keys.credential(p.spec.name, g)), ...p.view[role].keyIds].join(","),
+            );
         }
     }
     return out;
@@ -109,7 +115,9 @@ export function simulateUp(
 ): SimulationResult {
     const oldObjects = secretObjects(before, keysBefore);
     const newObjects = secretObjects(after, keysAfter);
-    const editedObjects = [...newObjects].filter(([name, content]) => oldObjects.has(name) && oldObjects.get(name) !== content).map(([n]) => n);
+    const editedObjects = [...newObjects]
+        .filter(([name, content]) => oldObjects.has(name) && oldObjects.get(name) !== content)
+        .map(([n]) => n);
 
     // Which Deployments change: their pod template names other objects or
     // other generations. Derived from views, not from plan.changed. AWS
