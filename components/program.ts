@@ -9,6 +9,7 @@ import {
     ConfigError,
     EXCHANGE_KEY_FIELDS,
     Ledger,
+    LedgerRead,
     Plan,
     StackSpec,
     checkExchangeKeys,
@@ -76,18 +77,14 @@ export function readStackSpec(config = new pulumi.Config()): StackSpec {
  * The ledger of the last successful up, read from this stack's own outputs.
  * Stack state (not a timer in the program) is what the overlap guard and due
  * dates are computed from; a stack with no outputs yet has an empty ledger.
+ * Rows that cannot be read come back apart: planRotation refuses to move
+ * those secrets (fail closed).
  */
-export async function readPreviousLedger(): Promise<Ledger> {
+export async function readPreviousLedger(): Promise<LedgerRead> {
     const self = `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
     const ref = new pulumi.StackReference("ledger-of-last-up", { name: self });
     const details = await ref.getOutputDetails("ledger");
-    const { ledger, dropped } = readLedger(details.value ?? details.secretValue);
-    if (dropped.length > 0) {
-        void pulumi.log.warn(
-            `The last ledger has unreadable rows for ${dropped.join(", ")}; they are treated as first seen (no overlap guard, no ordering shortcut).`,
-        );
-    }
-    return ledger;
+    return readLedger(details.value ?? details.secretValue);
 }
 
 function promiseOf<T>(o: pulumi.Output<T>): Promise<T> {
@@ -123,7 +120,7 @@ export async function titanSecretsProgram(options: ProgramOptions = {}): Promise
     const exchangeKeyOf = await readExchangeKeys(spec, config);
     const previous = await readPreviousLedger();
     const now = (options.now ?? (() => new Date()))();
-    const plan: Plan = refuse(() => planRotation(spec, previous, now));
+    const plan: Plan = refuse(() => planRotation(spec, previous.ledger, now, previous.unreadable));
     for (const w of plan.warnings) void pulumi.log.warn(w);
     for (const line of plan.summary) void pulumi.log.info(line);
 

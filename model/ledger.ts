@@ -4,11 +4,24 @@
 
 import { z } from "zod";
 import { SecretView } from "./stages";
+import { defaultKeyId } from "./config";
 import { dueDate } from "./time";
 import { KINDS, Ledger, LedgerEntry, LedgerKey, STAGES, SecretSpec } from "./types";
 
+/** What the config declares that the ledger records with each row. */
+export interface RowContext {
+    /** Guards that `force` let this step pass (from checkTransition's forcedGuards). */
+    forced: string[];
+}
+
 /** The new ledger row for a secret, carrying over times that did not change. */
-export function ledgerEntry(s: SecretSpec, view: SecretView, prev: LedgerEntry | undefined, now: Date): LedgerEntry {
+export function ledgerEntry(
+    s: SecretSpec,
+    view: SecretView,
+    prev: LedgerEntry | undefined,
+    now: Date,
+    ctx: RowContext = { forced: [] },
+): LedgerEntry {
     const nowIso = now.toISOString();
     const sameStage = prev !== undefined && prev.generation === s.generation && prev.stage === s.stage;
     const keys = view.live.map((generation) => ({
@@ -27,7 +40,21 @@ export function ledgerEntry(s: SecretSpec, view: SecretView, prev: LedgerEntry |
         verifierKeyIds: view.verifier.keyIds,
         keys,
         dueAt: dueDate(bornAt, s.maxAgeDays).toISOString(),
+        verifiers: s.verifiers,
+        presenters: s.presenters,
+        // What held when the stage was applied keeps holding while it lasts.
+        guard:
+            sameStage && prev.guard
+                ? prev.guard
+                : { minOverlapHours: s.minOverlapHours, verification: s.kind === "apiKey" && s.verification !== undefined },
     };
+    const retired = [
+        ...(prev?.retiredKeyIds ?? []),
+        ...(prev?.keys ?? []).filter((k) => !view.live.includes(k.generation)).map((k) => k.keyId),
+    ];
+    if (retired.length > 0) entry.retiredKeyIds = [...new Set(retired)].sort();
+    const forced = sameStage ? prev.forced : ctx.forced.length > 0 ? { at: nowIso, guards: ctx.forced } : undefined;
+    if (forced) entry.forced = forced;
     if (s.stage === "compromised" && s.incident) entry.incident = s.incident;
     if (s.kind === "apiKey") {
         if (prev?.verified) entry.verified = prev.verified;
@@ -45,6 +72,33 @@ export function ledgerEntry(s: SecretSpec, view: SecretView, prev: LedgerEntry |
     return entry;
 }
 
+/**
+ * A key ID for a new key of `generation` that no retired key had: the
+ * default `<secret>-g<N>`, or, when a generation number comes back (overlap 3
+ * -> revert -> stable 2 -> overlap 3), `<secret>-g<N>-2`, `-3`, ...
+ */
+export function freshKeyId(secret: string, generation: number, retired: readonly string[] = []): string {
+    const base = defaultKeyId(secret, generation);
+    let id = base;
+    for (let i = 2; retired.includes(id); i++) id = `${base}-${i}`;
+    return id;
+}
+
+/** The key IDs a step to `to` gives, as `rotate` writes them: a live generation keeps its own, a new key gets a fresh one. */
+export function keyIdsFor(
+    secret: string,
+    to: { generation: number },
+    prev: LedgerEntry | undefined,
+): { keyId: string; previousKeyId: string } {
+    const idOf = (g: number) => prev?.keys.find((k) => k.generation === g)?.keyId ?? freshKeyId(secret, g, prev?.retiredKeyIds);
+    return { keyId: idOf(to.generation), previousKeyId: idOf(to.generation - 1) };
+}
+
+/** An empty ledger, without a prototype (see Ledger). */
+export function emptyLedger(): Ledger {
+    return Object.create(null) as Ledger;
+}
+
 /** The key the presenters use, among the live ones (undefined when the row names none of them). */
 export function presenterKey(e: LedgerEntry): LedgerKey | undefined {
     return e.keys.find((k) => k.keyId === e.presenterKeyId);
@@ -54,33 +108,61 @@ export function isOverdue(entry: LedgerEntry, now: Date): boolean {
     return Date.parse(entry.dueAt) <= now.getTime();
 }
 
+const isoTime = z.iso.datetime({ offset: true });
+const generationNumber = z.number().int().min(1).max(1_000_000);
+
 const entrySchema = z.object({
     kind: z.enum(KINDS),
-    generation: z.number().int().min(1),
+    generation: generationNumber,
     stage: z.enum(STAGES),
-    stageAppliedAt: z.string(),
-    presenterKeyId: z.string(),
-    verifierKeyIds: z.array(z.string()),
-    keys: z.array(z.object({ generation: z.number().int(), keyId: z.string(), createdAt: z.string() })),
-    dueAt: z.string(),
+    stageAppliedAt: isoTime,
+    presenterKeyId: z.string().min(1),
+    verifierKeyIds: z.array(z.string().min(1)).min(1),
+    keys: z.array(z.object({ generation: generationNumber, keyId: z.string().min(1), createdAt: isoTime })).min(1),
+    dueAt: isoTime,
     incident: z.string().optional(),
-    verified: z.object({ generation: z.number().int(), at: z.string() }).optional(),
-    pendingRevocations: z.array(z.object({ generation: z.number().int(), keyId: z.string() })).optional(),
+    verified: z.object({ generation: generationNumber, at: isoTime }).optional(),
+    pendingRevocations: z.array(z.object({ generation: generationNumber, keyId: z.string() })).optional(),
+    verifiers: z.array(z.string()).optional(),
+    presenters: z.array(z.string()).optional(),
+    guard: z
+        .object({
+            minOverlapHours: z
+                .number()
+                .int()
+                .min(0)
+                .max(24 * 365),
+            verification: z.boolean(),
+        })
+        .optional(),
+    retiredKeyIds: z.array(z.string()).optional(),
+    forced: z.object({ at: isoTime, guards: z.array(z.string()) }).optional(),
 });
 
+/** The ledger of the last up, and the rows it could not read (secret -> why). */
+export interface LedgerRead {
+    ledger: Ledger;
+    unreadable: Map<string, string>;
+}
+
 /**
- * Reads a ledger from the last stack outputs. Rows that do not parse (an
- * older format, a hand edit) are dropped and reported, so the up treats
- * those secrets as first seen rather than trusting a bad record.
+ * Reads a ledger from the last stack outputs. A row that does not parse (a
+ * hand edit, a date that is not a date) is set apart in `unreadable`, never
+ * read as "first seen": planRotation refuses to move that secret until a
+ * person looks (fail closed).
  */
-export function readLedger(raw: unknown): { ledger: Ledger; dropped: string[] } {
-    const ledger: Ledger = {};
-    const dropped: string[] = [];
-    if (raw === undefined || raw === null || typeof raw !== "object") return { ledger, dropped };
+export function readLedger(raw: unknown): LedgerRead {
+    const ledger = emptyLedger();
+    const unreadable = new Map<string, string>();
+    if (raw === undefined || raw === null) return { ledger, unreadable };
+    if (typeof raw !== "object" || Array.isArray(raw)) {
+        unreadable.set("(the whole ledger)", `it is ${Array.isArray(raw) ? "a list" : typeof raw}, not a map of secrets`);
+        return { ledger, unreadable };
+    }
     for (const [name, row] of Object.entries(raw as Record<string, unknown>)) {
         const parsed = entrySchema.safeParse(row);
         if (parsed.success) ledger[name] = parsed.data as LedgerEntry;
-        else dropped.push(name);
+        else unreadable.set(name, parsed.error.issues.map((i) => `${i.path.join(".") || "the row"}: ${i.message}`).join("; "));
     }
-    return { ledger, dropped };
+    return { ledger, unreadable };
 }

@@ -2,21 +2,25 @@
 // is declared. The components only turn this plan into resources.
 
 import { formatConsumes, formatStages } from "./annotations";
-import { ConfigError, ConfigIssue, configPath } from "./errors";
-import { isOverdue, ledgerEntry } from "./ledger";
+import { ConfigError, ConfigIssue, configKey, configPath } from "./errors";
+import { emptyLedger, isOverdue, ledgerEntry } from "./ledger";
 import {
     Consumption,
+    Dropped,
     Edge,
+    Removal,
     SecretTransition,
     backendNode,
     changedWorkloads,
     checkAcyclic,
     consumptions,
+    droppedConsumptions,
+    removalEdges,
     rolloutEdges,
     verifierNodes,
     waves,
 } from "./rollout";
-import { SecretView, checkTransition, describePoint, ledgerView, specView } from "./stages";
+import { SecretView, checkTransition, describePoint, forcedGuards, ledgerView, specView } from "./stages";
 import { Ledger, LedgerEntry, Role, SecretSpec, ServiceSpec, StackSpec } from "./types";
 
 export interface SecretPlan {
@@ -34,10 +38,14 @@ export interface SecretPlan {
 export interface WorkloadPlan {
     service: ServiceSpec;
     consumes: Consumption[];
+    /** What it stops consuming in this up (a removed secret, a role taken away). */
+    drops: Dropped[];
     /** Its pod template changes because of a secret. */
     changed: boolean;
-    /** Workloads that must finish rolling out first. */
+    /** Workloads that must finish rolling out first (the waves; the resources carry it through Secret objects). */
     dependsOn: string[];
+    /** Workloads it must wait for directly, because no Secret object it reads carries the order (a removal). */
+    dependsOnDirect: string[];
     /** Pod template annotation: what it holds, by generation. Changes iff the data does. */
     consumesAnnotation: string;
     /** Deployment annotation: the stage of each secret it consumes (no roll). */
@@ -47,6 +55,8 @@ export interface WorkloadPlan {
 export interface Plan {
     secrets: SecretPlan[];
     workloads: WorkloadPlan[];
+    /** Secrets removed in this up (removeSecrets): their consumers roll without them, presenters first. */
+    removals: Removal[];
     edges: Edge[];
     waves: string[][];
     ledger: Ledger;
@@ -60,29 +70,45 @@ export interface Plan {
  * Decides everything for one up: validates each secret's transition against
  * the ledger (throws ConfigError with every problem), computes views, edges
  * (throws on a cycle), waves, annotations, the new ledger and the messages.
+ * `unreadable` holds the last ledger's rows that did not parse: such a
+ * secret is not moved until a person acknowledges it (fail closed).
  */
-export function planRotation(spec: StackSpec, previous: Ledger, now: Date): Plan {
-    const issues: ConfigIssue[] = [];
+export function planRotation(spec: StackSpec, previous: Ledger, now: Date, unreadable: ReadonlyMap<string, string> = new Map()): Plan {
+    const issues: ConfigIssue[] = [...unreadableRows(spec, unreadable), ...removedSecrets(spec, previous)];
     const transitions: SecretTransition[] = [];
     for (const s of spec.secrets.values()) {
-        issues.push(...checkTransition(previous[s.name], s, now));
-        const prev = previous[s.name];
-        transitions.push({ spec: s, previous: prev && ledgerView(prev, s.name), next: specView(s) });
+        const prev = rowOf(previous, s.name);
+        issues.push(...checkTransition(prev, s, now));
+        transitions.push({
+            spec: s,
+            previous: prev && ledgerView(prev, s.name),
+            next: specView(s),
+            previousMembers: prev?.verifiers && prev.presenters ? { verifier: prev.verifiers, presenter: prev.presenters } : undefined,
+        });
     }
     if (issues.length > 0) throw new ConfigError(issues);
 
+    const removals: Removal[] = [...spec.removed].flatMap((name) => {
+        const prev = rowOf(previous, name);
+        return prev?.verifiers && prev.presenters
+            ? [{ secret: name, members: { verifier: prev.verifiers, presenter: prev.presenters } }]
+            : [];
+    });
     const cons = consumptions(spec.services.keys(), transitions);
-    const changed = changedWorkloads(cons); // services and AWS backend nodes
-    const edges = rolloutEdges(transitions, cons);
+    const dropped = droppedConsumptions(transitions, removals);
+    const changed = changedWorkloads(cons, dropped); // services and AWS backend nodes
+    const removalOrder = removalEdges(removals, cons);
+    const edges = [...rolloutEdges(transitions, cons), ...removalOrder];
     checkAcyclic(edges);
     const order = waves(changed, edges);
 
     const secrets: SecretPlan[] = transitions.map((t) => {
-        const prev = previous[t.spec.name];
+        const prev = rowOf(previous, t.spec.name);
         const depsOf = (role: Role) => {
             const members = new Set(role === "verifier" ? verifierNodes(t.spec) : t.spec.presenters);
             return [...new Set(edges.filter((e) => e.secret === t.spec.name && members.has(e.from)).map((e) => e.to))].sort();
         };
+        const forced = [...forcedGuards(prev, t.spec, now), ...(unreadable.has(t.spec.name) ? ["unreadable ledger row"] : [])];
         return {
             spec: t.spec,
             view: t.next,
@@ -90,7 +116,7 @@ export function planRotation(spec: StackSpec, previous: Ledger, now: Date): Plan
             previousView: t.previous,
             moving: prev === undefined || prev.generation !== t.spec.generation || prev.stage !== t.spec.stage,
             secretObjectDependsOn: { verifier: depsOf("verifier"), presenter: depsOf("presenter") },
-            entry: ledgerEntry(t.spec, t.next, prev, now),
+            entry: ledgerEntry(t.spec, t.next, prev, now, { forced }),
         };
     });
 
@@ -99,8 +125,10 @@ export function planRotation(spec: StackSpec, previous: Ledger, now: Date): Plan
         return {
             service,
             consumes,
+            drops: dropped.get(service.name) ?? [],
             changed: changed.has(service.name),
             dependsOn: [...new Set(edges.filter((e) => e.from === service.name).map((e) => e.to))].sort(),
+            dependsOnDirect: [...new Set(removalOrder.filter((e) => e.from === service.name).map((e) => e.to))].sort(),
             consumesAnnotation: formatConsumes(consumes.map((c) => ({ secret: c.secret, role: c.role, generations: c.view.generations }))),
             stagesAnnotation: formatStages(
                 consumes.map((c) => {
@@ -111,16 +139,99 @@ export function planRotation(spec: StackSpec, previous: Ledger, now: Date): Plan
         };
     });
 
-    const ledger: Ledger = Object.fromEntries(secrets.map((s) => [s.spec.name, s.entry]));
+    const ledger = emptyLedger();
+    for (const s of secrets) ledger[s.spec.name] = s.entry;
     return {
         secrets,
         workloads,
+        removals,
         edges,
         waves: order,
         ledger,
-        warnings: warningsFor(secrets, now),
-        summary: summaryFor(secrets, workloads, order),
+        warnings: [...warningsFor(secrets, now), ...removalWarnings(spec, previous)],
+        summary: [...summaryFor(secrets, workloads, order), ...removalSummary(removals, previous, workloads, order)],
     };
+}
+
+/** A ledger row by name, own properties only (a secret may be called `constructor`). */
+function rowOf(ledger: Ledger, name: string): LedgerEntry | undefined {
+    return Object.hasOwn(ledger, name) ? ledger[name] : undefined;
+}
+
+/** The last ledger's rows that did not parse: refused unless `force` (or the removal) acknowledges them. */
+function unreadableRows(spec: StackSpec, unreadable: ReadonlyMap<string, string>): ConfigIssue[] {
+    const issues: ConfigIssue[] = [];
+    for (const [name, why] of unreadable) {
+        if (spec.secrets.get(name)?.force || spec.removed.has(name)) continue;
+        issues.push({
+            key: configKey(["secrets", name]),
+            found: `a row of the last up's ledger that cannot be read (${why})`,
+            allowed: "a readable row: without it the program cannot check this secret's step or its guards, so it moves nothing",
+            fix: `restore the ledger (pulumi stack history; pulumi stack export of the last good version, then import), or acknowledge it for one up: pulumi config set --path '${configPath(["secrets", name, "force"])}' true (the plan and the ledger record it)`,
+        });
+    }
+    return issues;
+}
+
+/**
+ * Secrets the last up applied that the config no longer declares. Removing
+ * one deletes its keys and changes every consumer, so it must be announced
+ * in removeSecrets (reviewed in the same change), from a stage with one live
+ * key, and from a row that records its consumers.
+ */
+function removedSecrets(spec: StackSpec, previous: Ledger): ConfigIssue[] {
+    const issues: ConfigIssue[] = [];
+    for (const name of Object.keys(previous)) {
+        if (spec.secrets.has(name)) continue;
+        const prev = previous[name];
+        const at = configKey(["secrets", name]);
+        if (!spec.removed.has(name)) {
+            issues.push({
+                key: at,
+                found: `nothing, but the last up applied ${describePoint(prev)}${prev.presenters ? ` (verifiers ${prev.verifiers?.join(", ") || "none"}; presenters ${prev.presenters.join(", ") || "none"})` : ""}`,
+                allowed: `the secret as it was, or its removal announced in ${configKey(["removeSecrets"])}: its consumers then roll without it (presenters first) and its keys and Secret objects are deleted`,
+                fix: `pulumi config set --path 'removeSecrets[${spec.removed.size}]' ${name}`,
+            });
+        } else if (prev.stage !== "stable" && prev.stage !== "compromised") {
+            issues.push({
+                key: at,
+                found: `its removal while it is ${describePoint(prev)}, with two keys live`,
+                allowed: "a removal from stable (or compromised): finish the rotation (stable) or go back (revert, then stable) first",
+            });
+        } else if (prev.verifiers === undefined || prev.presenters === undefined) {
+            issues.push({
+                key: at,
+                found: "its removal, but the last ledger row does not record its consumers (it was written by an older version)",
+                allowed: "a removal after one up that records them: restore the secret's config, run pulumi up, then remove it",
+            });
+        }
+    }
+    return issues;
+}
+
+function removalWarnings(spec: StackSpec, previous: Ledger): string[] {
+    return [...spec.removed]
+        .filter((name) => !Object.hasOwn(previous, name))
+        .map(
+            (name) =>
+                `${configKey(["removeSecrets"])} lists ${JSON.stringify(name)}, which the last up no longer had: the removal is done, remove the entry.`,
+        );
+}
+
+function removalSummary(removals: Removal[], previous: Ledger, workloads: WorkloadPlan[], order: string[][]): string[] {
+    const waveOf = new Map<string, number>();
+    order.forEach((wave, i) => wave.forEach((w) => waveOf.set(w, i + 1)));
+    const known = new Set(workloads.map((w) => w.service.name));
+    const list = (svcs: string[]) =>
+        svcs
+            .filter((s) => known.has(s))
+            .map((s) => `${s} (wave ${waveOf.get(s)})`)
+            .join(", ") || "none";
+    return removals.map(
+        (r) =>
+            `${r.secret}: REMOVED (was ${describePoint(previous[r.secret])}). Presenters stop using it first: ${list(r.members.presenter)}. ` +
+            `Then verifiers stop accepting it: ${list(r.members.verifier)}. Then its keys and Secret objects are deleted.`,
+    );
 }
 
 /**
@@ -137,7 +248,7 @@ export function declaredOrder(plan: Plan): Map<string, Set<string>> {
     return new Map(
         plan.workloads.map((w) => [
             w.service.name,
-            new Set(w.consumes.flatMap((c) => secrets.get(c.secret)!.secretObjectDependsOn[c.role])),
+            new Set([...w.consumes.flatMap((c) => secrets.get(c.secret)!.secretObjectDependsOn[c.role]), ...w.dependsOnDirect]),
         ]),
     );
 }
@@ -216,9 +327,10 @@ function summaryFor(secrets: SecretPlan[], workloads: WorkloadPlan[], order: str
     for (const p of secrets) {
         const from = p.previous ? describePoint(p.previous) : "not in the ledger";
         const rolling = workloads.filter((w) => w.consumes.some((c) => c.secret === p.spec.name && c.changed));
+        const dropping = workloads.filter((w) => w.drops.some((d) => d.secret === p.spec.name));
         const node = backendNode(p.spec);
         const nodeMoves = node !== undefined && waveOf.has(node);
-        if (!p.moving && rolling.length === 0 && !nodeMoves) continue;
+        if (!p.moving && rolling.length === 0 && dropping.length === 0 && !nodeMoves) continue;
         const byRole = (role: Role) => [
             ...(role === "verifier" && nodeMoves ? [`${node} (wave ${waveOf.get(node)})`] : []),
             ...rolling
@@ -231,6 +343,9 @@ function summaryFor(secrets: SecretPlan[], workloads: WorkloadPlan[], order: str
             `${p.spec.name}: ${from} -> ${describePoint(p.spec)}. ` +
                 `Verifiers to ${holding("verifier")}: ${byRole("verifier").join(", ") || "none restart"}. ` +
                 `Presenters to ${holding("presenter")}: ${byRole("presenter").join(", ") || "none restart"}. ` +
+                (dropping.length > 0
+                    ? `No longer consuming it: ${dropping.map((w) => `${w.service.name} (wave ${waveOf.get(w.service.name)})`).join(", ")}. `
+                    : "") +
                 `Not restarted: ${unchanged.join(", ") || "none"}.`,
         );
     }

@@ -27,6 +27,20 @@ export interface SecretTransition {
     /** The view at the last successful up; undefined when the ledger has none. */
     previous?: SecretView;
     next: SecretView;
+    /** Who consumed it at the last up, per role (undefined: the row predates these records). */
+    previousMembers?: Record<Role, string[]>;
+}
+
+/** A secret the config removes in this up (removeSecrets): who consumed it at the last up. */
+export interface Removal {
+    secret: string;
+    members: Record<Role, string[]>;
+}
+
+/** What a workload stops consuming in this up: a secret removed, or a role it no longer has. */
+export interface Dropped {
+    secret: string;
+    role: Role;
 }
 
 /**
@@ -43,7 +57,12 @@ export function verifierNodes(s: SecretSpec): string[] {
     return node ? [node] : s.verifiers;
 }
 
-/** Per workload (and AWS backend node), what it consumes, from the transitions of every secret. */
+/**
+ * Per workload (and AWS backend node), what it consumes, from the
+ * transitions of every secret. A consumption has changed when the role's
+ * view differs from the last up's, or when the workload newly has that role
+ * (a consumer added to a stable secret gets the secret: its pods restart).
+ */
 export function consumptions(services: Iterable<string>, transitions: SecretTransition[]): Map<string, Consumption[]> {
     const out = new Map<string, Consumption[]>();
     for (const svc of services) out.set(svc, []);
@@ -54,7 +73,8 @@ export function consumptions(services: Iterable<string>, transitions: SecretTran
             const members = role === "verifier" ? verifierNodes(t.spec) : t.spec.presenters;
             for (const svc of members) {
                 const view = t.next[role];
-                const changed = !sameRoleView(t.previous?.[role], view);
+                const added = t.previous !== undefined && t.previousMembers !== undefined && !t.previousMembers[role].includes(svc);
+                const changed = added || !sameRoleView(t.previous?.[role], view);
                 out.get(svc)?.push({ secret: t.spec.name, role, view, changed });
             }
         }
@@ -62,9 +82,44 @@ export function consumptions(services: Iterable<string>, transitions: SecretTran
     return out;
 }
 
-/** Workloads whose pod template changes because of a secret. */
-export function changedWorkloads(cons: Map<string, Consumption[]>): Set<string> {
-    return new Set([...cons].filter(([, cs]) => cs.some((c) => c.changed)).map(([svc]) => svc));
+/** Per workload, what it stops consuming: each removed secret's consumers, and consumers taken off a secret. */
+export function droppedConsumptions(transitions: SecretTransition[], removals: Removal[]): Map<string, Dropped[]> {
+    const out = new Map<string, Dropped[]>();
+    const add = (svc: string, d: Dropped) => out.set(svc, [...(out.get(svc) ?? []), d]);
+    for (const r of removals)
+        for (const role of ["verifier", "presenter"] as const) for (const svc of r.members[role]) add(svc, { secret: r.secret, role });
+    for (const t of transitions) {
+        if (t.previous === undefined || t.previousMembers === undefined) continue;
+        for (const role of ["verifier", "presenter"] as const) {
+            const now = role === "verifier" ? t.spec.verifiers : t.spec.presenters;
+            for (const svc of t.previousMembers[role]) if (!now.includes(svc)) add(svc, { secret: t.spec.name, role });
+        }
+    }
+    return out;
+}
+
+/** Workloads whose pod template changes because of a secret: what they hold changes, or what they stop holding. */
+export function changedWorkloads(cons: Map<string, Consumption[]>, dropped: Map<string, Dropped[]> = new Map()): Set<string> {
+    return new Set([
+        ...[...cons].filter(([, cs]) => cs.some((c) => c.changed)).map(([svc]) => svc),
+        ...[...dropped.keys()].filter((svc) => cons.has(svc)),
+    ]);
+}
+
+/**
+ * The order of a removal: every presenter stops presenting the secret
+ * before any verifier stops accepting it. No Secret object carries this
+ * order (nobody reads one any more), so these edges are declared between
+ * the Deployments themselves.
+ */
+export function removalEdges(removals: Removal[], cons: Map<string, Consumption[]>): Edge[] {
+    const edges: Edge[] = [];
+    for (const r of removals) {
+        const presenters = r.members.presenter.filter((s) => cons.has(s));
+        for (const from of r.members.verifier.filter((s) => cons.has(s)))
+            for (const to of presenters) edges.push({ from, to, secret: r.secret });
+    }
+    return edges;
 }
 
 /**

@@ -4,6 +4,7 @@
 import { defaultKeyId, secretSlots } from "./config";
 import { ConfigIssue, configKey, configPath } from "./errors";
 import { verificationJobName } from "./names";
+import { freshKeyId } from "./ledger";
 import { HOUR_MS, formatDuration } from "./time";
 import { LedgerEntry, SecretSpec, Stage } from "./types";
 
@@ -72,11 +73,15 @@ export function describePoint(p: StagePoint): string {
  * The stages that may follow `p` in one `pulumi up`. A verifier that holds
  * one credential at a time (`slots` 1) cannot overlap: it moves from stable N
  * straight to stable N+1, accepting failed logins until presenters restart.
+ * Generations are consecutive (overlap N holds N and N-1); after overlap 3
+ * -> revert -> stable 2 the next overlap is 3 again, with a new key, so it
+ * needs a key ID of its own (checkTransition: a key ID is never reused).
  */
 export function nextSteps(p: StagePoint, slots: 1 | 2 = 2): StagePoint[] {
     const n = p.generation;
     const live = p.stage === "overlap" || p.stage === "revert" ? [n, n - 1] : [n];
-    const forward: StagePoint = slots === 1 ? { stage: "stable", generation: n + 1 } : { stage: "overlap", generation: n + 1 };
+    const fresh = Math.max(...live) + 1;
+    const forward: StagePoint = slots === 1 ? { stage: "stable", generation: fresh } : { stage: "overlap", generation: fresh };
     const steps: StagePoint[] = [];
     switch (p.stage) {
         case "stable":
@@ -92,10 +97,11 @@ export function nextSteps(p: StagePoint, slots: 1 | 2 = 2): StagePoint[] {
             steps.push({ stage: "stable", generation: n - 1 }, { stage: "overlap", generation: n });
             break;
     }
-    // Emergency: keep one live generation and drop the rest, or a fresh one.
-    for (const g of [Math.max(...live) + 1, ...live]) {
-        if (!(p.stage === "compromised" && g === n)) steps.push({ stage: "compromised", generation: g });
-    }
+    // Emergency: a fresh generation, or, where two are live, keep one and
+    // drop the other. From a single live generation, "compromised" at that
+    // same generation would keep the leaked key: not a step.
+    steps.push({ stage: "compromised", generation: fresh });
+    if (live.length > 1) for (const g of live) steps.push({ stage: "compromised", generation: g });
     return steps;
 }
 
@@ -107,6 +113,62 @@ export function isNextStep(from: StagePoint, to: StagePoint, slots: 1 | 2 = 2): 
 export function overlapGuardUntil(prev: LedgerEntry, to: StagePoint, minOverlapHours: number): Date | undefined {
     if (prev.stage !== "overlap" || to.stage !== "stable" || to.generation !== prev.generation) return undefined;
     return new Date(Date.parse(prev.stageAppliedAt) + minOverlapHours * HOUR_MS);
+}
+
+/**
+ * The guards of a step: the minimum overlap, and an API key's verification.
+ * Each holds to the stricter of what was in force when the overlap was
+ * applied (the ledger's `guard`) and what the config says now, so neither
+ * can be edited away in the change that retires the secondary; only `force`
+ * overrides them, and the ledger records it (`forced`).
+ */
+function guardRefusals(prev: LedgerEntry, s: SecretSpec, now: Date): { guard: string; issue: ConfigIssue }[] {
+    const at = (...p: string[]) => configKey(["secrets", s.name, ...p]);
+    const out: { guard: string; issue: ConfigIssue }[] = [];
+    const to: StagePoint = { generation: s.generation, stage: s.stage };
+    const minOverlapHours = Math.max(s.minOverlapHours, prev.guard?.minOverlapHours ?? 0);
+    const until = overlapGuardUntil(prev, to, minOverlapHours);
+    if (until !== undefined && now.getTime() < until.getTime()) {
+        const waited = now.getTime() - Date.parse(prev.stageAppliedAt);
+        const recorded =
+            prev.guard !== undefined && prev.guard.minOverlapHours > s.minOverlapHours
+                ? `, as in force when the overlap was applied (the config now says ${s.minOverlapHours})`
+                : "";
+        out.push({
+            guard: "minOverlapHours",
+            issue: {
+                key: at("stage"),
+                found: `stable at generation ${s.generation} only ${formatDuration(waited)} after overlap at generation ${prev.generation} was applied (${prev.stageAppliedAt})`,
+                allowed: `stable at generation ${s.generation} from ${until.toISOString()} on, when minOverlapHours (${minOverlapHours}${recorded}) have passed and in-flight messages signed with generation ${prev.generation - 1} are done`,
+                fix: `wait ${formatDuration(until.getTime() - now.getTime())}, or override with pulumi config set --path '${configPath(["secrets", s.name, "force"])}' true`,
+            },
+        });
+    }
+    // An API key is proven by its verification Job before the old one goes.
+    const verificationRequired = (s.kind === "apiKey" && s.verification !== undefined) || prev.guard?.verification === true;
+    const retiring = prev.stage === "overlap" && to.stage === "stable" && to.generation === prev.generation;
+    if (s.kind === "apiKey" && verificationRequired && retiring && prev.verified?.generation !== to.generation) {
+        const removed =
+            s.verification === undefined
+                ? " (verification was required when the overlap was applied; removing it from the config does not lift that)"
+                : "";
+        out.push({
+            guard: "verification",
+            issue: {
+                key: at("stage"),
+                found: `stable at generation ${s.generation}, but the verification of generation ${s.generation} has not succeeded (the ledger records ${prev.verified ? `generation ${prev.verified.generation}` : "none"})${removed}`,
+                allowed: `stable once the Job ${verificationJobName(s.name, s.generation)} has succeeded in an up at overlap; run pulumi up at overlap again to re-run it (kubectl logs job/${verificationJobName(s.name, s.generation)} says why it failed)`,
+                fix: `keep stage overlap (with its verification) and run pulumi up; to skip the proof, pulumi config set --path '${configPath(["secrets", s.name, "force"])}' true`,
+            },
+        });
+    }
+    return out;
+}
+
+/** The guards that `force` lets this step pass (recorded in the ledger and said in the plan). */
+export function forcedGuards(prev: LedgerEntry | undefined, s: SecretSpec, now: Date): string[] {
+    if (prev === undefined || !s.force) return [];
+    return guardRefusals(prev, s, now).map((r) => r.guard);
 }
 
 /**
@@ -138,37 +200,22 @@ export function checkTransition(prev: LedgerEntry | undefined, s: SecretSpec, no
         });
         return issues;
     }
-    const until = overlapGuardUntil(prev, to, s.minOverlapHours);
-    if (until !== undefined && now.getTime() < until.getTime() && !s.force) {
-        const waited = now.getTime() - Date.parse(prev.stageAppliedAt);
-        issues.push({
-            key: at("stage"),
-            found: `stable at generation ${s.generation} only ${formatDuration(waited)} after overlap at generation ${prev.generation} was applied (${prev.stageAppliedAt})`,
-            allowed: `stable at generation ${s.generation} from ${until.toISOString()} on, when minOverlapHours (${s.minOverlapHours}) have passed and in-flight messages signed with generation ${prev.generation - 1} are done`,
-            fix: `wait ${formatDuration(until.getTime() - now.getTime())}, or override with pulumi config set --path '${configPath(["secrets", s.name, "force"])}' true`,
-        });
-    }
-    // An API key is proven by its verification Job before the old one goes.
-    if (
-        s.kind === "apiKey" &&
-        s.verification &&
-        prev.stage === "overlap" &&
-        to.stage === "stable" &&
-        to.generation === prev.generation &&
-        prev.verified?.generation !== to.generation &&
-        !s.force
-    ) {
-        issues.push({
-            key: at("stage"),
-            found: `stable at generation ${s.generation}, but the verification of generation ${s.generation} has not succeeded (the ledger records ${prev.verified ? `generation ${prev.verified.generation}` : "none"})`,
-            allowed: `stable once the Job ${verificationJobName(s.name, s.generation)} has succeeded in an up at overlap; run pulumi up at overlap again to re-run it (kubectl logs job/${verificationJobName(s.name, s.generation)} says why it failed)`,
-            fix: `keep stage overlap and run pulumi up; to skip the proof, pulumi config set --path '${configPath(["secrets", s.name, "force"])}' true`,
-        });
-    }
-    // A live generation keeps its key ID: verifiers look keys up by it.
+    if (!s.force) issues.push(...guardRefusals(prev, s, now).map((r) => r.issue));
+    // A live generation keeps its key ID: verifiers look keys up by it. A new
+    // key never takes the key ID of a retired one.
     for (const g of specView(s).live) {
         const keyId = g === s.generation ? s.keyId : s.previousKeyId;
         const recorded = prev.keys.find((k) => k.generation === g);
+        if (!recorded && (prev.retiredKeyIds ?? []).includes(keyId)) {
+            const field = g === s.generation ? "keyId" : "previousKeyId";
+            const fresh = freshKeyId(s.name, g, prev.retiredKeyIds);
+            issues.push({
+                key: at(field),
+                found: `${JSON.stringify(keyId)} for the new key of generation ${g}, but that key ID named a key that has been retired`,
+                allowed: "a key ID that no key of this secret ever had (verifiers and logs name a key by it)",
+                fix: `pulumi config set --path '${configPath(["secrets", s.name, field])}' ${fresh}`,
+            });
+        }
         if (recorded && recorded.keyId !== keyId) {
             const field = g === s.generation ? "keyId" : "previousKeyId";
             issues.push({

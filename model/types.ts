@@ -112,6 +112,24 @@ export interface LedgerEntry {
     verified?: { generation: number; at: string };
     /** API keys: retired generations not yet recorded as revoked at the exchange. */
     pendingRevocations?: { generation: number; keyId: string }[];
+    /** The consumers at that up, so the next one sees who was added or removed (rows written before 2026-11 lack them). */
+    verifiers?: string[];
+    presenters?: string[];
+    /**
+     * The guards in force when the stage was applied. They hold until the
+     * stage changes: lowering minOverlapHours, or removing an API key's
+     * verification, in the change that retires the secondary does not
+     * switch them off (only `force` does, and the ledger says so).
+     */
+    guard?: { minOverlapHours: number; verification: boolean };
+    /** Key IDs of keys that were live and are gone: never given to a new key (a key ID names one key, ever). */
+    retiredKeyIds?: string[];
+    /** When `force` let the step into this stage past a guard, and which guards. */
+    forced?: { at: string; guards: string[] };
 }
 
+/**
+ * The ledger: one row per secret. Built without a prototype, so a secret
+ * named `constructor` or `__proto__` is a row like any other.
+ */
 export type Ledger = Record<string, LedgerEntry>;

@@ -123,10 +123,28 @@ describe("edits", () => {
             "--force applies only to retiring the secondary (overlap -> stable at the same generation), not to overlap at generation 2",
         ]);
     });
+    it("gives a returning generation number a key ID no retired key had", () => {
+        const back = spec(hmac(2, "stable"));
+        expect(keys(editsFor(back, {}, { stage: "overlap", generation: 3 }, { retired: ["s-g3"] }))).toEqual([
+            ["generation", 3],
+            ["stage", "overlap"],
+            ["keyId", "s-g3-2"],
+            ["previousKeyId", "s-g2"],
+        ]);
+        expect(keys(editsFor(back, {}, { stage: "overlap", generation: 3 }, { retired: ["s-g1"] }))).toEqual([
+            ["generation", 3],
+            ["stage", "overlap"],
+        ]);
+    });
+
     it("moves declared key IDs with the generation", () => {
         const declared = spec(hmac(1, "stable", { keyId: "brain-a" }));
-        expect(editsFor(declared, { keyId: "brain-a" }, { stage: "overlap", generation: 2 }, {}).problems).toEqual([
-            's declares keyId ("brain-a"), so generation 2 needs one too: add --key-id <key ID of generation 2>',
+        // Without --key-id the new key takes the default, and the secondary keeps its own.
+        expect(keys(editsFor(declared, { keyId: "brain-a" }, { stage: "overlap", generation: 2 }, {}))).toEqual([
+            ["generation", 2],
+            ["stage", "overlap"],
+            ["keyId", undefined],
+            ["previousKeyId", "brain-a"],
         ]);
         expect(keys(editsFor(declared, { keyId: "brain-a" }, { stage: "overlap", generation: 2 }, { keyId: "brain-b" }))).toEqual([
             ["generation", 2],

@@ -5,7 +5,7 @@
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ConfigError, Ledger, Plan, RawConfig, StackSpec, StagePoint, nextSteps, parseConfig, planRotation } from "../model";
+import { keyIdsFor, ConfigError, Ledger, Plan, RawConfig, StackSpec, StagePoint, nextSteps, parseConfig, planRotation } from "../model";
 import { KeyIncarnations, simulateUp } from "./support/simulate";
 
 /** How a generated secret is verified: HMAC listeners, or a password backend. */
@@ -46,7 +46,8 @@ const fleetArb: fc.Arbitrary<Fleet> = fc.integer({ min: 2, max: 7 }).chain((n) =
 /** Per step: for each secret, a choice among "stay" and its legal next steps. */
 const stepsArb = fc.array(fc.array(fc.nat(), { minLength: 4, maxLength: 4 }), { minLength: 1, maxLength: 8 });
 
-function config(fleet: Fleet, points: StagePoint[]): RawConfig {
+/** The fleet at these points; key IDs as rotate writes them (a returning generation number gets a fresh key ID). */
+function config(fleet: Fleet, points: StagePoint[], ledger: Ledger = {}): RawConfig {
     return {
         kubernetes: { renderDir: "rendered" },
         aws: { region: "eu-west-1" },
@@ -57,6 +58,7 @@ function config(fleet: Fleet, points: StagePoint[]): RawConfig {
                 {
                     generation: points[i].generation,
                     stage: points[i].stage,
+                    ...keyIdsFor(s.name, points[i], ledger[s.name]),
                     verifiers: s.verifiers,
                     presenters: s.presenters,
                     ...(s.flavour === "hmac"
@@ -105,7 +107,7 @@ describe("safety rule over random fleets and stage sequences", () => {
                         const c = choices[i] % (options.length + 2); // "stay" is twice as likely
                         return c < options.length ? options[c] : p;
                     });
-                    const nextSpec = parseConfig(config(fleet, next));
+                    const nextSpec = parseConfig(config(fleet, next, ledger));
                     let nextPlan: Plan;
                     try {
                         nextPlan = planRotation(nextSpec, ledger, now);

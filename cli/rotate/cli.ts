@@ -97,8 +97,10 @@ function meta(c: Context) {
 }
 
 function warnDropped(c: Context): void {
-    if (c.ledger.dropped.length > 0)
-        c.io.err(`rotate: the ledger has unreadable rows for ${c.ledger.dropped.join(", ")}; they are treated as first seen\n`);
+    for (const [name, why] of c.ledger.unreadable)
+        c.io.err(
+            `rotate: the ledger row of ${name} cannot be read (${why}); the program refuses to move it until it is restored or acknowledged with force\n`,
+        );
 }
 
 function status(c: Context): number {
@@ -110,7 +112,7 @@ function status(c: Context): number {
 }
 
 function plan(c: Context): number {
-    const report = planReport(specOf(c.file, c.stack), c.ledger.ledger, c.now, meta(c));
+    const report = planReport(specOf(c.file, c.stack), c.ledger.ledger, c.now, meta(c), c.ledger.unreadable);
     const a = c.args.flags;
     c.io.out(a.json ? JSON.stringify(report, null, 2) + "\n" : a.markdown ? formatPlanMarkdown(report) : formatPlanText(report));
     return report.refused ? EXIT.refused : EXIT.ok;
@@ -140,6 +142,7 @@ function step(c: Context, command: RotateCommand): number {
         incident: c.args.values.incident,
         keyId: c.args.values["key-id"],
         force: c.args.flags.force,
+        retired: Object.hasOwn(c.ledger.ledger, name) ? c.ledger.ledger[name].retiredKeyIds : undefined,
     });
     if (problems.length > 0) throw new UsageError(problems.join("; "));
     const effective = edits.filter((e) => secretValue(c.file, name, e.key) !== e.value);
@@ -148,7 +151,7 @@ function step(c: Context, command: RotateCommand): number {
     // The model decides, on the file as it would be: the same refusals as the program.
     const after = specOf(parseStackFile(c.file.path, text), c.stack);
     try {
-        planRotation(after, c.ledger.ledger, c.now);
+        planRotation(after, c.ledger.ledger, c.now, c.ledger.unreadable);
     } catch (e) {
         if (e instanceof ConfigError) throw new Refusal(e.message, { refusal: refusalOf(e), secret: name, from, to });
         throw e;

@@ -7,7 +7,7 @@
 import { Runner } from "../common";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Ledger, readLedger } from "../../model";
+import { Ledger, emptyLedger, readLedger } from "../../model";
 
 export interface LedgerSource {
     ledger: Ledger;
@@ -15,8 +15,8 @@ export interface LedgerSource {
     source: "file" | "stack" | "none";
     /** For a person: where it came from, or why there is none. */
     note: string;
-    /** Rows that did not parse (treated as first seen). */
-    dropped: string[];
+    /** Rows that did not parse, and why: the program refuses to move those secrets, and so does rotate. */
+    unreadable: Map<string, string>;
 }
 
 export class LedgerFileError extends Error {}
@@ -40,13 +40,15 @@ export function ledgerFromFile(path: string): LedgerSource {
     try {
         parsed = JSON.parse(readFileSync(path, "utf8"));
     } catch (e) {
-        throw new LedgerFileError(`cannot read the ledger file ${path}: ${(e as Error).message}`);
+        // Never the parser's message: it quotes the file, which may hold anything.
+        const why = e instanceof SyntaxError ? "it is not JSON" : `${(e as NodeJS.ErrnoException).code ?? "it cannot be opened"}`;
+        throw new LedgerFileError(`cannot read the ledger file ${path}: ${why}`);
     }
     if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
         throw new LedgerFileError(`the ledger file ${path} does not hold a JSON object (the output of: pulumi stack output ledger --json)`);
     }
-    const { ledger, dropped } = readLedger(ledgerFromJson(parsed));
-    return { ledger, source: "file", note: `ledger from ${path}`, dropped };
+    const { ledger, unreadable } = readLedger(ledgerFromJson(parsed));
+    return { ledger, source: "file", note: `ledger from ${path}`, unreadable };
 }
 
 /** The stack's `ledger` output via scripts/pulumi.sh; "none" (with the reason) when it cannot be had. */
@@ -55,10 +57,10 @@ export function ledgerFromStack(repo: string, stack: string, run: Runner): Ledge
     if (r.status !== 0) {
         const reason = r.stderr.trim().split("\n").filter(Boolean).pop() ?? `exit status ${r.status}`;
         return {
-            ledger: {},
+            ledger: emptyLedger(),
             source: "none",
             note: `no ledger for stack ${stack} (${reason}): every secret is treated as first seen`,
-            dropped: [],
+            unreadable: new Map(),
         };
     }
     let parsed: unknown;
@@ -66,16 +68,21 @@ export function ledgerFromStack(repo: string, stack: string, run: Runner): Ledge
         parsed = JSON.parse(r.stdout);
     } catch {
         return {
-            ledger: {},
+            ledger: emptyLedger(),
             source: "none",
             note: `the stack ${stack} has no readable ledger output: every secret is treated as first seen`,
-            dropped: [],
+            unreadable: new Map(),
         };
     }
-    const { ledger, dropped } = readLedger(parsed);
-    return { ledger, source: "stack", note: `ledger from the outputs of stack ${stack}`, dropped };
+    const { ledger, unreadable } = readLedger(parsed);
+    return { ledger, source: "stack", note: `ledger from the outputs of stack ${stack}`, unreadable };
 }
 
 export function noLedger(reason: string): LedgerSource {
-    return { ledger: {}, source: "none", note: `no ledger (${reason}): every secret is treated as first seen`, dropped: [] };
+    return {
+        ledger: emptyLedger(),
+        source: "none",
+        note: `no ledger (${reason}): every secret is treated as first seen`,
+        unreadable: new Map(),
+    };
 }

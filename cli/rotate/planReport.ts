@@ -112,7 +112,13 @@ function changesOf(plan: Plan): SecretChange[] {
 }
 
 /** Plans the next up; a ConfigError becomes a refused report (anything else is thrown). */
-export function planReport(spec: StackSpec, ledger: Ledger, now: Date, meta: PlanMeta): PlanReport {
+export function planReport(
+    spec: StackSpec,
+    ledger: Ledger,
+    now: Date,
+    meta: PlanMeta,
+    unreadable: ReadonlyMap<string, string> = new Map(),
+): PlanReport {
     const base = {
         stack: meta.stack,
         file: meta.file,
@@ -121,7 +127,7 @@ export function planReport(spec: StackSpec, ledger: Ledger, now: Date, meta: Pla
     };
     let plan: Plan;
     try {
-        plan = planRotation(spec, ledger, now);
+        plan = planRotation(spec, ledger, now, unreadable);
     } catch (e) {
         if (!(e instanceof ConfigError)) throw e;
         return { ...base, refused: true, refusal: refusalOf(e), changes: [], waves: [], notRestarted: [], warnings: [], summary: [] };

@@ -3,7 +3,18 @@
 // itself is the model's (nextSteps, overlapGuardUntil, planRotation): this
 // file only picks one step per command.
 
-import { LedgerEntry, SecretSpec, StagePoint, describePoint, hasSecondary, nextSteps, overlapGuardUntil, secretSlots } from "../../model";
+import {
+    LedgerEntry,
+    SecretSpec,
+    StagePoint,
+    defaultKeyId,
+    describePoint,
+    freshKeyId,
+    hasSecondary,
+    nextSteps,
+    overlapGuardUntil,
+    secretSlots,
+} from "../../model";
 import { SecretEdit } from "./stackFile";
 
 export type RotateCommand = "advance" | "revert" | "compromise";
@@ -54,8 +65,10 @@ export function commandFor(from: StagePoint, to: StagePoint, slots: 1 | 2 = 2): 
 export interface EditOptions {
     /** compromise: the incident ID (required). */
     incident?: string;
-    /** The key ID of a new generation; required when the secret declares `keyId`. */
+    /** The key ID of a new generation; by default `<secret>-g<N>`, or a fresh one if a retired key had that. */
     keyId?: string;
+    /** Key IDs retired keys had (the ledger's retiredKeyIds). */
+    retired?: readonly string[];
     /** Write `force: true` (only when retiring the secondary early). */
     force?: boolean;
 }
@@ -88,20 +101,16 @@ export function editsFor(
     if (to.generation !== spec.generation) set("generation", to.generation);
     set("stage", to.stage);
 
-    // Key IDs: a generation keeps the key ID it was created with.
+    // Key IDs: a generation keeps the key ID it was created with, and a new
+    // key gets one that no retired key had (the default when it is free).
     const declaresKeyIds = declared.keyId !== undefined || declared.previousKeyId !== undefined;
     if (to.generation === spec.generation + 1) {
-        if (declared.keyId !== undefined && opts.keyId === undefined) {
-            problems.push(
-                `${spec.name} declares keyId (${JSON.stringify(declared.keyId)}), so generation ${to.generation} needs one too: add --key-id <key ID of generation ${to.generation}>`,
-            );
-        }
-        if (opts.keyId !== undefined) {
-            set("keyId", opts.keyId);
-            set("previousKeyId", hasSecondary(to.stage) ? spec.keyId : undefined);
-        } else if (declared.previousKeyId !== undefined) {
-            set("previousKeyId", undefined);
-        }
+        const keyId = opts.keyId ?? freshKeyId(spec.name, to.generation, opts.retired ?? []);
+        const isDefault = keyId === defaultKeyId(spec.name, to.generation);
+        const currentIsDefault = spec.keyId === defaultKeyId(spec.name, spec.generation);
+        const needsPrevious = hasSecondary(to.stage) && (!isDefault || !currentIsDefault);
+        if (!isDefault || declared.keyId !== undefined) set("keyId", isDefault ? undefined : keyId);
+        if (needsPrevious || declared.previousKeyId !== undefined) set("previousKeyId", needsPrevious ? spec.keyId : undefined);
     } else {
         if (opts.keyId !== undefined)
             problems.push(`--key-id applies only to a step to a new generation; ${describePoint(to)} keeps generation ${to.generation}`);
