@@ -100,9 +100,17 @@ async function readExchangeKeys(spec: StackSpec, config: pulumi.Config): Promise
     type Keys = Record<string, Record<string, Record<string, string>>>;
     const keys: pulumi.Output<Keys> = config.getSecretObject<Keys>("exchangeKeys") ?? pulumi.secret({} as Keys);
     const present = await promiseOf(keys.apply((k) => [...presenceOf(k)]));
-    // `isConfigSecret` is the SDK's own check (marked internal); without it, trust the key.
+    // `isConfigSecret` is the SDK's own check (marked internal). Without it the
+    // program cannot tell a secure value from a plain one: it refuses rather
+    // than accept exchange keys that may sit in the stack file in plain text.
     const isSecret = (pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean }).isConfigSecret;
-    const stored = isSecret ? isSecret(`${pulumi.getProject()}:exchangeKeys`) : true;
+    if (typeof isSecret !== "function" && present.length > 0) {
+        throw runError(
+            "Cannot tell whether titan-secrets:exchangeKeys is stored as a secret: @pulumi/pulumi's runtime.isConfigSecret is missing (the SDK changed). " +
+                "The program refuses rather than accept keys that may be in plain text; pin @pulumi/pulumi to a version that has it (see package.json).",
+        );
+    }
+    const stored = typeof isSecret === "function" ? isSecret(`${pulumi.getProject()}:exchangeKeys`) : true;
     refuse(() => {
         const issues = checkExchangeKeys(spec, new Set(present), stored);
         if (issues.length > 0) throw new ConfigError(issues);

@@ -1,9 +1,16 @@
-// The Node.js SDK logs every resource RPC's response at debug level,
-// including secret outputs in plaintext (runtime/resource.js: "RegisterResource
-// RPC finished: ...; resp: <the resource's outputs>"). Those messages reach
-// `pulumi up --debug`, verbose logs and the Automation API's event stream,
-// so a generated key would be printed. This keeps the message and replaces
-// the response with a marker, in the module the SDK's runtime itself calls.
+// The Node.js SDK logs resource RPCs at debug level with their payloads:
+// "RegisterResource RPC finished: <label>; err: ..., resp: <the outputs>"
+// (secret outputs in plaintext), and with PULUMI_EXCESSIVE_DEBUG_OUTPUT
+// "... RPC prepared: t=..., name=..., obj=<the inputs>". Those messages
+// reach `pulumi up --debug`, verbose logs and the Automation API's event
+// stream, so a generated key would be printed. This keeps each message's
+// head (which RPC, which resource) and replaces any payload with a marker,
+// in the module the SDK's runtime itself calls.
+//
+// Fail closed: a message that mentions an RPC but is not in a form known to
+// carry no payload loses everything after its first colon, so a reworded
+// SDK message is over-redacted, never printed (test/redact.test.ts pins the
+// forms against the SDK's own source).
 
 import { createRequire } from "node:module";
 
@@ -12,11 +19,15 @@ import { createRequire } from "node:module";
 const pulumiLog = createRequire(__filename)("@pulumi/pulumi/log") as typeof import("@pulumi/pulumi/log");
 
 export const REDACTED = "[redacted by titan-secrets]";
-const RESPONSE = /(RPC finished:[\s\S]*?resp: )[\s\S]*$/;
+
+/** "... RPC finished: <label>; err: <error>, resp: <payload>": the payload goes. */
+const FINISHED = /^([^\n]*RPC finished:[^\n]*?resp: )[\s\S]*$/;
+/** "... RPC prepared: t=..., name=..." (ids, types, names, tokens): kept; anything after them goes. */
+const PREPARED = /^([^\n]*RPC prepared: (?:(?:id|t|name|tok)=[^,\n]*(?:, )?)+?)(?:(?:, )?obj=[\s\S]*)?$/;
 
 type DebugFn = typeof import("@pulumi/pulumi/log").debug & { titanRedacted?: true };
 
-/** Redacts the responses in the SDK's RPC debug messages. Idempotent. */
+/** Redacts the payloads of the SDK's RPC debug messages. Idempotent. */
 export function redactRpcDebugLogs(): void {
     // The runtime calls `log.debug` through the module object, so replacing
     // the export is seen by every caller.
@@ -30,5 +41,11 @@ export function redactRpcDebugLogs(): void {
 
 /** The message as the redaction leaves it (exported for tests). */
 export function redactMessage(msg: string): string {
-    return msg.replace(RESPONSE, `$1${REDACTED}`);
+    if (!/\bRPC\b/.test(msg)) return msg;
+    const finished = FINISHED.exec(msg);
+    if (finished) return `${finished[1]}${REDACTED}`;
+    const prepared = PREPARED.exec(msg);
+    if (prepared) return prepared[0].length === prepared[1].length ? msg : `${prepared[1].replace(/, $/, "")}, ${REDACTED}`;
+    const colon = msg.indexOf(":");
+    return colon < 0 ? REDACTED : `${msg.slice(0, colon + 1)} ${REDACTED}`;
 }

@@ -272,6 +272,12 @@ function warningsFor(secrets: SecretPlan[], now: Date): string[] {
     const out: string[] = [];
     for (const p of secrets) {
         const s = p.spec;
+        if (p.entry.forced && p.entry.forced.at === now.toISOString()) {
+            out.push(
+                `FORCED ${s.name}: ${describePoint(s)} passed ${p.entry.forced.guards.join(" and ")} because force is true; the ledger records it. ` +
+                    `Remove force from the config after this up: pulumi config rm --path '${configPath(["secrets", s.name, "force"])}'`,
+            );
+        }
         if (s.stage === "compromised" && p.moving) {
             const dropped = (p.previousView?.live ?? []).filter((g) => g !== s.generation);
             out.push(

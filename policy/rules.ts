@@ -341,7 +341,16 @@ export interface Secretness {
 const ID_ENTRY = /(key_?ids?(_secondary)?|username|user|_file)$/i;
 
 export function secretObjectFindings(name: string, secretness: Secretness | undefined): Finding[] {
-    if (!secretness) return [];
+    // The probe (a remediation) must have run first in this analyzer; if it
+    // did not (the engine changed its order, the pack runs without it), the
+    // secretness of the data is unknown: fail closed.
+    if (!secretness) {
+        return [
+            {
+                message: `Kubernetes Secret ${name}: secretness-probe did not run before this validation, so whether its data is a Pulumi secret cannot be checked; run the whole pack (its remediations first)`,
+            },
+        ];
+    }
     return secretness.plain
         .filter((p) => !ID_ENTRY.test(p))
         .map((p) => ({

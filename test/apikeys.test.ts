@@ -3,6 +3,7 @@
 // a successful verification, revocation as a manual step, the
 // PrometheusRule, and the bad configs of this kind.
 
+import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { Ledger } from "../model";
 import { ProgramRun, RunOptions, T, byType, isWireSecret, one, reveal, runProgram } from "./support/mocks";
@@ -211,6 +212,21 @@ describe("bad API key config", () => {
         expect(r.error?.message).toContain(
             "titan-secrets:exchangeKeys: found API keys stored in plain text in the stack file; allowed: secure values only",
         );
+    });
+
+    it("without the SDK's isConfigSecret (it is internal) the program refuses instead of trusting the keys", async () => {
+        const runtime = pulumi.runtime as unknown as { isConfigSecret?: unknown };
+        const original = runtime.isConfigSecret;
+        delete runtime.isConfigSecret;
+        try {
+            const r = await run({ "bybit-main": apiKey("bybit", 1, "stable") }, { "bybit-main": [1] }, { secretKeys: [] });
+            expect(r.error?.message).toMatch(
+                /^Cannot tell whether titan-secrets:exchangeKeys is stored as a secret: @pulumi\/pulumi's runtime.isConfigSecret is missing/,
+            );
+            expect(r.resources.filter((x) => x.type !== "pulumi:pulumi:StackReference")).toEqual([]);
+        } finally {
+            runtime.isConfigSecret = original;
+        }
     });
 
     it("an unknown exchange service", async () => {

@@ -171,6 +171,34 @@ const cases: [string, RawConfig, string][] = [
         'titan-secrets:secrets.hmac-main.backend: found unknown key "usernme" (did you mean "username"?)',
     ],
     [
+        "a newline in Redis permissions (it would add a second, passwordless ACL user)",
+        one(pw(1, "stable", { backend: { type: "redis", permissions: "~* +@all\nuser evil on nopass ~* +@all" } })),
+        'titan-secrets:secrets.hmac-main.backend.permissions: found the rule(s) "+@all\\nuser", "evil", "on", "nopass" (with a line break or tab, which would start another ACL line); allowed: Redis ACL rules separated by single spaces that grant or limit access',
+    ],
+    [
+        "nopass in Redis permissions",
+        one(pw(1, "stable", { backend: { type: "redis", permissions: "nopass ~* +@all" } })),
+        'titan-secrets:secrets.hmac-main.backend.permissions: found the rule(s) "nopass"; allowed: Redis ACL rules',
+    ],
+    [
+        "a NATS subject that breaks out of its string",
+        one(pw(1, "stable", { backend: { type: "nats", permissions: '>" } ] } authorization { users = [ { user: "x"' } })),
+        'titan-secrets:secrets.hmac-main.backend.permissions: found ">\\" } ] } authorization { users = [ { user: \\"x\\""; allowed: one NATS subject',
+    ],
+    [
+        "two secrets on one RDS instance",
+        titanConfig({
+            a: { ...pw(1, "stable", { backend: { type: "rds", identifier: "db1", instanceClass: "db.t4g.small" }, verifiers: [] }) },
+            b: {
+                ...pw(1, "stable", {
+                    backend: { type: "rds", identifier: "db1", instanceClass: "db.t4g.small", file: "db2" },
+                    verifiers: [],
+                }),
+            },
+        }),
+        'titan-secrets:secrets.b.backend.identifier: found "db1", the rds that secret "a" already owns; allowed: a backend that no other secret sets the password of (one backend, one owner).',
+    ],
+    [
         "a password too short",
         one(pw(1, "stable", { backend: { type: "redis" }, length: 8 })),
         "titan-secrets:secrets.hmac-main.length: found 8; allowed: a number >= 16.",

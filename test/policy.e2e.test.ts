@@ -119,6 +119,30 @@ describe("the policy pack through the real engine", { timeout: 600_000 }, () => 
         expect(overlap.violations.filter((v) => v.level === "mandatory")).toEqual([]);
     });
 
+    it("fails (key-material-is-secret) a program whose Secret objects carry key material in plain text: the engine runs the probe first", async () => {
+        const file = join(project.dir, "components", "titanSecrets.ts");
+        const source = readFileSync(file, "utf8");
+        const patched = source.replace(
+            "stringData: this.materials.get(p.spec.name)!.dataFor(role),",
+            "stringData: pulumi.unsecret(pulumi.output(this.materials.get(p.spec.name)!.dataFor(role))),",
+        );
+        expect(patched, "components/titanSecrets.ts no longer sets stringData from dataFor(role); update this test").not.toBe(source);
+        writeFileSync(file, patched);
+        try {
+            const run = await previewWithPolicy(project);
+            expect(run.error).toBeDefined();
+            const secretness = run.violations.filter((v) => v.policy === "key-material-is-secret");
+            expect(secretness.map((v) => v.resource).sort()).toEqual(
+                expect.arrayContaining(["titan-hmac-presenters", "titan-hmac-verifiers"]),
+            );
+            expect(secretness.find((v) => v.resource === "titan-hmac-verifiers")!.message).toMatch(
+                /stringData\.TITAN_HMAC_SECRET_PRIMARY is not a Pulumi secret/,
+            );
+        } finally {
+            writeFileSync(file, source);
+        }
+    });
+
     it("fails (overlap-roll-out-order) a program whose presenter Deployment does not wait for the verifiers", async () => {
         // A copy of the program with the Deployments' dependsOn dropped.
         const file = join(project.dir, "components", "titanWorkload.ts");

@@ -271,6 +271,18 @@ describe("key-material-is-secret (with the secretness-probe remediation)", () =>
         expect(JSON.stringify(v)).not.toContain("cd".repeat(32));
     });
 
+    it("fails closed when the probe never ran for a Secret (validation without its remediation)", async () => {
+        const validationOnly = policies.filter((p) => p.name !== "secretness-probe");
+        const unseen = {
+            ...secretObject({ TITAN_HMAC_SECRET_PRIMARY: new Secret("ab".repeat(32)) }),
+            urn: urn(SECRET_TYPE, "never-probed"),
+        };
+        const v = await runResourcePolicies(validationOnly, unseen);
+        expect(v.map((x) => x.message)).toEqual([
+            "Kubernetes Secret titan-hmac-verifiers: secretness-probe did not run before this validation, so whether its data is a Pulumi secret cannot be checked; run the whole pack (its remediations first)",
+        ]);
+    });
+
     it("fails key material in a ConfigMap or in a plain container env value", async () => {
         const cm = await runResourcePolicies(policies, {
             type: CONFIG_MAP_TYPE,

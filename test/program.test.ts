@@ -226,6 +226,14 @@ describe("refusals declare nothing", () => {
         expect(run.resources).toEqual([]);
     });
 
+    it("installs the redaction of the SDK's RPC debug messages before anything is registered", async () => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- the CommonJS module object the SDK runtime calls
+        const log = require("@pulumi/pulumi/log") as { debug: { titanRedacted?: boolean } };
+        const run = await runProgram(titanConfig({ "hmac-main": hmac(1, "stable") }), {}, T0);
+        expect(run.error).toBeUndefined();
+        expect(log.debug.titanRedacted).toBe(true);
+    });
+
     it("a misspelt key of the project's namespace (secret: for secrets:) stops the program before anything", async () => {
         const { secrets, ...rest } = titanConfig({ "hmac-main": hmac(1, "stable") });
         const run = await runProgram({ ...rest, secret: secrets } as never, {}, T0);
