@@ -154,7 +154,7 @@ describe("rotation through the real engine (dev stack, rendered manifests)", { t
         });
     });
 
-    it("3. stable g2 at once is refused with no change; with minOverlapHours 0 g1's key is deleted", async () => {
+    it("3. stable g2 at once is refused with no change; lowering minOverlapHours does not help; force retires g1 and says so", async () => {
         const before = await stateOf(project);
         project.setConfig("secrets", hmacAt(2, "stable"));
         const preview = await project.preview();
@@ -167,11 +167,23 @@ describe("rotation through the real engine (dev stack, rendered manifests)", { t
         expect(steppedDeployments(up)).toEqual([]);
         expect(await stateOf(project)).toEqual(before);
 
+        // The overlap was applied under the default 24 h; lowering the value
+        // in the same change that retires is the edit the guard must survive.
         project.setConfig("secrets", hmacAt(2, "stable", { minOverlapHours: 0 }));
+        const lowered = await project.preview();
+        expect(lowered.error).toBeDefined();
+        expect(lowered.output).toMatch(/titan-secrets:secrets\.titan-hmac\.stage: found stable at generation 2 only \d+m after overlap/);
+
+        project.setConfig("secrets", hmacAt(2, "stable", { force: true }));
         const retire = await project.up();
         expect(retire.error, retire.output).toBeUndefined();
+        expect(retire.output).toMatch(/FORCED/);
         expect(rolledDeployments(retire)).toEqual(VERIFIERS); // titan-brain holds g2 already: no restart
         expect([...(await hmacKeys(project)).keys()]).toEqual(["titan-hmac-g2"]);
+        const ledger = (await project.outputs()).ledger as Record<string, { stage: string; forced?: { guards: string[] } }>;
+        expect(ledger["titan-hmac"].stage).toBe("stable");
+        expect(ledger["titan-hmac"].forced?.guards).toEqual(["minOverlapHours"]);
+        project.setConfig("secrets", hmacAt(2, "stable"));
         const again = await project.preview();
         expect(noChanges(again.changes)).toEqual([]);
     });
