@@ -12,9 +12,9 @@ import {
     LedgerRead,
     Plan,
     StackSpec,
-    checkExchangeKeys,
+    ExchangeKeyPresence,
+    admitRotation,
     parseConfig,
-    planRotation,
     presenceOf,
     rawConfigOf,
     readLedger,
@@ -96,7 +96,9 @@ function promiseOf<T>(o: pulumi.Output<T>): Promise<T> {
  * and `.apiSecret`. Only their presence is checked here; the values stay
  * secret Outputs.
  */
-async function readExchangeKeys(spec: StackSpec, config: pulumi.Config): Promise<(secret: string, generation: number) => ExchangeKey> {
+async function readExchangeKeys(
+    config: pulumi.Config,
+): Promise<{ presence: ExchangeKeyPresence; keyOf: (secret: string, generation: number) => ExchangeKey }> {
     type Keys = Record<string, Record<string, Record<string, string>>>;
     const keys: pulumi.Output<Keys> = config.getSecretObject<Keys>("exchangeKeys") ?? pulumi.secret({} as Keys);
     const present = await promiseOf(keys.apply((k) => [...presenceOf(k)]));
@@ -110,14 +112,13 @@ async function readExchangeKeys(spec: StackSpec, config: pulumi.Config): Promise
                 "The program refuses rather than accept keys that may be in plain text; pin @pulumi/pulumi to a version that has it (see package.json).",
         );
     }
-    const stored = typeof isSecret === "function" ? isSecret(`${pulumi.getProject()}:exchangeKeys`) : true;
-    refuse(() => {
-        const issues = checkExchangeKeys(spec, new Set(present), stored);
-        if (issues.length > 0) throw new ConfigError(issues);
-    });
-    return (secret, generation) => {
-        const field = (f: (typeof EXCHANGE_KEY_FIELDS)[number]) => pulumi.secret(keys.apply((k) => k[secret][`g${generation}`][f]));
-        return { apiKey: field("apiKey"), apiSecret: field("apiSecret") };
+    const storedAsSecret = typeof isSecret === "function" ? isSecret(`${pulumi.getProject()}:exchangeKeys`) : true;
+    return {
+        presence: { present: new Set(present), storedAsSecret },
+        keyOf: (secret, generation) => {
+            const field = (f: (typeof EXCHANGE_KEY_FIELDS)[number]) => pulumi.secret(keys.apply((k) => k[secret][`g${generation}`][f]));
+            return { apiKey: field("apiKey"), apiSecret: field("apiSecret") };
+        },
     };
 }
 
@@ -125,10 +126,11 @@ export async function titanSecretsProgram(options: ProgramOptions = {}): Promise
     redactRpcDebugLogs();
     const config = new pulumi.Config();
     const spec = readStackSpec(config);
-    const exchangeKeyOf = await readExchangeKeys(spec, config);
+    const exchange = await readExchangeKeys(config);
+    const exchangeKeyOf = exchange.keyOf;
     const previous = await readPreviousLedger();
     const now = (options.now ?? (() => new Date()))();
-    const plan: Plan = refuse(() => planRotation(spec, previous.ledger, now, previous.unreadable));
+    const plan: Plan = refuse(() => admitRotation(spec, previous.ledger, now, exchange.presence, previous.unreadable));
     for (const w of plan.warnings) void pulumi.log.warn(w);
     for (const line of plan.summary) void pulumi.log.info(line);
 

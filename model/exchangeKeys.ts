@@ -54,3 +54,33 @@ export function checkExchangeKeys(spec: StackSpec, present: Set<string>, storedA
     }
     return issues;
 }
+
+/** What the checks need to know about the exchange keys: which fields are there, and whether they are secure config. */
+export interface ExchangeKeyPresence {
+    present: Set<string>;
+    storedAsSecret: boolean;
+}
+
+export const NO_EXCHANGE_KEYS: ExchangeKeyPresence = { present: new Set(), storedAsSecret: false };
+
+/**
+ * The same facts from a stack file's `titan-secrets:exchangeKeys` value, read
+ * without decrypting: a leaf `{ secure: <ciphertext> }` is present and secure,
+ * a plain string is present in plain text. The key counts as stored as a
+ * secret when any leaf is secure, as Pulumi's own `isConfigSecret` answers
+ * for the program.
+ */
+export function presenceInStackFile(value: unknown): ExchangeKeyPresence {
+    let storedAsSecret = false;
+    const strip = (v: unknown): unknown => {
+        if (!v || typeof v !== "object") return v;
+        const o = v as Record<string, unknown>;
+        if (Object.keys(o).length === 1 && typeof o.secure === "string") {
+            storedAsSecret = true;
+            return o.secure.length > 0 ? "(secure)" : "";
+        }
+        return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, strip(x)]));
+    };
+    const present = presenceOf(strip(value));
+    return { present, storedAsSecret };
+}

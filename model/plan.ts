@@ -4,6 +4,7 @@
 import { formatConsumes, formatStages } from "./annotations";
 import { ConfigError, ConfigIssue, configKey, configPath } from "./errors";
 import { emptyLedger, isOverdue, ledgerEntry } from "./ledger";
+import { ExchangeKeyPresence, checkExchangeKeys } from "./exchangeKeys";
 import {
     Consumption,
     Dropped,
@@ -356,4 +357,30 @@ function summaryFor(secrets: SecretPlan[], workloads: WorkloadPlan[], order: str
         );
     }
     return out;
+}
+
+/**
+ * Everything the program checks before it declares a resource: the exchange
+ * keys every live API-key generation needs, then the plan (stages against the
+ * ledger, guards, removals). The program and `rotate` both call this, so the
+ * tool refuses exactly what the program refuses; all problems are reported
+ * together.
+ */
+export function admitRotation(
+    spec: StackSpec,
+    previous: Ledger,
+    now: Date,
+    exchange: ExchangeKeyPresence,
+    unreadable: ReadonlyMap<string, string> = new Map(),
+): Plan {
+    const issues = checkExchangeKeys(spec, exchange.present, exchange.storedAsSecret);
+    let plan: Plan | undefined;
+    try {
+        plan = planRotation(spec, previous, now, unreadable);
+    } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+        issues.push(...e.issues);
+    }
+    if (issues.length > 0 || plan === undefined) throw new ConfigError(issues);
+    return plan;
 }

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, Ledger, formatDuration, parseConfig, planRotation } from "../model";
+import { ConfigError, Ledger, NO_EXCHANGE_KEYS, formatDuration, parseConfig, parseInstant, planRotation } from "../model";
 import { parseArgs } from "../cli/rotate/args";
 import { UsageError } from "../cli/common";
 import { ledgerFromJson } from "../cli/rotate/ledgerSource";
@@ -14,7 +14,7 @@ import { formatPlanMarkdown, formatPlanText, planReport } from "../cli/rotate/pl
 import { LayoutError, applyEdits, parseStackFile, rawConfigOf } from "../cli/rotate/stackFile";
 import { formatStatus, statusReport } from "../cli/rotate/status";
 import { advanceTarget, compromiseTarget, editsFor, legalNextSteps, revertTarget } from "../cli/rotate/steps";
-import { parseInstant, relative } from "../cli/rotate/time";
+import { relative } from "../cli/rotate/time";
 import { SecretConfig, hmac, titanConfig } from "./support/fleet";
 import { REPO } from "../harness/stackFiles";
 
@@ -43,6 +43,12 @@ describe("time", () => {
         expect(relative(hours(-26), T0)).toBe("1d 2h ago");
         expect(parseInstant("2026-11-01T00:00:00Z")).toEqual(T0);
         expect(parseInstant("yesterday")).toBeUndefined();
+        // Not days of the calendar: Date.parse alone would roll them over into March.
+        expect(parseInstant("2026-02-31")).toBeUndefined();
+        expect(parseInstant("2026-02-29T00:00:00Z")).toBeUndefined();
+        expect(parseInstant("2028-02-29T00:00:00Z")).toEqual(new Date(Date.UTC(2028, 1, 29)));
+        expect(parseInstant("2026-11-01")).toEqual(T0);
+        expect(parseInstant("2026-11-01T02:00:00+02:00")).toEqual(T0);
     });
 });
 
@@ -225,7 +231,7 @@ describe("status rows", () => {
 describe("plan report", () => {
     it("gives the waves, who restarts and who does not", () => {
         const ledger = ledgerAfter([{ "titan-hmac": hmac(1, "stable") }, days(-1)]);
-        const r = planReport(specOf({ "titan-hmac": hmac(2, "overlap") }), ledger, T0, meta);
+        const r = planReport(specOf({ "titan-hmac": hmac(2, "overlap") }), ledger, T0, meta, NO_EXCHANGE_KEYS);
         expect(r.waves).toEqual([["titan-execution-rs", "titan-sentinel"], ["titan-brain"]]);
         expect(r.notRestarted).toEqual(["titan-ai-quant"]);
         expect(r.changes).toEqual([
@@ -256,7 +262,7 @@ describe("plan report", () => {
     it("turns the program's refusal into the report, with its exact message", () => {
         const ledger = ledgerAfter([{ "titan-hmac": hmac(1, "stable") }, days(-1)], [{ "titan-hmac": hmac(2, "overlap") }, hours(-1)]);
         const spec = specOf({ "titan-hmac": hmac(2, "stable") });
-        const r = planReport(spec, ledger, T0, meta);
+        const r = planReport(spec, ledger, T0, meta, NO_EXCHANGE_KEYS);
         let expected = "";
         try {
             planRotation(spec, ledger, T0);
@@ -272,7 +278,7 @@ describe("plan report", () => {
     });
     it("says so when nothing moves", () => {
         const ledger = ledgerAfter([{ "titan-hmac": hmac(1, "stable") }, days(-1)]);
-        const r = planReport(specOf({ "titan-hmac": hmac(1, "stable") }), ledger, T0, meta);
+        const r = planReport(specOf({ "titan-hmac": hmac(1, "stable") }), ledger, T0, meta, NO_EXCHANGE_KEYS);
         expect(r.changes).toEqual([]);
         expect(formatPlanMarkdown(r)).toContain("No rotation changes");
     });
@@ -342,6 +348,19 @@ describe("stack file edits", () => {
         const text =
             "config:\n  titan-secrets:secrets:\n    s: {kind: hmac,  generation: 1, stage: stable, verifiers: [a], presenters: [b]}\n";
         expect(() => applyEdits(parseStackFile("x.yaml", text), [{ secret: "s", key: "incident", value: "I" }])).toThrow(LayoutError);
+    });
+
+    it("a file that is not YAML is refused with where, never with its text (it may hold a pasted key)", () => {
+        const text = 'config:\n  titan-secrets:exchangeKeys:\n    apiKey: "sk-live-0123456789\n  other: [1,\n';
+        let message = "";
+        try {
+            parseStackFile("Pulumi.dev.yaml", text);
+        } catch (e) {
+            message = (e as Error).message;
+        }
+        expect(message).toMatch(/^Pulumi\.dev\.yaml is not valid YAML at line \d+, column \d+ \(missing char\)/);
+        for (const line of text.split("\n").filter((l) => l.trim().length > 3)) expect(message).not.toContain(line.trim());
+        expect(message).not.toContain("sk-live");
     });
 });
 

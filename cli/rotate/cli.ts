@@ -5,16 +5,25 @@
 
 import { writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
-import { ConfigError, StackSpec, StagePoint, describePoint, parseConfig, planRotation } from "../../model";
+import { ConfigError, StackSpec, StagePoint, admitRotation, describePoint, parseConfig, parseInstant } from "../../model";
 import { Runner, UsageError } from "../common";
 import { ParsedArgs, USAGE, parseArgs } from "./args";
 import { LedgerFileError, LedgerSource, ledgerFromFile, ledgerFromStack, noLedger } from "./ledgerSource";
 import { formatPlanMarkdown, formatPlanText, planReport, refusalOf } from "./planReport";
-import { LayoutError, StackFile, StackFileError, applyEdits, parseStackFile, rawConfigOf, readStackFile, secretValue } from "./stackFile";
+import {
+    LayoutError,
+    StackFile,
+    StackFileError,
+    applyEdits,
+    exchangeKeysOf,
+    parseStackFile,
+    rawConfigOf,
+    readStackFile,
+    secretValue,
+} from "./stackFile";
 import { PulumiRunner, RecoverError, formatRecover, recover, thisHost } from "./recover";
 import { formatStatus, statusReport } from "./status";
 import { RotateCommand, editsFor, legalNextSteps, slotsOf, targetOf } from "./steps";
-import { parseInstant } from "./time";
 
 /** Stacks whose state is in the repository's local backend (scripts/pulumi.sh). */
 const LOCAL_BACKEND_STACKS = ["dev", "local"];
@@ -112,7 +121,7 @@ function status(c: Context): number {
 }
 
 function plan(c: Context): number {
-    const report = planReport(specOf(c.file, c.stack), c.ledger.ledger, c.now, meta(c), c.ledger.unreadable);
+    const report = planReport(specOf(c.file, c.stack), c.ledger.ledger, c.now, meta(c), exchangeKeysOf(c.file), c.ledger.unreadable);
     const a = c.args.flags;
     c.io.out(a.json ? JSON.stringify(report, null, 2) + "\n" : a.markdown ? formatPlanMarkdown(report) : formatPlanText(report));
     return report.refused ? EXIT.refused : EXIT.ok;
@@ -149,9 +158,9 @@ function step(c: Context, command: RotateCommand): number {
     const text = applyEdits(c.file, effective);
 
     // The model decides, on the file as it would be: the same refusals as the program.
-    const after = specOf(parseStackFile(c.file.path, text), c.stack);
+    const afterFile = parseStackFile(c.file.path, text);
     try {
-        planRotation(after, c.ledger.ledger, c.now, c.ledger.unreadable);
+        admitRotation(specOf(afterFile, c.stack), c.ledger.ledger, c.now, exchangeKeysOf(afterFile), c.ledger.unreadable);
     } catch (e) {
         if (e instanceof ConfigError) throw new Refusal(e.message, { refusal: refusalOf(e), secret: name, from, to });
         throw e;

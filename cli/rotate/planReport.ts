@@ -1,5 +1,5 @@
 // `rotate plan`: what the next `pulumi up` does to rotations, from
-// planRotation (the program's own decision), with no values: per moving
+// admitRotation (the program's own decision), with no values: per moving
 // secret its from/to stages, which workloads roll in which wave, which keep
 // their pods, the warnings, or the refusal with the program's messages.
 
@@ -13,8 +13,9 @@ import {
     StackSpec,
     StagePoint,
     describePoint,
+    ExchangeKeyPresence,
+    admitRotation,
     firstRole,
-    planRotation,
 } from "../../model";
 
 export interface WorkloadRoll {
@@ -117,6 +118,7 @@ export function planReport(
     ledger: Ledger,
     now: Date,
     meta: PlanMeta,
+    exchange: ExchangeKeyPresence,
     unreadable: ReadonlyMap<string, string> = new Map(),
 ): PlanReport {
     const base = {
@@ -127,7 +129,7 @@ export function planReport(
     };
     let plan: Plan;
     try {
-        plan = planRotation(spec, ledger, now, unreadable);
+        plan = admitRotation(spec, ledger, now, exchange, unreadable);
     } catch (e) {
         if (!(e instanceof ConfigError)) throw e;
         return { ...base, refused: true, refusal: refusalOf(e), changes: [], waves: [], notRestarted: [], warnings: [], summary: [] };

@@ -5,7 +5,7 @@
 
 import { readFileSync } from "node:fs";
 import { Document, Scalar, isMap, isScalar, parseDocument } from "yaml";
-import { PROJECT, RawConfig, rawConfigFrom } from "../../model";
+import { ExchangeKeyPresence, PROJECT, RawConfig, presenceInStackFile, rawConfigFrom } from "../../model";
 
 export interface StackFile {
     path: string;
@@ -29,7 +29,15 @@ export class StackFileError extends Error {
 
 export function parseStackFile(path: string, text: string): StackFile {
     const doc = parseDocument(text, { keepSourceTokens: false });
-    if (doc.errors.length > 0) throw new StackFileError(`${path} is not valid YAML: ${doc.errors[0].message}`);
+    if (doc.errors.length > 0) {
+        // yaml's own message quotes the offending line, which may be a value
+        // (an exchange key pasted in plain text): say where and what kind only.
+        const e = doc.errors[0];
+        const at = e.linePos ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : "";
+        throw new StackFileError(
+            `${path} is not valid YAML${at} (${e.code.toLowerCase().replace(/_/g, " ")}); fix it in an editor (its text is not shown here)`,
+        );
+    }
     if (!isMap(doc.contents)) throw new StackFileError(`${path}: expected a map with a "config" key at the top level`);
     return { path, text, doc };
 }
@@ -53,6 +61,12 @@ export class LayoutError extends StackFileError {}
  */
 export function rawConfigOf(file: StackFile): RawConfig {
     return rawConfigFrom((file.doc.toJS() as { config?: Record<string, unknown> } | null)?.config ?? {});
+}
+
+/** The exchange keys the file holds (which fields, whether secure), read without decrypting anything. */
+export function exchangeKeysOf(file: StackFile): ExchangeKeyPresence {
+    const config = (file.doc.toJS() as { config?: Record<string, unknown> } | null)?.config ?? {};
+    return presenceInStackFile(config[`${PROJECT}:exchangeKeys`]);
 }
 
 /** Path of a secret's key in the document. */
