@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { SecretView } from "./stages";
 import { defaultKeyId } from "./config";
-import { dueDate } from "./time";
+import { dueDate, isoTime } from "./time";
 import { KINDS, Ledger, LedgerEntry, LedgerKey, STAGES, SecretSpec } from "./types";
 
 /** What the config declares that the ledger records with each row. */
@@ -108,7 +108,6 @@ export function isOverdue(entry: LedgerEntry, now: Date): boolean {
     return Date.parse(entry.dueAt) <= now.getTime();
 }
 
-const isoTime = z.iso.datetime({ offset: true });
 const generationNumber = z.number().int().min(1).max(1_000_000);
 
 const entrySchema = z.object({

@@ -9,10 +9,3 @@ export function relative(at: Date, now: Date): string {
     if (Math.abs(ms) < 60_000) return "now";
     return ms > 0 ? `in ${formatDuration(ms)}` : `${formatDuration(ms)} ago`;
 }
-
-/** Parses an ISO time given on the command line; undefined when it is not one. */
-export function parseInstant(text: string): Date | undefined {
-    if (!/^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(text)) return undefined;
-    const t = Date.parse(text);
-    return Number.isNaN(t) ? undefined : new Date(t);
-}
