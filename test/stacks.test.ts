@@ -36,6 +36,13 @@ describe("stack files", () => {
         expect(prod.secretsManager).toMatchObject({ prefix: "titan/prod/" });
     });
 
+    it("prod's monitoring is read (a copy of the reader once dropped it): the PrometheusRule with its release label", () => {
+        expect(parseConfig(stackConfig("prod").raw, "prod").monitoring).toMatchObject({
+            prometheusRule: true,
+            labels: { release: "kube-prometheus-stack" },
+        });
+    });
+
     it("prod declares the Titan workloads", () => {
         const services = [...parseConfig(stackConfig("prod").raw).services.keys()];
         expect(services).toEqual(expect.arrayContaining(["titan-brain", "titan-execution-rs", "titan-sentinel", "titan-ai-quant"]));
