@@ -130,6 +130,7 @@ function rotate(args: string[]): { code: number; out: string; err: string } {
         now: () => T0,
         hostname: "test",
         pulumiRunning: () => false,
+        env: {},
     };
     const code = main(args, io);
     return { code, out, err };

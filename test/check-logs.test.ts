@@ -15,6 +15,7 @@ import { isSecretFieldName, secretFields } from "../cli/check-logs/fields";
 import { compileMatcher } from "../cli/check-logs/matcher";
 import { parseArgs } from "../cli/check-logs/args";
 import { Runner, UsageError } from "../cli/common";
+import { backendFor } from "../cli/backend";
 import { Io, main } from "../cli/check-logs/cli";
 import {
     nameFromUrn,
@@ -344,7 +345,7 @@ describe("value sources", () => {
         expect(() => valuesFromConfig({ "titan-secrets:x": { secret: true } })).toThrow(/--show-secrets/);
     });
 
-    it("runs scripts/pulumi.sh with the operator's access, and says why it cannot", () => {
+    it("reads dev through scripts/pulumi.sh and prod through the pulumi on PATH, and says why it cannot", () => {
         const repo = mkdtempSync(join(tmpdir(), "check-logs-repo-"));
         try {
             const calls: string[][] = [];
@@ -354,18 +355,35 @@ describe("value sources", () => {
             };
             mkdirSync(join(repo, "scripts"));
             writeFileSync(join(repo, "scripts", "pulumi.sh"), "");
-            expect(() => stackExportSource(repo, "prod", run).load()).toThrow(/not built.*bash scripts\/setup\.sh.*--values-from FILE/);
-            expect(calls).toEqual([]);
+            const env = { PATH: join(repo, "bin") };
+            const dev = () => backendFor(repo, "dev", run, undefined, env);
+            expect(() => stackExportSource(dev(), "dev").load()).toThrow(/not built.*bash scripts\/setup\.sh.*--values-from FILE/);
             mkdirSync(join(repo, ".engine", "bin"), { recursive: true });
             writeFileSync(join(repo, ".engine", "bin", "pulumi"), "");
             expect(
-                stackExportSource(repo, "prod", run)
+                stackExportSource(dev(), "dev")
                     .load()
                     .map((v) => v.name),
             ).toEqual(["titan-hmac-g2", "titan-redis-password-g1"]);
-            expect(calls).toEqual([["bash", join(repo, "scripts", "pulumi.sh"), "stack", "export", "--stack", "prod", "--show-secrets"]]);
+
+            // prod: the operator's own pulumi and login, never the repository's backend.
+            const prod = () => backendFor(repo, "prod", run, undefined, env);
+            expect(() => stackExportSource(prod(), "prod").load()).toThrow(/no pulumi on PATH.*--values-from FILE/);
+            mkdirSync(join(repo, "bin"));
+            writeFileSync(join(repo, "bin", "pulumi"), "");
+            expect(stackExportSource(prod(), "prod").load()).toHaveLength(2);
+            // --backend repo reads prod from the repository's backend instead.
+            expect(stackExportSource(backendFor(repo, "prod", run, "repo", env), "prod").load()).toHaveLength(2);
+            expect(calls).toEqual([
+                ["bash", join(repo, "scripts", "pulumi.sh"), "stack", "export", "--stack", "dev", "--show-secrets"],
+                ["pulumi", "stack", "export", "--stack", "prod", "--show-secrets", "--non-interactive"],
+                ["bash", join(repo, "scripts", "pulumi.sh"), "stack", "export", "--stack", "prod", "--show-secrets"],
+            ]);
+            expect(() => backendFor(repo, "prod", run, "cloud", env)).toThrow(/--backend: found "cloud"; allowed: repo .* or login/);
             const failing: Runner = () => ({ status: 255, stdout: "", stderr: "warning: x\nerror: no stack named 'prod' found\n" });
-            expect(() => stackExportSource(repo, "prod", failing).load()).toThrow(/no stack named 'prod' found/);
+            expect(() => stackExportSource(backendFor(repo, "prod", failing, undefined, env), "prod").load()).toThrow(
+                /pulumi stack export --stack prod --show-secrets failed: error: no stack named 'prod' found/,
+            );
         } finally {
             rmSync(repo, { recursive: true, force: true });
         }
@@ -398,12 +416,15 @@ describe("value sources", () => {
             run: () => {
                 throw new Error("must not run");
             },
+            env: {},
             stdin: Readable.from([]),
             stdinIsTTY: false,
         };
         try {
             expect(await main(["--stack", "dev", valuesFile], io)).toBe(2);
-            expect(err.join("")).toMatch(/cannot read the state of stack dev: the Pulumi CLI is not built .*--values-from FILE/);
+            expect(err.join("")).toMatch(
+                /cannot read the state of stack dev from the repository's local backend \(scripts\/pulumi\.sh\): the Pulumi CLI is not built .*--values-from FILE/,
+            );
             expect(out.join("")).toBe("");
         } finally {
             rmSync(repo, { recursive: true, force: true });
@@ -419,6 +440,7 @@ describe("value sources", () => {
             err: () => undefined,
             repo: REPO,
             run: () => ({ status: 1, stdout: "", stderr: "" }),
+            env: {},
             stdin,
             stdinIsTTY: false,
         };
@@ -572,7 +594,7 @@ describe("check-logs command (child process, real files)", () => {
         const help = await cli(["--help"]);
         expect(help.code).toBe(0);
         expect(help.stdout).toMatch(
-            /^Usage: npm run check-logs -- \[--stack S\] \[--values-from FILE\] \[--json\] \[LOGFILE \.\.\. \| -\]/,
+            /^Usage: npm run check-logs -- \[--stack S\] \[--backend repo\|login\] \[--values-from FILE\] \[--json\] \[LOGFILE \.\.\. \| -\]/,
         );
     });
 

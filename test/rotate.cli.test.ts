@@ -3,7 +3,7 @@
 // ledgers written as the program would export them (--ledger FILE).
 
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -20,7 +20,16 @@ let dir: string;
 beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), "titan-rotate-"));
     for (const s of ["dev", "prod"]) copyFileSync(join(REPO, `Pulumi.${s}.yaml`), join(dir, `Pulumi.${s}.yaml`));
+    // The team's prod file holds its exchange keys as secure values (the committed copy does not).
+    appendFileSync(join(dir, "Pulumi.prod.yaml"), PROD_EXCHANGE_KEYS);
 });
+
+const PROD_EXCHANGE_KEYS = ["bybit-main", "mexc-main"]
+    .map(
+        (k) =>
+            `    ${k}:\n      g1:\n        apiKey:\n          secure: v1:AAAA:BBBB\n        apiSecret:\n          secure: v1:CCCC:DDDD\n`,
+    )
+    .reduce((a, b) => a + b, "  titan-secrets:exchangeKeys:\n");
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 function rotate(...args: string[]): { status: number | null; stdout: string; stderr: string } {

@@ -6,6 +6,8 @@ import { MIN_VALUE_LENGTH } from "./encodings";
 
 export interface CheckLogsArgs {
     stack: string;
+    /** --backend: repo or login (cli/backend.ts); default by stack. */
+    backend?: string;
     valuesFrom?: string;
     json: boolean;
     help: boolean;
@@ -13,7 +15,7 @@ export interface CheckLogsArgs {
     files: string[];
 }
 
-export const USAGE = `Usage: npm run check-logs -- [--stack S] [--values-from FILE] [--json] [LOGFILE ... | -]
+export const USAGE = `Usage: npm run check-logs -- [--stack S] [--backend repo|login] [--values-from FILE] [--json] [LOGFILE ... | -]
        npx tsx cli/check-logs/main.ts [same options]
 
 Searches logs for the live secret values of a stack (docs/runbook.md section 4:
@@ -24,11 +26,14 @@ Logs: each LOGFILE (a .gz file is decompressed), or standard input when the
 argument is "-" or there is none. Read line by line: any size.
 
 Values:
-  default            the stack's state and config, read with your own access:
-                       bash scripts/pulumi.sh stack export --stack S --show-secrets
+  default            the stack's state and config, read with your own access from
+                     the stack's backend (dev, local: this repository's, through
+                     bash scripts/pulumi.sh; any other stack: the pulumi on PATH
+                     and the backend it is logged in to):
+                       pulumi stack export --stack S --show-secrets
                          (every RandomPassword result: HMAC keys, service passwords;
                           named by resource, e.g. titan-hmac-g2)
-                       bash scripts/pulumi.sh config --stack S --show-secrets --json
+                       pulumi config --stack S --show-secrets --json
                          (every config value marked secret, e.g. exchange API keys)
   --values-from FILE a JSON object { "name": "value", ... } instead (tests, CI)
   Values shorter than ${MIN_VALUE_LENGTH} characters are not searched for (too many false
@@ -41,6 +46,9 @@ is itself hex also as its bytes' base64 and base64url.
 
 Options:
   --stack S          stack (default: dev)
+  --backend B        repo (this repository's local backend) or login (the pulumi
+                     on PATH, PULUMI_BACKEND_URL); default: repo for dev and
+                     local, login for every other stack
   --values-from FILE values from FILE instead of the stack
   --json             machine-readable report on stdout
   -h, --help         this text
@@ -80,7 +88,7 @@ export function parseArgs(argv: readonly string[]): CheckLogsArgs {
         }
         const eq = arg.indexOf("=");
         const name = eq < 0 ? arg : arg.slice(0, eq);
-        if (name !== "--stack" && name !== "--values-from") throw new UsageError(`unknown option ${name}`);
+        if (name !== "--stack" && name !== "--values-from" && name !== "--backend") throw new UsageError(`unknown option ${name}`);
         let value: string | undefined;
         if (eq >= 0) value = arg.slice(eq + 1);
         else if (i + 1 < argv.length) value = argv[++i];
@@ -88,6 +96,8 @@ export function parseArgs(argv: readonly string[]): CheckLogsArgs {
         if (name === "--stack") {
             if (!/^[A-Za-z0-9._/-]+$/.test(value)) throw new UsageError(`--stack: ${JSON.stringify(value)} is not a stack name`);
             args.stack = value;
+        } else if (name === "--backend") {
+            args.backend = value;
         } else {
             args.valuesFrom = value;
         }

@@ -3,6 +3,7 @@
 
 import { statSync } from "node:fs";
 import { Readable } from "node:stream";
+import { backendFor } from "../backend";
 import { Runner, UsageError } from "../common";
 import { CheckLogsArgs, USAGE, parseArgs } from "./args";
 import { compileMatcher, SecretValue } from "./matcher";
@@ -18,6 +19,8 @@ export interface Io {
     /** The repository: where scripts/pulumi.sh and .engine/ are. */
     repo: string;
     run: Runner;
+    /** PATH and PULUMI_BACKEND_URL decide the operator's backend (cli/backend.ts). */
+    env: NodeJS.ProcessEnv;
     stdin: Readable;
     stdinIsTTY: boolean;
 }
@@ -28,6 +31,7 @@ export function defaultIo(repo: string, run: Runner): Io {
         err: (t) => process.stderr.write(t),
         repo,
         run,
+        env: process.env,
         stdin: process.stdin,
         stdinIsTTY: process.stdin.isTTY === true,
     };
@@ -37,7 +41,8 @@ class InputError extends Error {}
 
 export function sourcesFor(args: CheckLogsArgs, io: Io): ValueSource[] {
     if (args.valuesFrom !== undefined) return [valuesFileSource(args.valuesFrom)];
-    return [stackExportSource(io.repo, args.stack, io.run), secureConfigSource(io.repo, args.stack, io.run)];
+    const backend = backendFor(io.repo, args.stack, io.run, args.backend, io.env);
+    return [stackExportSource(backend, args.stack), secureConfigSource(backend, args.stack)];
 }
 
 function inputsFor(args: CheckLogsArgs, io: Io): LogInput[] {

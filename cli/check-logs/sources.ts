@@ -2,8 +2,9 @@
 // command searches the logs for all of them. Sources:
 //   - valuesFileSource: `--values-from FILE`, a JSON object { "name": "value" }
 //     (tests, CI);
-//   - stackExportSource: the stack's state through `scripts/pulumi.sh stack
-//     export --show-secrets` (the operator's own access), taking the outputs
+//   - stackExportSource: the stack's state through `pulumi stack export
+//     --show-secrets` on the stack's backend (cli/backend.ts: the operator's
+//     own access), taking the outputs
 //     listed in RESOURCE_SECRETS (today RandomPassword.result: HMAC keys and
 //     service passwords; add a row for any other resource output, e.g. an
 //     exchange API key resource);
@@ -13,9 +14,8 @@
 // No error message here quotes the JSON that failed to parse: Node's parse
 // errors include a piece of the input, which may be a secret.
 
-import { Runner } from "../common";
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { Backend } from "../backend";
+import { readFileSync } from "node:fs";
 import { SecretValue } from "./matcher";
 
 export interface ValueSource {
@@ -132,42 +132,32 @@ export function valuesFileSource(path: string): ValueSource {
     };
 }
 
-/** Why scripts/pulumi.sh cannot run in this repository, or undefined. */
-export function engineMissing(repo: string): string | undefined {
-    if (!existsSync(join(repo, "scripts", "pulumi.sh"))) return `scripts/pulumi.sh is missing in ${repo}`;
-    if (!existsSync(join(repo, ".engine", "bin", "pulumi"))) return "the Pulumi CLI is not built (.engine/bin/pulumi is missing)";
-    return undefined;
-}
-
-function pulumiJson(repo: string, run: Runner, args: string[], what: string): unknown {
-    const missing = engineMissing(repo);
-    if (missing) {
-        throw new SourceError(
-            `cannot read ${what}: ${missing}. Build the engine with: bash scripts/setup.sh (or bash scripts/build-engine.sh), or pass the values with --values-from FILE.`,
-        );
-    }
-    const r = run("bash", [join(repo, "scripts", "pulumi.sh"), ...args], repo);
+function pulumiJson(backend: Backend, args: string[], what: string): unknown {
+    const missing = backend.unavailable();
+    if (missing)
+        throw new SourceError(`cannot read ${what} from ${backend.description}: ${missing}; or pass the values with --values-from FILE.`);
+    const r = backend.run(args);
     if (r.status !== 0) {
         const reason = r.stderr.trim().split("\n").filter(Boolean).pop() ?? `exit status ${r.status}`;
         throw new SourceError(
-            `cannot read ${what}: bash scripts/pulumi.sh ${args.join(" ")} failed: ${reason} (or pass the values with --values-from FILE)`,
+            `cannot read ${what}: ${backend.shown} ${args.join(" ")} failed: ${reason} (or pass the values with --values-from FILE)`,
         );
     }
-    return parseJson(r.stdout, `the output of bash scripts/pulumi.sh ${args.join(" ")}`);
+    return parseJson(r.stdout, `the output of ${backend.shown} ${args.join(" ")}`);
 }
 
-export function stackExportSource(repo: string, stack: string, run: Runner): ValueSource {
+export function stackExportSource(backend: Backend, stack: string): ValueSource {
     const args = ["stack", "export", "--stack", stack, "--show-secrets"];
     return {
         description: `resource secrets of stack ${stack} (${RESOURCE_SECRETS.map((r) => `${r.type.split(":").pop()}.${r.output}`).join(", ")})`,
-        load: () => valuesFromExport(pulumiJson(repo, run, args, `the state of stack ${stack}`)),
+        load: () => valuesFromExport(pulumiJson(backend, args, `the state of stack ${stack}`)),
     };
 }
 
-export function secureConfigSource(repo: string, stack: string, run: Runner): ValueSource {
+export function secureConfigSource(backend: Backend, stack: string): ValueSource {
     const args = ["config", "--stack", stack, "--show-secrets", "--json"];
     return {
         description: `secret config of stack ${stack}`,
-        load: () => valuesFromConfig(pulumiJson(repo, run, args, `the config of stack ${stack}`)),
+        load: () => valuesFromConfig(pulumiJson(backend, args, `the config of stack ${stack}`)),
     };
 }

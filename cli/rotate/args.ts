@@ -6,12 +6,12 @@ import { UsageError } from "../common";
 export const COMMANDS = ["status", "plan", "advance", "revert", "compromise", "recover"] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
-const VALUE_FLAGS = ["stack", "dir", "file", "ledger", "now", "incident", "key-id", "due-within"] as const;
+const VALUE_FLAGS = ["stack", "dir", "file", "ledger", "backend", "now", "incident", "key-id", "due-within"] as const;
 const BOOLEAN_FLAGS = ["json", "markdown", "check", "no-ledger", "dry-run", "force", "help"] as const;
 type ValueFlag = (typeof VALUE_FLAGS)[number];
 type BooleanFlag = (typeof BOOLEAN_FLAGS)[number];
 
-/** Which flags each command accepts, besides --stack, --dir, --file, --ledger, --no-ledger, --now, --json, --help. */
+/** Which flags each command accepts, besides --stack, --dir, --file, --ledger, --backend, --no-ledger, --now, --json, --help. */
 const COMMAND_FLAGS: Record<CommandName, string[]> = {
     status: ["check", "due-within"],
     plan: ["markdown"],
@@ -20,7 +20,7 @@ const COMMAND_FLAGS: Record<CommandName, string[]> = {
     compromise: ["incident", "key-id", "dry-run"],
     recover: [],
 };
-const COMMON = ["stack", "dir", "file", "ledger", "no-ledger", "now", "json", "help"];
+const COMMON = ["stack", "dir", "file", "ledger", "backend", "no-ledger", "now", "json", "help"];
 
 export interface ParsedArgs {
     command?: CommandName;
@@ -48,7 +48,11 @@ Options:
   --dir DIR        folder holding the stack file (default: the repository root)
   --file FILE      the stack file itself (instead of --dir)
   --ledger FILE    the last ledger as JSON (pulumi stack output ledger --json);
-                   default: the stack's ledger output via scripts/pulumi.sh
+                   default: the stack's ledger output from its backend
+  --backend B      where the stack's state is: repo (this repository's local
+                   backend, scripts/pulumi.sh; default for dev and local) or
+                   login (the pulumi on PATH and the backend it is logged in
+                   to, PULUMI_BACKEND_URL; default for every other stack)
   --no-ledger      use no ledger: every secret is first seen
   --now ISO        the clock, e.g. 2026-11-01T00:00:00Z (default: now)
   --json           machine-readable output (every command)

@@ -6,6 +6,7 @@
 import { writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { ConfigError, StackSpec, StagePoint, admitRotation, describePoint, parseConfig, parseInstant } from "../../model";
+import { Backend, backendFor } from "../backend";
 import { Runner, UsageError } from "../common";
 import { ParsedArgs, USAGE, parseArgs } from "./args";
 import { LedgerFileError, LedgerSource, ledgerFromFile, ledgerFromStack, noLedger } from "./ledgerSource";
@@ -25,9 +26,6 @@ import { PulumiRunner, RecoverError, formatRecover, recover, thisHost } from "./
 import { formatStatus, statusReport } from "./status";
 import { RotateCommand, editsFor, legalNextSteps, slotsOf, targetOf } from "./steps";
 
-/** Stacks whose state is in the repository's local backend (scripts/pulumi.sh). */
-const LOCAL_BACKEND_STACKS = ["dev", "local"];
-
 export const EXIT = { ok: 0, refused: 1, usage: 2, cannotEdit: 3 } as const;
 
 export interface Io {
@@ -42,6 +40,8 @@ export interface Io {
     /** This host, for telling a stale stack lock from a live one (rotate recover). */
     hostname: string;
     pulumiRunning(pid: number): boolean;
+    /** The environment: PATH and PULUMI_BACKEND_URL decide the operator's backend (cli/backend.ts). */
+    env: NodeJS.ProcessEnv;
 }
 
 export function defaultIo(repo: string, run: Runner): Io {
@@ -52,6 +52,7 @@ export function defaultIo(repo: string, run: Runner): Io {
         run,
         writeFile: (p, t) => writeFileSync(p, t),
         now: () => new Date(),
+        env: process.env,
         ...thisHost(),
     };
 }
@@ -62,6 +63,7 @@ interface Context {
     stack: string;
     file: StackFile;
     now: Date;
+    backend: Backend;
     ledger: LedgerSource;
 }
 
@@ -84,12 +86,13 @@ function context(args: ParsedArgs, io: Io): Context {
     const now = nowText === undefined ? io.now() : parseInstant(nowText);
     if (now === undefined) throw new UsageError(`--now: ${JSON.stringify(nowText)} is not an ISO time such as 2026-11-01T00:00:00Z`);
     const file = readStackFile(path);
+    const backend = backendFor(io.repo, stack, io.run, args.values.backend, io.env);
     const ledger = args.values.ledger
         ? ledgerFromFile(resolve(args.values.ledger))
         : args.flags["no-ledger"]
           ? noLedger("--no-ledger")
-          : ledgerFromStack(io.repo, stack, io.run);
-    return { args, io, stack, file, now, ledger };
+          : ledgerFromStack(backend, stack);
+    return { args, io, stack, file, now, backend, ledger };
 }
 
 function specOf(file: StackFile, stack: string): StackSpec {
@@ -168,10 +171,10 @@ function step(c: Context, command: RotateCommand): number {
     const dryRun = c.args.flags["dry-run"] === true;
     if (!dryRun && text !== c.file.text) c.io.writeFile(c.file.path, text);
     const changes = effective.map((e) => ({ key: e.key, from: secretValue(c.file, name, e.key) ?? null, to: e.value ?? null }));
-    // dev and local live in the repository's own backend (scripts/pulumi.sh).
-    const preview = LOCAL_BACKEND_STACKS.includes(c.stack)
-        ? `bash scripts/pulumi.sh preview --stack ${c.stack} --diff`
-        : `pulumi preview --stack ${c.stack} --diff --policy-pack policy`;
+    const preview =
+        c.backend.kind === "repo"
+            ? `${c.backend.shown} preview --stack ${c.stack} --diff`
+            : `${c.backend.shown} preview --stack ${c.stack} --diff --policy-pack policy`;
     if (c.args.flags.json) {
         c.io.out(
             JSON.stringify(
@@ -207,7 +210,8 @@ function step(c: Context, command: RotateCommand): number {
 
 function recoverStack(args: ParsedArgs, io: Io): number {
     const stack = args.values.stack ?? "dev";
-    const pulumi: PulumiRunner = (a) => io.run("bash", [join(io.repo, "scripts", "pulumi.sh"), ...a], io.repo);
+    const backend = backendFor(io.repo, stack, io.run, args.values.backend, io.env);
+    const pulumi: PulumiRunner = (a) => backend.run(a);
     let report;
     try {
         report = recover(stack, pulumi, io);

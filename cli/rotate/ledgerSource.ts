@@ -1,12 +1,11 @@
 // Where the rotate command gets the ledger of the last `pulumi up`: a file
 // (--ledger FILE: what CI and tests pass), the stack's own `ledger` output
-// through scripts/pulumi.sh, or nothing (--no-ledger, or when the stack has
+// from its backend (cli/backend.ts), or nothing (--no-ledger, or when the stack has
 // no outputs yet), in which case every secret is first seen, as the program
 // itself would treat it.
 
-import { Runner } from "../common";
+import { Backend } from "../backend";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { Ledger, emptyLedger, readLedger } from "../../model";
 
 export interface LedgerSource {
@@ -51,31 +50,26 @@ export function ledgerFromFile(path: string): LedgerSource {
     return { ledger, source: "file", note: `ledger from ${path}`, unreadable };
 }
 
-/** The stack's `ledger` output via scripts/pulumi.sh; "none" (with the reason) when it cannot be had. */
-export function ledgerFromStack(repo: string, stack: string, run: Runner): LedgerSource {
-    const r = run("bash", [join(repo, "scripts", "pulumi.sh"), "stack", "output", "--stack", stack, "ledger", "--json"], repo);
-    if (r.status !== 0) {
-        const reason = r.stderr.trim().split("\n").filter(Boolean).pop() ?? `exit status ${r.status}`;
-        return {
-            ledger: emptyLedger(),
-            source: "none",
-            note: `no ledger for stack ${stack} (${reason}): every secret is treated as first seen`,
-            unreadable: new Map(),
-        };
-    }
+/** The stack's `ledger` output from its backend; "none" (with the reason) when it cannot be had. */
+export function ledgerFromStack(backend: Backend, stack: string): LedgerSource {
+    const none = (why: string): LedgerSource => ({
+        ledger: emptyLedger(),
+        source: "none",
+        note: `no ledger for stack ${stack} in ${backend.description} (${why}): every secret is treated as first seen`,
+        unreadable: new Map(),
+    });
+    const unavailable = backend.unavailable();
+    if (unavailable) return none(unavailable);
+    const r = backend.run(["stack", "output", "--stack", stack, "ledger", "--json"]);
+    if (r.status !== 0) return none(r.stderr.trim().split("\n").filter(Boolean).pop() ?? `exit status ${r.status}`);
     let parsed: unknown;
     try {
         parsed = JSON.parse(r.stdout);
     } catch {
-        return {
-            ledger: emptyLedger(),
-            source: "none",
-            note: `the stack ${stack} has no readable ledger output: every secret is treated as first seen`,
-            unreadable: new Map(),
-        };
+        return none("its ledger output is not JSON");
     }
     const { ledger, unreadable } = readLedger(parsed);
-    return { ledger, source: "stack", note: `ledger from the outputs of stack ${stack}`, unreadable };
+    return { ledger, source: "stack", note: `ledger from the outputs of stack ${stack} in ${backend.description}`, unreadable };
 }
 
 export function noLedger(reason: string): LedgerSource {
