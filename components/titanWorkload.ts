@@ -5,7 +5,7 @@
 
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ANNOTATION_CONSUMES, ANNOTATION_STAGES, WorkloadPlan } from "../model";
+import { ANNOTATION_CONSUMES, ANNOTATION_STAGES, ServiceSpec, WorkloadPlan } from "../model";
 import { RolloutTarget } from "./rolloutWait";
 
 export interface SecretRef {
@@ -13,7 +13,7 @@ export interface SecretRef {
     objectName: string;
     /** Keys delivered as environment variables of the same name. */
     env: string[];
-    /** Keys delivered as files (mode 0400). */
+    /** Keys delivered as files (mode 0400, or 0440 for a service that runs as a non-root group: fileMode). */
     files: { key: string; path: string }[];
     /** Plain variables that go with it (where the files are). */
     plainEnv: Record<string, string>;
@@ -51,10 +51,29 @@ export function containerEnv(plain: Record<string, string>, refs: SecretRef[]): 
     return [...values, ...fromSecrets].sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** Files at mode 0400: one projected volume per directory, one source per Secret object. */
+/**
+ * The mode of delivered files: 0400 (root only) for a container that runs as
+ * root; 0440 for one that runs as a non-root user, whose group is the pod's
+ * fsGroup (the kubelet gives the files to that group). Never world-readable.
+ */
 export const FILE_MODE = 0o400;
+export const GROUP_FILE_MODE = 0o440;
 
-export function fileVolumes(refs: SecretRef[]): {
+export function fileMode(service: Pick<ServiceSpec, "runAs">): number {
+    return service.runAs ? GROUP_FILE_MODE : FILE_MODE;
+}
+
+/** The pod's security context for a service that declares its user and group. */
+export function podSecurityContext(service: Pick<ServiceSpec, "runAs">): k8s.types.input.core.v1.PodSecurityContext | undefined {
+    const r = service.runAs;
+    return r ? { runAsNonRoot: true, runAsUser: r.user, runAsGroup: r.group, fsGroup: r.group } : undefined;
+}
+
+/** One projected volume per directory, one source per Secret object, every file at `mode`. */
+export function fileVolumes(
+    refs: SecretRef[],
+    mode: number = FILE_MODE,
+): {
     volumes: k8s.types.input.core.v1.Volume[];
     mounts: k8s.types.input.core.v1.VolumeMount[];
 } {
@@ -62,7 +81,7 @@ export function fileVolumes(refs: SecretRef[]): {
     const volumes = dirs.map((dir) => ({
         name: volumeName(dir),
         projected: {
-            defaultMode: FILE_MODE,
+            defaultMode: mode,
             sources: refs
                 .filter((r) => r.files.some((f) => dirOf(f.path) === dir))
                 .map((r) => ({
@@ -70,7 +89,7 @@ export function fileVolumes(refs: SecretRef[]): {
                         name: r.objectName,
                         items: r.files
                             .filter((f) => dirOf(f.path) === dir)
-                            .map((f) => ({ key: f.key, path: f.path.slice(dir.length + 1), mode: FILE_MODE })),
+                            .map((f) => ({ key: f.key, path: f.path.slice(dir.length + 1), mode })),
                     },
                 })),
         },
@@ -94,7 +113,7 @@ function volumeName(dir: string): string {
 export function deploymentArgs(args: TitanWorkloadArgs): k8s.apps.v1.DeploymentArgs {
     const { service, consumesAnnotation, stagesAnnotation } = args.plan;
     const labels = { app: service.name, ...MANAGED_BY };
-    const { volumes, mounts } = fileVolumes(args.secretRefs);
+    const { volumes, mounts } = fileVolumes(args.secretRefs, fileMode(service));
     return {
         metadata: {
             name: service.name,
@@ -116,6 +135,7 @@ export function deploymentArgs(args: TitanWorkloadArgs): k8s.apps.v1.DeploymentA
                     annotations: consumesAnnotation ? { [ANNOTATION_CONSUMES]: consumesAnnotation } : undefined,
                 },
                 spec: {
+                    securityContext: podSecurityContext(service),
                     containers: [
                         {
                             name: service.name,

@@ -36,6 +36,20 @@ export const serviceSchema = z.strictObject({
     env: envMap.default({}).describe("Plain (not secret) environment variables, name to value."),
     port: z.number().int().min(1).max(65535).optional().describe("Container port, if the service listens on one."),
     args: z.array(z.string()).optional().describe("Container arguments, e.g. a server's config file flag."),
+    runAs: z
+        .strictObject({
+            user: z.number().int().min(1).max(2_147_483_647).describe("UID the containers run as (never 0)."),
+            group: z
+                .number()
+                .int()
+                .min(1)
+                .max(2_147_483_647)
+                .describe("GID they run as; the pod's fsGroup, which owns the delivered files."),
+        })
+        .optional()
+        .describe(
+            "The non-root user and group of the service's containers. Files are then delivered at 0440 owned by that group (fsGroup), never world-readable; without it at 0400, readable by root only.",
+        ),
 });
 
 const generation = z
