@@ -1,7 +1,8 @@
-// TitanWorkload: a Titan service's Deployment. It reads each consumed secret
-// from its role's Secret object by name; the object's name carries the
-// generations it holds, so a changed credential changes the pod template
-// (and rolls the pods) while an unchanged one leaves the Deployment alone.
+// TitanWorkload: a Titan service's workload (a Deployment, StatefulSet or
+// DaemonSet). It reads each consumed secret from its role's Secret object by
+// name; the object's name carries the generations it holds, so a changed
+// credential changes the pod template (and rolls the pods) while an
+// unchanged one leaves the workload alone.
 
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -110,7 +111,14 @@ function volumeName(dir: string): string {
     return dir.replace(/^\//, "").replace(/[^a-z0-9]+/g, "-");
 }
 
-export function deploymentArgs(args: TitanWorkloadArgs): k8s.apps.v1.DeploymentArgs {
+/**
+ * The workload's arguments, the same for each kind: a Deployment, a
+ * StatefulSet (its serviceName is the service's own name) or a DaemonSet (no
+ * replicas: one pod per node).
+ */
+export function workloadArgs(
+    args: TitanWorkloadArgs,
+): k8s.apps.v1.DeploymentArgs & k8s.apps.v1.StatefulSetArgs & k8s.apps.v1.DaemonSetArgs {
     const { service, consumesAnnotation, stagesAnnotation } = args.plan;
     const labels = { app: service.name, ...MANAGED_BY };
     const { volumes, mounts } = fileVolumes(args.secretRefs, fileMode(service));
@@ -127,7 +135,8 @@ export function deploymentArgs(args: TitanWorkloadArgs): k8s.apps.v1.DeploymentA
             }),
         },
         spec: {
-            replicas: service.replicas,
+            ...(service.workload === "DaemonSet" ? {} : { replicas: service.replicas }),
+            ...(service.workload === "StatefulSet" ? { serviceName: service.name } : {}),
             selector: { matchLabels: { app: service.name } },
             template: {
                 metadata: {
@@ -161,36 +170,42 @@ export function rollingFor(plan: WorkloadPlan): string {
     );
 }
 
+type Workload = k8s.apps.v1.Deployment | k8s.apps.v1.StatefulSet | k8s.apps.v1.DaemonSet;
+
 export class TitanWorkload extends pulumi.ComponentResource {
-    readonly deployment: k8s.apps.v1.Deployment;
+    /** The Deployment, StatefulSet or DaemonSet (the service's `workload`). */
+    readonly workload: Workload;
     /**
-     * The Deployment once its roll-out has finished: what every ordering
-     * edge depends on. A workload whose pods do not change in this up, and
-     * any workload while rendering or previewing, is ready at once.
+     * The workload once its roll-out has finished: what every ordering edge
+     * depends on. A workload whose pods do not change in this up, and any
+     * workload while rendering or previewing, is ready at once.
      */
     readonly ready: pulumi.Input<pulumi.Resource>;
 
     constructor(name: string, args: TitanWorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
         super("titan-secrets:workload:TitanWorkload", name, {}, opts);
-        const deployment = new k8s.apps.v1.Deployment(name, deploymentArgs(args), {
-            parent: this,
-            provider: args.provider,
-            dependsOn: args.waitFor,
-        });
-        this.deployment = deployment;
+        const options = { parent: this, provider: args.provider, dependsOn: args.waitFor };
+        const kind = args.plan.service.workload;
+        const workload: Workload =
+            kind === "StatefulSet"
+                ? new k8s.apps.v1.StatefulSet(name, workloadArgs(args), options)
+                : kind === "DaemonSet"
+                  ? new k8s.apps.v1.DaemonSet(name, workloadArgs(args), options)
+                  : new k8s.apps.v1.Deployment(name, workloadArgs(args), options);
+        this.workload = workload;
         const wait = args.rollout;
         this.ready =
             wait && args.plan.changed
-                ? deployment.metadata.apply(async (m) => {
+                ? workload.metadata.apply(async (m) => {
                       if (!pulumi.runtime.isDryRun()) {
                           await wait(
-                              { apiVersion: "apps/v1", kind: "Deployment", namespace: m.namespace, name: m.name, generation: m.generation },
+                              { apiVersion: "apps/v1", kind, namespace: m.namespace, name: m.name, generation: m.generation },
                               rollingFor(args.plan),
                           );
                       }
-                      return deployment as pulumi.Resource;
+                      return workload as pulumi.Resource;
                   })
-                : deployment;
+                : workload;
         this.registerOutputs({});
     }
 }

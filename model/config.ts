@@ -282,6 +282,14 @@ export function parseConfig(raw: RawConfig, stack = "dev"): StackSpec {
                 allowed: "a Kubernetes name: lower-case letters, digits and '-', at most 63 characters",
             });
         }
+        const declared = (raw.services as Record<string, Record<string, unknown> | undefined>)[name];
+        if (s.workload === "DaemonSet" && declared && Object.hasOwn(declared, "replicas")) {
+            issues.push({
+                key: configKey(["services", name, "replicas"]),
+                found: `${show(declared.replicas)} on a DaemonSet`,
+                allowed: "no replicas: a DaemonSet runs one pod per node; remove the key, or use workload Deployment or StatefulSet",
+            });
+        }
         services.set(name, { name, ...s });
     }
 

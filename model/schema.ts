@@ -30,9 +30,17 @@ function computedDefault<T extends z.ZodType>(schema: T, text: string): T {
 
 const envMap = z.record(z.string().regex(ENV_NAME), z.string());
 
+export const WORKLOAD_KINDS = ["Deployment", "StatefulSet", "DaemonSet"] as const;
+
 export const serviceSchema = z.strictObject({
     image: z.string().min(1).describe("Container image."),
-    replicas: z.number().int().min(0).max(1000).default(1).describe("Pod count."),
+    workload: z
+        .enum(WORKLOAD_KINDS)
+        .default("Deployment")
+        .describe(
+            "The workload the program declares for the service: a Deployment, a StatefulSet (rolls pod by pod, e.g. Redis or NATS) or a DaemonSet (one pod per node). The same waits and order apply to each.",
+        ),
+    replicas: z.number().int().min(0).max(1000).default(1).describe("Pod count (not for a DaemonSet: one pod per node)."),
     env: envMap.default({}).describe("Plain (not secret) environment variables, name to value."),
     port: z.number().int().min(1).max(65535).optional().describe("Container port, if the service listens on one."),
     args: z.array(z.string()).optional().describe("Container arguments, e.g. a server's config file flag."),

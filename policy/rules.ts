@@ -33,6 +33,8 @@ import {
 export const STACK_TYPE = "pulumi:pulumi:Stack";
 export const STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference";
 export const DEPLOYMENT_TYPE = "kubernetes:apps/v1:Deployment";
+/** The workload kinds the program declares for a service (its `workload`): each is checked as a Deployment is. */
+export const WORKLOAD_TYPES = [DEPLOYMENT_TYPE, "kubernetes:apps/v1:StatefulSet", "kubernetes:apps/v1:DaemonSet"];
 export const SECRET_TYPE = "kubernetes:core/v1:Secret";
 export const CONFIG_MAP_TYPE = "kubernetes:core/v1:ConfigMap";
 export const LEDGER_REFERENCE_NAME = "ledger-of-last-up";
@@ -192,7 +194,7 @@ interface DeploymentView {
 function deploymentsOf(resources: StackResource[]): { views: DeploymentView[]; unreadable: Finding[] } {
     const views: DeploymentView[] = [];
     const unreadable: Finding[] = [];
-    for (const resource of resources.filter((r) => r.type === DEPLOYMENT_TYPE)) {
+    for (const resource of resources.filter((r) => WORKLOAD_TYPES.includes(r.type))) {
         const rawConsumes = get(resource.props, "spec", "template", "metadata", "annotations", ANNOTATION_CONSUMES);
         const rawStages = get(resource.props, "metadata", "annotations", ANNOTATION_STAGES);
         const consumes = parseConsumes(rawConsumes);
@@ -366,7 +368,8 @@ export function plainKeyMaterialFindings(type: string, name: string, props: Reco
             message: `ConfigMap ${name}: ${p} looks like key material; key material goes in a Secret object as a Pulumi secret`,
         }));
     }
-    if (type === DEPLOYMENT_TYPE) {
+    if (WORKLOAD_TYPES.includes(type)) {
+        const kind = type.split(":").pop();
         const containers = (get(props, "spec", "template", "spec", "containers") as unknown[] | undefined) ?? [];
         const out: Finding[] = [];
         for (const c of containers) {
@@ -375,7 +378,7 @@ export function plainKeyMaterialFindings(type: string, name: string, props: Reco
                 const value = get(e, "value");
                 if (typeof envName === "string" && typeof value === "string" && keyMaterialPaths({ [envName]: value }).length > 0) {
                     out.push({
-                        message: `Deployment ${name}: container env ${envName} has a plain value that looks like a credential; deliver it from a Secret object (valueFrom.secretKeyRef)`,
+                        message: `${kind} ${name}: container env ${envName} has a plain value that looks like a credential; deliver it from a Secret object (valueFrom.secretKeyRef)`,
                     });
                 }
             }

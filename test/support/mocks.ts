@@ -170,5 +170,7 @@ export const T = {
     randomPassword: "random:index/randomPassword:RandomPassword",
     secret: "kubernetes:core/v1:Secret",
     deployment: "kubernetes:apps/v1:Deployment",
+    statefulSet: "kubernetes:apps/v1:StatefulSet",
+    daemonSet: "kubernetes:apps/v1:DaemonSet",
     provider: "pulumi:providers:kubernetes",
 };
