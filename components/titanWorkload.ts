@@ -6,7 +6,7 @@
 
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ANNOTATION_CONSUMES, ANNOTATION_STAGES, ServiceSpec, WorkloadPlan } from "../model";
+import { ANNOTATION_CONSUMES, ANNOTATION_STAGES, ServiceSpec, WORKLOAD_KINDS, WorkloadPlan } from "../model";
 import { RolloutTarget } from "./rolloutWait";
 
 export interface SecretRef {
@@ -162,6 +162,52 @@ export function workloadArgs(
     };
 }
 
+/** The field manager of the program's server-side applies to workloads it does not own. */
+export const FIELD_MANAGER = "titan-secrets";
+
+/**
+ * A patch of a workload owned elsewhere: only the rotation's fields (the
+ * pod-template annotation, the container's environment references, the
+ * projected volume and its mounts), applied server-side under the program's
+ * own field manager without force, so a field another manager owns is a
+ * conflict the up reports instead of taking it. Destroying the patch removes
+ * only these fields.
+ */
+export function patchArgs(args: TitanWorkloadArgs): k8s.apps.v1.DeploymentPatchArgs &
+    k8s.apps.v1.StatefulSetPatchArgs &
+    k8s.apps.v1.DaemonSetPatchArgs {
+    const { service, consumesAnnotation, stagesAnnotation } = args.plan;
+    const target = service.ownedElsewhere!;
+    const { volumes, mounts } = fileVolumes(args.secretRefs, fileMode(service));
+    const env = containerEnv({}, args.secretRefs);
+    return {
+        metadata: {
+            name: target.name,
+            namespace: args.namespace,
+            annotations: {
+                "pulumi.com/patchFieldManager": FIELD_MANAGER,
+                ...(stagesAnnotation ? { [ANNOTATION_STAGES]: stagesAnnotation } : {}),
+                ...(args.rollout ? SKIP_AWAIT : {}),
+            },
+        },
+        spec: {
+            template: {
+                metadata: { annotations: consumesAnnotation ? { [ANNOTATION_CONSUMES]: consumesAnnotation } : undefined },
+                spec: {
+                    containers: [
+                        {
+                            name: target.container ?? target.name,
+                            env: env.length > 0 ? env : undefined,
+                            volumeMounts: mounts.length > 0 ? mounts : undefined,
+                        },
+                    ],
+                    volumes: volumes.length > 0 ? volumes : undefined,
+                },
+            },
+        },
+    };
+}
+
 /** What a changed workload was rolling for, as the failure message names it: "titan-hmac (verifier: g2+g1)". */
 export function rollingFor(plan: WorkloadPlan): string {
     const changed = plan.consumes.filter((c) => c.changed);
@@ -170,7 +216,42 @@ export function rollingFor(plan: WorkloadPlan): string {
     );
 }
 
-type Workload = k8s.apps.v1.Deployment | k8s.apps.v1.StatefulSet | k8s.apps.v1.DaemonSet;
+type Workload =
+    | k8s.apps.v1.Deployment
+    | k8s.apps.v1.StatefulSet
+    | k8s.apps.v1.DaemonSet
+    | k8s.apps.v1.DeploymentPatch
+    | k8s.apps.v1.StatefulSetPatch
+    | k8s.apps.v1.DaemonSetPatch;
+
+/** The resource for a service: the workload it owns, or a patch of the one another tool owns. */
+function declareWorkload(name: string, args: TitanWorkloadArgs, options: pulumi.CustomResourceOptions): Workload {
+    const service = args.plan.service;
+    if (service.ownedElsewhere) {
+        const patch = patchArgs(args);
+        switch (service.ownedElsewhere.kind) {
+            case "StatefulSet":
+                return new k8s.apps.v1.StatefulSetPatch(name, patch, options);
+            case "DaemonSet":
+                return new k8s.apps.v1.DaemonSetPatch(name, patch, options);
+            default:
+                return new k8s.apps.v1.DeploymentPatch(name, patch, options);
+        }
+    }
+    switch (service.workload) {
+        case "StatefulSet":
+            return new k8s.apps.v1.StatefulSet(name, workloadArgs(args), options);
+        case "DaemonSet":
+            return new k8s.apps.v1.DaemonSet(name, workloadArgs(args), options);
+        default:
+            return new k8s.apps.v1.Deployment(name, workloadArgs(args), options);
+    }
+}
+
+/** The kind of object a service's workload is, on the server. */
+export function workloadKind(service: ServiceSpec): (typeof WORKLOAD_KINDS)[number] {
+    return service.ownedElsewhere?.kind ?? service.workload;
+}
 
 export class TitanWorkload extends pulumi.ComponentResource {
     /** The Deployment, StatefulSet or DaemonSet (the service's `workload`). */
@@ -184,14 +265,8 @@ export class TitanWorkload extends pulumi.ComponentResource {
 
     constructor(name: string, args: TitanWorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
         super("titan-secrets:workload:TitanWorkload", name, {}, opts);
-        const options = { parent: this, provider: args.provider, dependsOn: args.waitFor };
-        const kind = args.plan.service.workload;
-        const workload: Workload =
-            kind === "StatefulSet"
-                ? new k8s.apps.v1.StatefulSet(name, workloadArgs(args), options)
-                : kind === "DaemonSet"
-                  ? new k8s.apps.v1.DaemonSet(name, workloadArgs(args), options)
-                  : new k8s.apps.v1.Deployment(name, workloadArgs(args), options);
+        const workload = declareWorkload(name, args, { parent: this, provider: args.provider, dependsOn: args.waitFor });
+        const kind = workloadKind(args.plan.service);
         this.workload = workload;
         const wait = args.rollout;
         this.ready =

@@ -283,6 +283,23 @@ export function parseConfig(raw: RawConfig, stack = "dev"): StackSpec {
             });
         }
         const declared = (raw.services as Record<string, Record<string, unknown> | undefined>)[name];
+        if (s.ownedElsewhere) {
+            for (const key of ["image", "workload", "replicas", "env", "port", "args"]) {
+                if (declared && Object.hasOwn(declared, key)) {
+                    issues.push({
+                        key: configKey(["services", name, key]),
+                        found: `${show(declared[key])} on a service whose workload is owned elsewhere (${s.ownedElsewhere.kind} ${s.ownedElsewhere.name})`,
+                        allowed: `no ${key}: the workload's owner declares it; the program writes only the rotation's fields`,
+                    });
+                }
+            }
+        } else if (s.image === undefined) {
+            issues.push({
+                key: configKey(["services", name, "image"]),
+                found: "nothing",
+                allowed: "the container image of the workload the program declares, or ownedElsewhere: { kind, name } for a workload another tool owns",
+            });
+        }
         if (s.workload === "DaemonSet" && declared && Object.hasOwn(declared, "replicas")) {
             issues.push({
                 key: configKey(["services", name, "replicas"]),

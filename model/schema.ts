@@ -32,8 +32,29 @@ const envMap = z.record(z.string().regex(ENV_NAME), z.string());
 
 export const WORKLOAD_KINDS = ["Deployment", "StatefulSet", "DaemonSet"] as const;
 
+/** A workload the program does not own: it writes only the rotation's fields into it (server-side apply). */
+export const ownedElsewhereSchema = z.strictObject({
+    kind: z.enum(WORKLOAD_KINDS).describe("Kind of the existing workload."),
+    name: z
+        .string()
+        .regex(NAME)
+        .max(63)
+        .describe("Its metadata.name, in the stack's namespace."),
+    container: z
+        .string()
+        .regex(NAME)
+        .max(63)
+        .optional()
+        .describe("The container that gets the credentials (default: the workload's name)."),
+});
+
 export const serviceSchema = z.strictObject({
-    image: z.string().min(1).describe("Container image."),
+    image: z.string().min(1).optional().describe("Container image (required unless `ownedElsewhere`)."),
+    ownedElsewhere: ownedElsewhereSchema
+        .optional()
+        .describe(
+            "The service's workload exists and is owned by another tool (Helm, Argo CD, another stack). The program then writes only the pod-template annotation, the environment references, the projected volume and its mounts, with server-side apply under its own field manager, and leaves every other field to the owner; `image`, `workload`, `replicas`, `env`, `port` and `args` are the owner's and are refused here. Ordering and waits are the same.",
+        ),
     workload: z
         .enum(WORKLOAD_KINDS)
         .default("Deployment")

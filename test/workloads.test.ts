@@ -103,3 +103,70 @@ describe("StatefulSet and DaemonSet consumers", () => {
         ]);
     });
 });
+
+describe("workloads owned elsewhere", () => {
+    const ELSEWHERE = {
+        ...SERVICES,
+        "titan-execution-rs": { ownedElsewhere: { kind: "StatefulSet", name: "execution", container: "engine" } },
+        "titan-brain": { ownedElsewhere: { kind: "Deployment", name: "brain" } },
+    };
+
+    it("get a server-side-apply patch of only the rotation's fields, under the program's field manager, never forced", async () => {
+        const [stable1, overlap] = await sequence(
+            [
+                [hmac(1, "stable"), T0],
+                [hmac(2, "overlap"), at(1)],
+            ],
+            ELSEWHERE,
+        );
+        expect(
+            byType(stable1, T.deployment)
+                .map((r) => r.name)
+                .sort(),
+        ).toEqual(["titan-ai-quant"]);
+        const brain = one(overlap, T.deploymentPatch, "titan-brain").inputs;
+        expect(brain.metadata.name).toBe("brain");
+        expect(brain.metadata.annotations["pulumi.com/patchFieldManager"]).toBe("titan-secrets");
+        expect(brain.metadata.annotations["pulumi.com/patchForce"]).toBeUndefined();
+        // Nothing of the owner's: no image, replicas, selector, labels.
+        expect(Object.keys(brain.spec)).toEqual(["template"]);
+        expect(brain.metadata.labels).toBeUndefined();
+        expect(Object.keys(brain.spec.template.spec.containers[0]).sort()).toEqual(["env", "name"]);
+        expect(brain.spec.template.spec.containers[0].name).toBe("brain");
+        expect(brain.spec.template.metadata.annotations["titan-secrets.io/consumes"]).toMatch(/hmac-main/);
+        const exec = one(overlap, T.statefulSetPatch, "titan-execution-rs").inputs;
+        expect(exec.metadata.name).toBe("execution");
+        expect(exec.spec.template.spec.containers[0].name).toBe("engine");
+        // The same order as owned workloads: the barrier through the presenters' Secret object.
+        expect(one(overlap, T.secret, "hmac-main-presenters").dependsOn.sort()).toEqual(["titan-execution-rs", "titan-sentinel"]);
+        expect(one(overlap, T.deploymentPatch, "titan-brain").dependsOn).toEqual(["hmac-main-presenters"]);
+        expect(overlap.plan!.waves).toEqual([["titan-execution-rs", "titan-sentinel"], ["titan-brain"]]);
+        // The pod-template fields change with the generation, so the owner's pods roll.
+        expect(JSON.stringify(one(stable1, T.deploymentPatch, "titan-brain").inputs.spec.template)).not.toBe(
+            JSON.stringify(brain.spec.template),
+        );
+    });
+
+    it("the owner's fields are refused on such a service, and an owned service needs its image", async () => {
+        const run = await runProgram(
+            titanConfig(
+                { "hmac-main": hmac(1, "stable") },
+                { ...ELSEWHERE, "titan-brain": { ownedElsewhere: { kind: "Deployment", name: "brain" }, image: "x", replicas: 3 } },
+            ),
+            {},
+            T0,
+        );
+        expect(run.error?.message).toContain(
+            'titan-secrets:services.titan-brain.image: found "x" on a service whose workload is owned elsewhere (Deployment brain); allowed: no image: the workload\'s owner declares it',
+        );
+        expect(run.error?.message).toContain(
+            "titan-secrets:services.titan-brain.replicas: found 3 on a service whose workload is owned elsewhere",
+        );
+        const noImage = await runProgram(
+            titanConfig({ "hmac-main": hmac(1, "stable") }, { ...SERVICES, "titan-brain": { replicas: 2 } }),
+            {},
+            T0,
+        );
+        expect(noImage.error?.message).toContain("titan-secrets:services.titan-brain.image: found nothing; allowed: the container image");
+    });
+});

@@ -172,5 +172,7 @@ export const T = {
     deployment: "kubernetes:apps/v1:Deployment",
     statefulSet: "kubernetes:apps/v1:StatefulSet",
     daemonSet: "kubernetes:apps/v1:DaemonSet",
+    deploymentPatch: "kubernetes:apps/v1:DeploymentPatch",
+    statefulSetPatch: "kubernetes:apps/v1:StatefulSetPatch",
     provider: "pulumi:providers:kubernetes",
 };
