@@ -123,3 +123,36 @@ export function podsOutlivingTheirSecrets(events: ServerEvent[]): { pod: string;
     }
     return out;
 }
+
+export interface PodRollout {
+    /** resourceVersion of the first pod of the app created (after `afterRv`) that reads the object. */
+    firstNewRv?: number;
+    /** resourceVersion at which `count` pods of the app read the object and are Ready, and no other pod of the app is left. */
+    doneRv?: number;
+}
+
+/**
+ * A roll-out seen through pods alone, for every workload kind (a
+ * Deployment's ReplicaSets, a StatefulSet's or DaemonSet's pods): the pods
+ * labelled `app=<app>` move to those that read Secret object `object`.
+ * Terminating pods count as live until the server deletes them.
+ */
+export function podRollout(events: ServerEvent[], app: string, object: string, count: number, afterRv = 0): PodRollout {
+    const live = new Map<string, { reads: boolean; ready: boolean }>();
+    const out: PodRollout = {};
+    for (const e of events) {
+        if (e.kind !== "Pod" || e.obj.labels.app !== app) continue;
+        const reads = (e.obj.secretRefs ?? []).includes(object);
+        if (e.type === "DELETED") live.delete(e.obj.name);
+        else {
+            if (!live.has(e.obj.name) && e.type === "ADDED" && reads && e.rv > afterRv && out.firstNewRv === undefined)
+                out.firstNewRv = e.rv;
+            live.set(e.obj.name, { reads, ready: e.obj.ready === true });
+        }
+        if (out.doneRv === undefined && e.rv > afterRv) {
+            const pods = [...live.values()];
+            if (pods.length === count && pods.every((p) => p.reads && p.ready)) out.doneRv = e.rv;
+        }
+    }
+    return out;
+}

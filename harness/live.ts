@@ -17,6 +17,8 @@ export interface LiveOptions {
     /** Pods per service (the dev stack has 1; the roll-outs are more telling with several). */
     replicas?: number;
     rolloutTimeoutSeconds?: number;
+    /** Changes to the config before the project is created (another fleet, other workload kinds). */
+    edit?: (config: Record<string, unknown>) => void;
 }
 
 /** The dev stack's config, applied to `namespace` of the cluster. */
@@ -55,6 +57,7 @@ export class LiveProject {
         const kc = await kubeConfig(cluster);
         const log = await ServerLog.start(kc, namespace);
         const config = liveConfig(cluster, namespace, options);
+        options.edit?.(config);
         const project = await E2EProject.create("live", config);
         return new LiveProject(cluster, namespace, kc, project, log, config);
     }

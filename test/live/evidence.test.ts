@@ -3,7 +3,7 @@
 // roll-out. No cluster needed.
 
 import { describe, expect, it } from "vitest";
-import { availableRv, newReplicaSets, podsOutlivingTheirSecrets, safetyViolations } from "../../harness/evidence";
+import { availableRv, newReplicaSets, podRollout, podsOutlivingTheirSecrets, safetyViolations } from "../../harness/evidence";
 import type { ServerEvent, Summary } from "../../harness/serverLog";
 
 let rv = 100;
@@ -91,5 +91,38 @@ describe("ReplicaSets", () => {
         expect(newReplicaSets(events, 0).map((r) => r.name)).toEqual(["a-2"]);
         expect(availableRv(events, "a-2", 3)).toBe(full.rv);
         expect(availableRv(events, "a-2", 4)).toBeUndefined();
+    });
+});
+
+describe("a roll-out through pods (any workload kind)", () => {
+    const p = (type: ServerEvent["type"], name: string, refs: string[], ready = false) =>
+        ev("Pod", type, { name, secretRefs: refs, labels: { app: "sts" }, ready });
+
+    it("is done once every pod reads the new object, is Ready, and no old pod is left", () => {
+        const events = [
+            p("ADDED", "sts-0", ["old"], true),
+            p("ADDED", "sts-1", ["old"], true),
+            p("DELETED", "sts-1", ["old"], true),
+            p("ADDED", "sts-1", ["new"]),
+            p("MODIFIED", "sts-1", ["new"], true),
+            p("MODIFIED", "sts-0", ["old"], true), // terminating: still live
+            p("DELETED", "sts-0", ["old"], true),
+            p("ADDED", "sts-0", ["new"]),
+            p("MODIFIED", "sts-0", ["new"], true),
+        ];
+        const r = podRollout(events, "sts", "new", 2);
+        expect(r.firstNewRv).toBe(events[3].rv);
+        expect(r.doneRv).toBe(events[8].rv);
+    });
+
+    it("negative controls: not done while an old pod runs, a new pod is not Ready, or another app's pods are counted", () => {
+        const events = [
+            p("ADDED", "sts-0", ["old"], true),
+            p("ADDED", "sts-1", ["new"], true),
+            ev("Pod", "ADDED", { name: "other-0", secretRefs: ["new"], labels: { app: "other" }, ready: true }),
+        ];
+        expect(podRollout(events, "sts", "new", 2).doneRv).toBeUndefined();
+        expect(podRollout([p("ADDED", "sts-0", ["new"], false)], "sts", "new", 1).doneRv).toBeUndefined();
+        expect(podRollout(events, "sts", "new", 1).doneRv).toBeUndefined();
     });
 });
