@@ -7,16 +7,17 @@
 // prod stack, so nothing can come from there by mistake.
 
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { main as checkLogs, Io as CheckLogsIo } from "../../cli/check-logs/cli";
 import { Runner } from "../../cli/common";
 import { Io, main as rotate } from "../../cli/rotate/cli";
-import { ENGINE_ROOT, engineMissing } from "../../harness/engine";
+import { engineMissing } from "../../harness/engine";
+import { seedStack, teamBackend } from "../../harness/teamBackend";
 import { REPO } from "../../harness/stackFiles";
 import { Ledger, parseConfig, planRotation, rawConfigFrom } from "../../model";
 
@@ -37,59 +38,16 @@ describe("rotate and check-logs on the team's backend", { timeout: 300_000 }, ()
         const missing = engineMissing();
         if (missing) throw new Error(missing);
         dir = mkdtempSync(join(tmpdir(), "titan-team-"));
-        mkdirSync(join(dir, "backend"));
         // The operator's checkout: the project and the prod stack file, no scripts/pulumi.sh.
         project = join(dir, "checkout");
         mkdirSync(project);
         for (const f of ["Pulumi.yaml", "Pulumi.prod.yaml"]) copyFileSync(join(REPO, f), join(project, f));
-        env = {
-            PATH: [join(ENGINE_ROOT, "bin"), process.env.PATH ?? ""].join(delimiter),
-            HOME: dir,
-            PULUMI_HOME: join(dir, "home"),
-            PULUMI_BACKEND_URL: `file://${join(dir, "backend")}`,
-            PULUMI_CONFIG_PASSPHRASE: "the-team-passphrase",
-            PULUMI_SKIP_UPDATE_CHECK: "true",
-            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-        };
-        const init = run("pulumi", ["stack", "init", "prod", "--secrets-provider", "passphrase", "--non-interactive"], project);
-        expect(init.status, init.stderr).toBe(0);
-
+        const team = teamBackend(join(dir, "team"));
+        env = team.env;
         // The prod stack as an up would have left it: the ledger output and one key, secret.
         const config = (parse(readFileSync(join(REPO, "Pulumi.prod.yaml"), "utf8")) as { config: Record<string, unknown> }).config;
         ledger = planRotation(parseConfig(rawConfigFrom(config), "prod"), {}, T0).ledger;
-        const stackUrn = "urn:pulumi:prod::titan-secrets::pulumi:pulumi:Stack::titan-secrets-prod";
-        const secret = (v: string) => ({
-            "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
-            plaintext: JSON.stringify(v),
-        });
-        // The secrets provider the stack was created with (its salt is in the checkout's stack file).
-        const { encryptionsalt } = parse(readFileSync(join(project, "Pulumi.prod.yaml"), "utf8")) as { encryptionsalt: string };
-        const state = {
-            version: 3,
-            deployment: {
-                manifest: { time: T0.toISOString(), magic: "", version: "" },
-                secrets_providers: { type: "passphrase", state: { salt: encryptionsalt } },
-                resources: [
-                    { urn: stackUrn, custom: false, type: "pulumi:pulumi:Stack", outputs: { ledger } },
-                    {
-                        urn: "urn:pulumi:prod::titan-secrets::random:index/randomPassword:RandomPassword::titan-hmac-g1",
-                        custom: true,
-                        id: "none",
-                        type: "random:index/randomPassword:RandomPassword",
-                        parent: stackUrn,
-                        inputs: { length: 64 },
-                        outputs: { length: 64, result: secret(KEY) },
-                    },
-                ],
-            },
-        };
-        writeFileSync(join(dir, "state.json"), JSON.stringify(state));
-        const imported = run(
-            "pulumi",
-            ["stack", "import", "--stack", "prod", "--file", join(dir, "state.json"), "--non-interactive"],
-            project,
-        );
-        expect(imported.status, imported.stderr).toBe(0);
+        seedStack(team, project, "prod", ledger, { "titan-hmac-g1": KEY });
     }, 120_000);
     afterAll(() => dir && rmSync(dir, { recursive: true, force: true }));
 
