@@ -182,6 +182,35 @@ const code = (s: string) => `\`${s}\``;
 const codes = (xs: string[]) => xs.map(code).join(", ");
 
 /** The same plan as a pull-request comment (GitHub-flavoured markdown). */
+/**
+ * The waves as a Mermaid flowchart (GitHub renders it in the comment): one
+ * box per wave, left to right, each holding the workloads that roll in it
+ * with the secret, role and key IDs they roll for. Undefined when nothing
+ * rolls. Names and key IDs are Kubernetes-style names, safe inside quotes.
+ */
+export function planMermaid(r: PlanReport): string | undefined {
+    if (r.refused || r.waves.length === 0) return undefined;
+    const why = new Map<string, string[]>();
+    for (const c of r.changes) {
+        for (const [role, change] of [
+            ["verifier", c.verifiers],
+            ["presenter", c.presenters],
+        ] as const) {
+            for (const w of change.rolling)
+                why.set(w.workload, [...(why.get(w.workload) ?? []), `${c.secret} ${role}: ${change.keyIds.join(" + ")}`]);
+        }
+    }
+    const lines = ["flowchart LR"];
+    let n = 0;
+    r.waves.forEach((wave, i) => {
+        lines.push(`  subgraph w${i + 1}["wave ${i + 1}"]`);
+        for (const workload of wave) lines.push(`    n${n++}["${[workload, ...(why.get(workload) ?? [])].join("<br/>")}"]`);
+        lines.push("  end");
+    });
+    for (let i = 1; i < r.waves.length; i++) lines.push(`  w${i} --> w${i + 1}`);
+    return lines.join("\n");
+}
+
 export function formatPlanMarkdown(r: PlanReport): string {
     const out = [`### Rotation plan: stack ${code(r.stack)}`, ""];
     if (r.refused && r.refusal) {
@@ -202,6 +231,8 @@ export function formatPlanMarkdown(r: PlanReport): string {
         }
         out.push("", "**Waves** (each starts when the one before has rolled out):", "");
         r.waves.forEach((w, i) => out.push(`${i + 1}. ${codes(w)}`));
+        const diagram = planMermaid(r);
+        if (diagram) out.push("", "```mermaid", diagram, "```");
     }
     if (!r.refused) out.push("", `**Not restarted:** ${r.notRestarted.length ? codes(r.notRestarted) : "none"}`);
     if (r.warnings.length > 0) {
