@@ -165,9 +165,10 @@ describe("the workflows' steps on a scratch repository and the team's backend", 
             expressions: { ...ctx.expressions, "steps.backend.outputs.url": backend.outputs.url },
         });
         expect(plan.status, plan.stderr).toBe(0);
-        expect(plan.stdout).toContain("Ledger: ledger from");
+        expect(plan.stdout).toMatch(/<sub>ledger from \S+\/ledger\.json\./); // read from the team's backend by the step
         expect(plan.stdout).toMatch(/titan-hmac.*stable at generation 1.*overlap at generation 2/);
-        expect(plan.stdout).toMatch(/titan-brain \(wave 2\)/);
+        expect(plan.stdout).toMatch(/`titan-brain` \(wave 2\)/);
+        expect(plan.stdout).toContain("```mermaid\nflowchart LR\n");
 
         // pulumi/actions left its comment; the script adds the plan to it.
         const heading = "#### :tropical_drink: `preview` on titan-secrets/prod";
@@ -187,11 +188,12 @@ describe("the workflows' steps on a scratch repository and the team's backend", 
         const issues: { number: number; title: string; body: string; state: string }[] = [];
         const { calls, github } = recordingGithub([], issues);
         await runGithubScript(due, "status", stepOf(due, "status", "open or update the issue"), ctx, github, context);
-        expect(calls).toEqual(["create"]);
+        expect(calls, issues[0]?.body).toEqual(["create"]);
         expect(issues[0].title).toMatch(/^Secret rotation due \(\d+\)$/);
-        expect(issues[0].body).toMatch(
-            /\| `prod` \| `titan-db` \| password \| stable at generation 1 \| 100 days \|.*:red_circle: overdue \| `npm run rotate -- advance titan-db --stack prod` \|/,
-        );
+        // The applied stage from the team's ledger (the pull request's overlap is not applied yet).
+        expect(issues[0].body).toContain("| `prod` | `titan-hmac` | hmac | stable at generation 1 | 100 days |");
+        expect(issues[0].body).toMatch(/\| :red_circle: overdue \| `npm run rotate -- advance titan-hmac --stack prod` \|/);
+        expect(issues[0].body).not.toContain("`titan-db`"); // a password is due after 180 days, not 90
         // A second run updates the same issue.
         await runGithubScript(due, "status", stepOf(due, "status", "open or update the issue"), ctx, github, context);
         expect(calls).toEqual(["create", "update 1"]);
