@@ -14,13 +14,21 @@ import { REPO, stackConfig } from "../../harness/stackFiles";
 
 const FIXTURE = join(REPO, "test", "fixtures", "state-before-type-tokens.json");
 
+/** The dev stack's config as it was when the fixture was made: titan-redis and titan-nats were Deployments then. */
+function fixtureConfig(): Record<string, unknown> {
+    const all = structuredClone(stackConfig("dev").all);
+    const services = all["titan-secrets:services"] as Record<string, Record<string, unknown>>;
+    for (const s of ["titan-redis", "titan-nats"]) delete services[s].workload;
+    return all;
+}
+
 describe("a stack from before the type-token rename", { timeout: 300_000 }, () => {
     let project: E2EProject;
 
     beforeAll(async () => {
         const missing = engineMissing();
         if (missing) throw new Error(missing);
-        project = await E2EProject.create("dev", stackConfig("dev").all);
+        project = await E2EProject.create("dev", fixtureConfig());
         const r = project.cli(["stack", "import", "--stack", "dev", "--file", FIXTURE]);
         expect(r.status, r.stderr).toBe(0);
     }, 120_000);

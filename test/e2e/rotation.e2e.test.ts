@@ -3,12 +3,13 @@
 // kubernetes (render mode) and random providers, on a copy of the dev stack.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { E2EProject, Step, engineMissing, plainSecret, stepLog } from "../../harness/engine";
+import { E2EProject, Step, WORKLOAD_TYPES, engineMissing, plainSecret, stepLog } from "../../harness/engine";
 import { stackConfig } from "../../harness/stackFiles";
 import { redisLogin, startRedis } from "../support/servers";
 
 const missing = engineMissing();
-const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
+// Every kind of workload: titan-redis and titan-nats are StatefulSets.
+const DEPLOYMENT = WORKLOAD_TYPES;
 const VERIFIERS = ["titan-execution-rs", "titan-sentinel"];
 const PRESENTER = "titan-brain";
 const CHANGING_OPS = ["create", "update", "replace", "create-replacement", "delete-replaced", "delete"];
@@ -47,7 +48,12 @@ function steppedDeployments(step: Step): string[] {
 function rolledDeployments(step: Step): string[] {
     const rolled = step.events
         .map((e) => e.resourcePreEvent?.metadata)
-        .filter((m) => m?.type === DEPLOYMENT && Object.keys(m.detailedDiff ?? {}).some((k) => k.startsWith("spec.template")));
+        .filter(
+            (m) =>
+                m !== undefined &&
+                DEPLOYMENT.includes(m.type) &&
+                Object.keys(m.detailedDiff ?? {}).some((k) => k.startsWith("spec.template")),
+        );
     return [...new Set(rolled.map((m) => m!.urn.split("::").pop()!))].sort();
 }
 

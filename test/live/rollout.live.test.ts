@@ -27,12 +27,12 @@ function changes(preview: { changes: Record<string, number> }): string[] {
     return Object.keys(preview.changes).filter((op) => op !== "same" && op !== "read");
 }
 
-/** Every Deployment of the namespace, as the server reports it now. */
+/** Every workload of the namespace (Deployments; titan-redis and titan-nats are StatefulSets), as the server reports it now. */
 async function rollouts(live: LiveProject): Promise<Record<string, string>> {
-    const list = JSON.parse(await kubectl(live.cluster, "-n", live.namespace, "get", "deployments", "-o", "json")) as { items: any[] };
-    return Object.fromEntries(
-        list.items.map((d) => [d.metadata.name, rolloutState({ ...d, kind: "Deployment" }, d.metadata.generation).state]),
-    );
+    const list = JSON.parse(await kubectl(live.cluster, "-n", live.namespace, "get", "deployments,statefulsets", "-o", "json")) as {
+        items: any[];
+    };
+    return Object.fromEntries(list.items.map((d) => [d.metadata.name, rolloutState(d, d.metadata.generation).state]));
 }
 
 function expectNoError(step: Step): void {
