@@ -145,17 +145,32 @@ kubectl_() { "$bin/kubectl" --kubeconfig "$dir/kubeconfig" "$@"; }
 # The Stage objects kwok follows, with the held apps' pods kept out of Ready.
 stages() {
   local hold="" app
-  for app in $(cat "$dir/hold" 2>/dev/null); do hold+="      - '$app'"$'\n'; done
+  # An item of pod-ready's matchExpressions (6 spaces, like its siblings).
+  for app in $(cat "$dir/hold" 2>/dev/null); do hold+="          - '$app'"$'\n'; done
   if [ -n "$hold" ]; then
     sed -e "/# HOLD/{r /dev/stdin" -e "d}" "$repo/tools/cluster/stages.yaml" <<EOF >"$dir/stages.yaml"
-    - key: '.metadata.namespace + "/" + .metadata.labels.app'
-      operator: 'NotIn'
-      values:
+      - key: '.metadata.namespace + "/" + .metadata.labels.app'
+        operator: 'NotIn'
+        values:
 $hold
 EOF
   else
     grep -v '# HOLD' "$repo/tools/cluster/stages.yaml" >"$dir/stages.yaml"
   fi
+  # kwok would drop a stage it cannot read (then no pod ever becomes Ready):
+  # check the file parses and pod-ready holds exactly the held apps.
+  node -e '
+    const [repo, file, held] = process.argv.slice(1);
+    const { parseAllDocuments } = require(repo + "/node_modules/yaml");
+    const docs = parseAllDocuments(require("fs").readFileSync(file, "utf8"));
+    for (const d of docs) if (d.errors.length > 0) { console.error(file + ": " + d.errors[0].message.split("\n")[0]); process.exit(1); }
+    const ready = docs.map((d) => d.toJS()).find((s) => s && s.metadata && s.metadata.name === "pod-ready");
+    const exprs = (ready && ready.spec.selector.matchExpressions) || [];
+    const hold = exprs.find((e) => e.operator === "NotIn" && String(e.key).includes("labels.app"));
+    const want = held.split(/\s+/).filter(Boolean).sort().join(" ");
+    const got = hold ? [...hold.values].sort().join(" ") : "";
+    if (got !== want) { console.error(file + ": pod-ready holds [" + got + "], expected [" + want + "]"); process.exit(1); }
+  ' "$repo" "$dir/stages.yaml" "$(cat "$dir/hold" 2>/dev/null | tr '\n' ' ')" || die "the kwok stages in $dir/stages.yaml are not what they should be"
 }
 
 start_kwok() {
