@@ -6,18 +6,21 @@
 // order etcd committed them; the other manager's fields must survive the
 // rotation, its own re-apply, and the stack's destroy.
 
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rolloutState } from "../../model";
 import { clusterMissing, kubectl } from "../../harness/cluster";
 import { podRollout, safetyViolations } from "../../harness/evidence";
+import { materialize, projectedFiles, readAs } from "../../harness/kubelet";
 import { LiveProject } from "../../harness/live";
 
 const missing = clusterMissing();
 const REPLICAS = 2;
 const EXTERNAL = "brain-ext";
+const USER = 10001;
+const GROUP = 10002;
 
 /** The other tool's manifest: its image, replicas and labels, and a container named "brain". */
 function externalManifest(namespace: string, image: string): string {
@@ -69,6 +72,7 @@ describe("a rotation across a StatefulSet, a DaemonSet, an owned Deployment and 
                 services["titan-execution-rs"].workload = "StatefulSet";
                 services["titan-sentinel"] = { image: services["titan-sentinel"].image, workload: "DaemonSet" };
                 services["titan-brain"] = { ownedElsewhere: { kind: "Deployment", name: EXTERNAL, container: "brain" } };
+                services["titan-ai-quant"].runAs = { user: USER, group: GROUP };
             },
         });
         live.project.setConfig("secrets", hmac(1, "stable"));
@@ -99,6 +103,33 @@ describe("a rotation across a StatefulSet, a DaemonSet, an owned Deployment and 
         expect(container.env.map((e: { name: string }) => e.name)).toContain("TITAN_HMAC_SECRET_PRIMARY");
         const managers = (ext.metadata.managedFields as { manager: string }[]).map((m) => m.manager);
         expect(managers).toEqual(expect.arrayContaining(["helm", "titan-secrets"]));
+    });
+
+    it("1b. a non-root pod: what the kubelet would mount from the server's pod and Secret objects is readable by its user only", async () => {
+        const pods = JSON.parse(await kubectl(live.cluster, "-n", live.namespace, "get", "pods", "-l", "app=titan-ai-quant", "-o", "json"));
+        const pod = pods.items[0];
+        expect(pod.spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: USER, runAsGroup: GROUP, fsGroup: GROUP });
+        const secretData = (name: string): Record<string, string> => {
+            const out: Record<string, string> = {};
+            for (const [k, v] of Object.entries(secrets.get(name) ?? {})) out[k] = Buffer.from(String(v), "base64").toString("utf8");
+            return out;
+        };
+        const secrets = new Map<string, Record<string, string>>();
+        for (const v of pod.spec.volumes ?? [])
+            for (const src of v.projected?.sources ?? [])
+                if (src.secret) secrets.set(src.secret.name, (await getJson("secret", src.secret.name)).data);
+        const files = projectedFiles(pod.spec, secretData);
+        expect(files.length).toBeGreaterThan(0);
+        const root = join(dir, "pod");
+        mkdirSync(root, { mode: 0o755 });
+        chmodSync(dir, 0o755);
+        materialize(root, files);
+        for (const f of files) {
+            expect(f.mode & 0o007, `${f.path} is world-readable`).toBe(0);
+            const read = readAs(join(root, f.path), USER, GROUP);
+            expect(read.ok, `${f.path} as ${USER}:${GROUP}`).toBe(true);
+            expect(readAs(join(root, f.path), USER + 7, USER + 7)).toEqual({ ok: false, code: "EACCES" });
+        }
     });
 
     it("2. overlap g2: the StatefulSet's and DaemonSet's new pods are Ready before any presenter pod reads g2", async () => {
@@ -155,7 +186,37 @@ describe("a rotation across a StatefulSet, a DaemonSet, an owned Deployment and 
         expect(safetyViolations(events)).toEqual([]);
     });
 
-    it("5. destroy removes only the program's fields from the workload it does not own", async () => {
+    it("5. a field the other manager has taken is a conflict the up reports; it is not forced back", async () => {
+        // The other tool force-applies the pod-template annotation the program writes.
+        const file = join(dir, "taken.json");
+        const manifest = JSON.parse(externalManifest(live.namespace, "ghcr.io/titan/brain:7.2.0"));
+        manifest.spec.template.metadata.annotations = { "titan-secrets.io/consumes": "set-by-hand" };
+        writeFileSync(file, JSON.stringify(manifest));
+        await kubectl(
+            live.cluster,
+            "-n",
+            live.namespace,
+            "apply",
+            "--server-side",
+            "--force-conflicts",
+            "--field-manager=helm",
+            "-f",
+            file,
+        );
+
+        live.project.setConfig("secrets", hmac(3, "overlap"));
+        const up = await live.project.up();
+        expect(up.error, "the up fails on the conflict").toBeDefined();
+        expect(up.output).toMatch(/conflict/i);
+        expect(up.output).toContain("helm");
+        expect(up.output).toContain("titan-secrets.io/consumes");
+        const ext = await getJson("deployment", EXTERNAL);
+        expect(ext.spec.template.metadata.annotations["titan-secrets.io/consumes"]).toBe("set-by-hand");
+        // The ledger keeps the last applied stage.
+        expect((await live.ledger())["titan-hmac"]).toMatchObject({ generation: 2, stage: "stable" });
+    });
+
+    it("6. destroy removes only the program's fields from the workload it does not own", async () => {
         const r = await live.project.stack.destroy({ color: "never" });
         expect(r.summary.result).toBe("succeeded");
         const ext = await getJson("deployment", EXTERNAL);
@@ -163,7 +224,8 @@ describe("a rotation across a StatefulSet, a DaemonSet, an owned Deployment and 
         expect(container.image).toBe("ghcr.io/titan/brain:7.2.0");
         expect(ext.spec.replicas).toBe(REPLICAS);
         expect(container.env ?? []).toEqual([]);
-        expect(ext.spec.template.metadata.annotations?.["titan-secrets.io/consumes"]).toBeUndefined();
+        // The annotation is the other manager's now (step 5): it stays.
+        expect(ext.spec.template.metadata.annotations?.["titan-secrets.io/consumes"]).toBe("set-by-hand");
         expect((ext.metadata.managedFields as { manager: string }[]).map((m) => m.manager)).not.toContain("titan-secrets");
     });
 });
