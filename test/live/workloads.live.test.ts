@@ -46,7 +46,7 @@ describe("a rotation across a StatefulSet, a DaemonSet, an owned Deployment and 
         await kubectl(live.cluster, "-n", live.namespace, "apply", "--server-side", "--field-manager=helm", "-f", file);
     };
     const getJson = async (kind: string, name: string) =>
-        JSON.parse(await kubectl(live.cluster, "-n", live.namespace, "get", kind, name, "-o", "json"));
+        JSON.parse(await kubectl(live.cluster, "-n", live.namespace, "get", kind, name, "-o", "json", "--show-managed-fields"));
     const hmac = (generation: number, stage: string) => {
         const secrets = live.config["titan-secrets:secrets"] as Record<string, Record<string, unknown>>;
         return {
