@@ -12,14 +12,17 @@ export interface AlertRule {
     annotations: Record<string, string>;
 }
 
-export const AUTH_FAILURES_EXPR = "sum(increase(auth_failures[5m])) > 0";
+/** Failures of one secret, as consumers count them (consumer/metrics.ts labels each with the secret's name). */
+export function authFailuresExpr(secret: string): string {
+    return `sum(increase(auth_failures{secret="${secret}"}[5m])) > 0`;
+}
 
 export function rotationAlerts(plan: Plan): AlertRule[] {
     return plan.secrets
         .filter((p) => p.spec.stage !== "stable")
         .map((p) => ({
             alert: "TitanAuthFailuresDuringRotation",
-            expr: AUTH_FAILURES_EXPR,
+            expr: authFailuresExpr(p.spec.name),
             for: p.spec.stage === "compromised" ? "0m" : "2m",
             labels: {
                 severity: p.spec.stage === "compromised" ? "critical" : "warning",

@@ -164,7 +164,7 @@ describe("two exchanges through a rotation", () => {
         expect(rule(overlap).spec.groups[0].rules).toEqual([
             {
                 alert: "TitanAuthFailuresDuringRotation",
-                expr: "sum(increase(auth_failures[5m])) > 0",
+                expr: 'sum(increase(auth_failures{secret="bybit-main"}[5m])) > 0',
                 for: "2m",
                 labels: { severity: "warning", secret: "bybit-main", stage: "overlap", generation: "2", kind: "apiKey" },
                 annotations: {

@@ -1,0 +1,169 @@
+// The consumer library against what the program delivers. The environment
+// of each pod is built from the program's own Deployments and Secret
+// objects (under mocks) at each stage of a rotation; presenters sign with
+// it, verifiers verify with it, and auth_failures counts what is refused.
+
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AuthFailures, HmacConfigError, SecretFileError, hmacKeysFromEnv, loadSecretsFromFiles, sign, verify } from "../consumer";
+import { Ledger } from "../model";
+import { hmac, titanConfig } from "./support/fleet";
+import { ProgramRun, T, byType, one, reveal, runProgram } from "./support/mocks";
+
+const T0 = new Date("2026-11-01T00:00:00Z");
+const at = (h: number) => new Date(T0.getTime() + h * 3_600_000);
+
+/** The environment the kubelet gives a service's pod: plain values, and secretKeyRefs resolved from the Secret objects. */
+function podEnv(run: ProgramRun, service: string): Record<string, string> {
+    const container = one(run, T.deployment, service).inputs.spec.template.spec.containers[0];
+    const objects = new Map(
+        byType(run, T.secret).map((s) => [s.inputs.metadata.name as string, reveal(s.inputs.stringData) as Record<string, string>]),
+    );
+    const env: Record<string, string> = {};
+    for (const e of container.env ?? []) {
+        if (e.value !== undefined) env[e.name] = e.value;
+        else env[e.name] = objects.get(e.valueFrom.secretKeyRef.name)![e.valueFrom.secretKeyRef.key];
+    }
+    return env;
+}
+
+async function rotation(): Promise<Record<string, ProgramRun>> {
+    const out: Record<string, ProgramRun> = {};
+    let ledger: Ledger = {};
+    for (const [name, secret, when] of [
+        ["stable1", hmac(1, "stable"), T0],
+        ["overlap", hmac(2, "overlap"), at(1)],
+        ["stable2", hmac(2, "stable"), at(30)],
+    ] as const) {
+        const run = await runProgram(titanConfig({ "titan-hmac": secret }), ledger, when);
+        if (run.error) throw run.error;
+        ledger = run.outputs!.ledger;
+        out[name] = run;
+    }
+    return out;
+}
+
+describe("HMAC signing and verifying with what the program delivers", () => {
+    let runs: Record<string, ProgramRun>;
+    beforeAll(async () => {
+        runs = await rotation();
+    });
+
+    it("every pod of a stage accepts every pod of the same stage, and of the stage before (the overlap's promise)", async () => {
+        const failures = new AuthFailures();
+        const order = ["stable1", "overlap", "stable2"];
+        for (let i = 0; i < order.length; i++) {
+            const verifier = hmacKeysFromEnv(podEnv(runs[order[i]], "titan-execution-rs"));
+            // Presenters of this stage, and (during the roll) of the stage before.
+            for (const presenterStage of i === 0 ? [order[0]] : [order[i - 1], order[i]]) {
+                const presenter = hmacKeysFromEnv(podEnv(runs[presenterStage], "titan-brain"));
+                const body = `order ${presenterStage} -> ${order[i]}`;
+                const r = verify(verifier, body, sign(presenter, body), { counter: failures, secret: "titan-hmac" });
+                expect(r, `${presenterStage} presenter to ${order[i]} verifier`).toEqual({ ok: true, keyId: presenter.primary.keyId });
+            }
+        }
+        expect(await failures.count("titan-hmac")).toBe(0);
+    });
+
+    it("in overlap the verifier holds g2 as primary and g1 as secondary; the presenter signs with g2 and says so", () => {
+        const verifier = hmacKeysFromEnv(podEnv(runs.overlap, "titan-sentinel"));
+        expect([verifier.primary.keyId, verifier.secondary?.keyId]).toEqual(["titan-hmac-g2", "titan-hmac-g1"]);
+        const presenter = hmacKeysFromEnv(podEnv(runs.overlap, "titan-brain"));
+        expect(presenter.secondary).toBeUndefined();
+        expect(sign(presenter, "x")["x-titan-key-id"]).toBe("titan-hmac-g2");
+    });
+
+    it("negative controls: the wrong order (presenter first), a retired key, a forged signature are refused and counted", async () => {
+        const failures = new AuthFailures();
+        const counted = { counter: failures, secret: "titan-hmac" };
+        const g1Verifier = hmacKeysFromEnv(podEnv(runs.stable1, "titan-execution-rs"));
+        const g2Presenter = hmacKeysFromEnv(podEnv(runs.overlap, "titan-brain"));
+        const g1Presenter = hmacKeysFromEnv(podEnv(runs.stable1, "titan-brain"));
+        const g2Verifier = hmacKeysFromEnv(podEnv(runs.stable2, "titan-execution-rs"));
+        expect(verify(g1Verifier, "a", sign(g2Presenter, "a"), counted)).toEqual({ ok: false, reason: "unknown_key_id" });
+        expect(verify(g2Verifier, "b", sign(g1Presenter, "b"), counted)).toEqual({ ok: false, reason: "unknown_key_id" });
+        const forged = { ...sign(g2Presenter, "c"), "x-titan-signature": "00".repeat(32) };
+        expect(verify(g2Verifier, "c", forged, counted)).toEqual({ ok: false, reason: "bad_signature" });
+        expect(verify(g2Verifier, "d", sign(g2Presenter, "other body"), counted)).toEqual({ ok: false, reason: "bad_signature" });
+        expect(verify(g2Verifier, "e", {}, counted)).toEqual({ ok: false, reason: "missing_signature" });
+        expect(await failures.count("titan-hmac")).toBe(5);
+        const text = await failures.metrics();
+        expect(text).toContain('auth_failures{secret="titan-hmac",reason="unknown_key_id"} 2');
+        expect(text).toContain('auth_failures{secret="titan-hmac",reason="bad_signature"} 2');
+        // Never a key in the metrics.
+        for (const k of [g1Verifier.primary.secret, g2Verifier.primary.secret]) expect(text).not.toContain(k);
+    });
+
+    it("the PrometheusRule's expression selects exactly the series the counter writes for that secret", async () => {
+        const run = await runProgram(
+            { ...titanConfig({ "titan-hmac": hmac(2, "overlap") }), monitoring: { prometheusRule: true } },
+            runs.stable1.outputs!.ledger,
+            at(1),
+        );
+        const expr: string = one(run, "kubernetes:monitoring.coreos.com/v1:PrometheusRule", "rotation-alerts").inputs.spec.groups[0]
+            .rules[0].expr;
+        const selector = /auth_failures\{([^}]*)\}/.exec(expr)?.[1];
+        expect(selector).toBe('secret="titan-hmac"');
+        const failures = new AuthFailures();
+        failures.inc("titan-hmac", "unknown_key_id");
+        failures.inc("titan-redis-password", "login_refused");
+        const series = (await failures.metrics()).split("\n").filter((l) => l.startsWith("auth_failures{"));
+        const matching = series.filter((l) => selector!.split(",").every((m) => l.includes(m)));
+        expect(matching).toEqual(['auth_failures{secret="titan-hmac",reason="unknown_key_id"} 1']);
+    });
+
+    it("bad environments are refused by variable name, never with a value", () => {
+        const env = podEnv(runs.overlap, "titan-sentinel");
+        expect(() => hmacKeysFromEnv({ ...env, TITAN_HMAC_KEY_ID: undefined })).toThrow(HmacConfigError);
+        let message = "";
+        try {
+            hmacKeysFromEnv({ ...env, TITAN_HMAC_SECRET_PRIMARY: env.TITAN_HMAC_SECRET_PRIMARY.slice(1) });
+        } catch (e) {
+            message = (e as Error).message;
+        }
+        expect(message).toBe("TITAN_HMAC_SECRET_PRIMARY is not 64 hex characters");
+        expect(() => hmacKeysFromEnv({ ...env, TITAN_HMAC_KEY_ID_SECONDARY: env.TITAN_HMAC_KEY_ID })).toThrow(/a key ID names one key/);
+    });
+});
+
+describe("loadSecretsFromFiles", () => {
+    let dir: string;
+    beforeAll(() => {
+        dir = mkdtempSync(join(tmpdir(), "titan-consumer-"));
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    const file = (name: string, content: string, mode = 0o400) => {
+        const path = join(dir, name);
+        writeFileSync(path, content);
+        chmodSync(path, mode);
+        return path;
+    };
+
+    it("reads every *_FILE variable, one trailing newline removed", () => {
+        const env = {
+            REDIS_PASSWORD_FILE: file("redis_password", "s3cret-password-value\n"),
+            REDIS_USERNAME_FILE: file("redis_username", "titan", 0o440),
+            LOG_LEVEL: "info",
+        };
+        expect(loadSecretsFromFiles(env)).toEqual({ REDIS_PASSWORD: "s3cret-password-value", REDIS_USERNAME: "titan" });
+    });
+
+    it("refuses a missing, empty or world-readable file, naming the variable and path only", () => {
+        expect(() => loadSecretsFromFiles({ DB_PASSWORD_FILE: join(dir, "nope") })).toThrow(
+            `DB_PASSWORD_FILE: cannot read ${join(dir, "nope")} (ENOENT)`,
+        );
+        expect(() => loadSecretsFromFiles({ DB_PASSWORD_FILE: file("empty", "") })).toThrow(/DB_PASSWORD_FILE: .* is empty/);
+        let message = "";
+        try {
+            loadSecretsFromFiles({ DB_PASSWORD_FILE: file("open", "a-password-in-an-open-file", 0o644) });
+        } catch (e) {
+            expect(e).toBeInstanceOf(SecretFileError);
+            message = (e as Error).message;
+        }
+        expect(message).toMatch(/readable by every user/);
+        expect(message).not.toContain("a-password");
+    });
+});
