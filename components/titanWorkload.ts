@@ -173,9 +173,9 @@ export const FIELD_MANAGER = "titan-secrets";
  * conflict the up reports instead of taking it. Destroying the patch removes
  * only these fields.
  */
-export function patchArgs(args: TitanWorkloadArgs): k8s.apps.v1.DeploymentPatchArgs &
-    k8s.apps.v1.StatefulSetPatchArgs &
-    k8s.apps.v1.DaemonSetPatchArgs {
+export function patchArgs(
+    args: TitanWorkloadArgs,
+): k8s.apps.v1.DeploymentPatchArgs & k8s.apps.v1.StatefulSetPatchArgs & k8s.apps.v1.DaemonSetPatchArgs {
     const { service, consumesAnnotation, stagesAnnotation } = args.plan;
     const target = service.ownedElsewhere!;
     const { volumes, mounts } = fileVolumes(args.secretRefs, fileMode(service));

@@ -297,7 +297,8 @@ export function parseConfig(raw: RawConfig, stack = "dev"): StackSpec {
             issues.push({
                 key: configKey(["services", name, "image"]),
                 found: "nothing",
-                allowed: "the container image of the workload the program declares, or ownedElsewhere: { kind, name } for a workload another tool owns",
+                allowed:
+                    "the container image of the workload the program declares, or ownedElsewhere: { kind, name } for a workload another tool owns",
             });
         }
         if (s.workload === "DaemonSet" && declared && Object.hasOwn(declared, "replicas")) {

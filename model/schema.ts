@@ -35,11 +35,7 @@ export const WORKLOAD_KINDS = ["Deployment", "StatefulSet", "DaemonSet"] as cons
 /** A workload the program does not own: it writes only the rotation's fields into it (server-side apply). */
 export const ownedElsewhereSchema = z.strictObject({
     kind: z.enum(WORKLOAD_KINDS).describe("Kind of the existing workload."),
-    name: z
-        .string()
-        .regex(NAME)
-        .max(63)
-        .describe("Its metadata.name, in the stack's namespace."),
+    name: z.string().regex(NAME).max(63).describe("Its metadata.name, in the stack's namespace."),
     container: z
         .string()
         .regex(NAME)
