@@ -40,6 +40,9 @@ export interface DrillReport {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A stage's label; the way back to stable g1 is told apart from the start. */
+const phaseOf = (stage: string, generation: number) => `${stage} g${generation}${stage === "stable" && generation === 1 ? " (back)" : ""}`;
+
 export async function runDrill(options: DrillOptions = {}): Promise<DrillReport> {
     const out = resolve(options.out ?? "drill-out");
     const settle = (options.settleSeconds ?? 3) * 1000;
@@ -63,7 +66,7 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillReport>
         player.setPhase("stable g1");
         await sleep(settle);
         for (const [generation, stage] of steps) {
-            player.setPhase(`${stage} g${generation}`);
+            player.setPhase(phaseOf(stage, generation));
             live.setHmac(generation, stage);
             if (options.reverse && stage === "overlap") await presentersFirst(live);
             const up = await live.project.up();
@@ -76,7 +79,7 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillReport>
     }
     const byStage = Object.fromEntries(player.byPhase);
     const report = {
-        steps: ["stable g1", ...steps.map(([g, s]) => `${s} g${g}`)],
+        steps: ["stable g1", ...steps.map(([g, s]) => phaseOf(s, g))],
         byStage,
         totals: player.totals(),
         failuresPerSecond: player.failuresPerSecond,
