@@ -7,6 +7,8 @@
 //
 //   npm run drill                      overlap g2 -> stable g2 (expect 0 refused)
 //   npm run drill -- --revert          overlap g2 -> revert g2 -> stable g1
+//   npm run drill -- --compromise      compromised at g2: everything at once,
+//                                      refusals expected and counted
 //   npm run drill -- --reverse         the presenters rolled first on purpose
 //                                      (pulumi up --target of the presenter
 //                                      side, bypassing the order): refusals
@@ -16,13 +18,15 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { kubeConfig } from "../harness/cluster";
-import { LiveProject } from "../harness/live";
+import { LiveProject, hmacAt } from "../harness/live";
 import { Counts, PodPlayer } from "./player";
 import { timelineSvg } from "./svg";
 
 export interface DrillOptions {
     revert?: boolean;
     reverse?: boolean;
+    /** An emergency: compromised at g2, every workload at once (refusals expected until every pod has restarted). */
+    compromise?: boolean;
     replicas?: number;
     out?: string;
     /** Seconds of traffic before and after each up. */
@@ -48,16 +52,18 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillReport>
     const settle = (options.settleSeconds ?? 3) * 1000;
     const live = await LiveProject.create("drill", { replicas: options.replicas ?? 2 });
     const player = new PodPlayer(await kubeConfig(live.cluster), live.namespace, "titan-hmac");
-    const steps: [number, string][] = options.revert
-        ? [
-              [2, "overlap"],
-              [2, "revert"],
-              [1, "stable"],
-          ]
-        : [
-              [2, "overlap"],
-              [2, "stable"],
-          ];
+    const steps: [number, string][] = options.compromise
+        ? [[2, "compromised"]]
+        : options.revert
+          ? [
+                [2, "overlap"],
+                [2, "revert"],
+                [1, "stable"],
+            ]
+          : [
+                [2, "overlap"],
+                [2, "stable"],
+            ];
     try {
         live.setHmac(1, "stable");
         const first = await live.project.up();
@@ -67,7 +73,10 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillReport>
         await sleep(settle);
         for (const [generation, stage] of steps) {
             player.setPhase(phaseOf(stage, generation));
-            live.setHmac(generation, stage);
+            if (stage === "compromised") {
+                const secrets = hmacAt(live.config, generation, stage) as Record<string, Record<string, unknown>>;
+                live.project.setConfig("secrets", { ...secrets, "titan-hmac": { ...secrets["titan-hmac"], incident: "DRILL-1" } });
+            } else live.setHmac(generation, stage);
             if (options.reverse && stage === "overlap") await presentersFirst(live);
             const up = await live.project.up();
             if (up.error) throw new Error(`the up to ${stage} g${generation} failed:\n${up.output}`);
@@ -117,7 +126,12 @@ async function presentersFirst(live: LiveProject): Promise<void> {
 async function main(argv: string[]): Promise<number> {
     const flag = (f: string) => argv.includes(f);
     const outAt = argv.indexOf("--out");
-    const report = await runDrill({ revert: flag("--revert"), reverse: flag("--reverse"), out: outAt >= 0 ? argv[outAt + 1] : undefined });
+    const report = await runDrill({
+        revert: flag("--revert"),
+        reverse: flag("--reverse"),
+        compromise: flag("--compromise"),
+        out: outAt >= 0 ? argv[outAt + 1] : undefined,
+    });
     const lines = [`Drill: ${report.steps.join(" -> ")}${flag("--reverse") ? " (presenters first, on purpose)" : ""}`];
     for (const [stage, c] of Object.entries(report.byStage))
         lines.push(`  ${stage.padEnd(14)} sent ${c.sent}, accepted ${c.accepted}, refused ${c.refused}`);
