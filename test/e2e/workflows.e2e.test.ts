@@ -98,7 +98,7 @@ describe("the workflows' steps on a scratch repository and the team's backend", 
         dir = mkdtempSync(join(tmpdir(), "titan-workflows-"));
         repo = join(dir, "repo");
         git(dir, "clone", "--quiet", REPO, repo);
-        for (const link of ["node_modules", ".engine"]) symlinkSync(join(REPO, link), join(repo, link));
+        for (const link of ["node_modules", ".engine", "policy/node_modules"]) symlinkSync(join(REPO, link), join(repo, link));
         // The team's prod file holds its exchange keys (secure values; the committed copy does not)
         // and the salt of its secrets provider; its backend holds prod at stable g1, keys made 100 days ago.
         appendFileSync(join(repo, "Pulumi.prod.yaml"), PROD_EXCHANGE_KEYS);
@@ -180,6 +180,53 @@ describe("the workflows' steps on a scratch repository and the team's backend", 
         expect(body.startsWith(heading)).toBe(true);
         expect(body).toContain("<!-- titan-secrets: rotate plan -->");
         expect(body).toContain(readFileSync(join(ctx.temp, "rotate-plan.md"), "utf8").trim());
+    });
+
+    it("preview.yml on dev: the policy-checked preview and the plan come out in one comment", async () => {
+        const devCtx = { ...ctx, expressions: { ...ctx.expressions, "matrix.stack": "dev" } };
+        const backend = runStep(preview, "preview", stepOf(preview, "preview", "backend"), {
+            ...devCtx,
+            env: { ...devCtx.env, STACK: "dev" },
+        });
+        expect(backend.outputs.url).toBe(`file://${repo}/.pulumi-dev/backend`);
+        // The pulumi/actions step (preview, upsert, policyPacks: policy) run by its stand-in here:
+        // the same pack through policy/preview.sh, against the backend the step chose.
+        const state = join(repo, ".pulumi-dev");
+        const env = { ...process.env, PULUMI_STATE_DIR: state, PULUMI_CONFIG_PASSPHRASE: "titan-dev" };
+        const run = (args: string[]) => spawnSync("bash", args, { cwd: repo, env, encoding: "utf8", timeout: 300_000 });
+        const init = run(["scripts/pulumi.sh", "stack", "init", "dev", "--non-interactive"]);
+        expect(init.status, init.stderr).toBe(0);
+        const previewRun = run(["policy/preview.sh", "--stack", "dev", "--diff", "--non-interactive"]);
+        expect(previewRun.status, previewRun.stdout + previewRun.stderr).toBe(0);
+        expect(previewRun.stdout).toMatch(/Policies:\s+✅ titan-secrets@v0\.1\.0/);
+
+        const plan = runStep(preview, "preview", stepOf(preview, "preview", "rotation plan"), {
+            ...devCtx,
+            env: { ...devCtx.env, PATH: process.env.PATH ?? "" }, // dev: the workspace's fresh backend, no team login
+            expressions: { ...devCtx.expressions, "steps.backend.outputs.url": backend.outputs.url },
+        });
+        expect(plan.status, plan.stderr).toBe(0);
+        const heading = "#### :tropical_drink: `preview` on titan-secrets/dev";
+        const comments = [
+            {
+                id: 3,
+                body: `${heading}\n\n<details>\n<summary>Pulumi report</summary>\n\n\`\`\`\n${previewRun.stdout}\n\`\`\`\n</details>`,
+            },
+        ];
+        const { calls, github } = recordingGithub(comments, []);
+        await runGithubScript(
+            preview,
+            "preview",
+            stepOf(preview, "preview", "add the plan to the preview comment"),
+            devCtx,
+            github,
+            context,
+        );
+        expect(calls).toEqual(["updateComment 3"]);
+        const body = comments[0].body;
+        expect(body).toContain("✅ titan-secrets@v0.1.0");
+        expect(body.indexOf("Pulumi report")).toBeLessThan(body.indexOf("<!-- titan-secrets: rotate plan -->"));
+        expect(body).toContain("### Rotation plan: stack `dev`");
     });
 
     it("rotation-due.yml: status from the team's backend opens one issue naming the overdue secret and the command", async () => {
