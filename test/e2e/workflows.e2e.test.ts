@@ -198,7 +198,8 @@ describe("the workflows' steps on a scratch repository and the team's backend", 
         expect(init.status, init.stderr).toBe(0);
         const previewRun = run(["policy/preview.sh", "--stack", "dev", "--diff", "--non-interactive"]);
         expect(previewRun.status, previewRun.stdout + previewRun.stderr).toBe(0);
-        expect(previewRun.stdout).toMatch(/Policies:\s+✅ titan-secrets@v0\.1\.0/);
+        expect(previewRun.stdout).toMatch(/Policy Packs run:\s+Name\s+Version\s+titan-secrets\|local\|\S+\s+0\.1\.0/);
+        expect(previewRun.stdout).not.toMatch(/mandatory|advisory/); // no policy reported anything
 
         const plan = runStep(preview, "preview", stepOf(preview, "preview", "rotation plan"), {
             ...devCtx,
@@ -224,7 +225,7 @@ describe("the workflows' steps on a scratch repository and the team's backend", 
         );
         expect(calls).toEqual(["updateComment 3"]);
         const body = comments[0].body;
-        expect(body).toContain("✅ titan-secrets@v0.1.0");
+        expect(body).toContain("Policy Packs run:");
         expect(body.indexOf("Pulumi report")).toBeLessThan(body.indexOf("<!-- titan-secrets: rotate plan -->"));
         expect(body).toContain("### Rotation plan: stack `dev`");
     });
