@@ -22,6 +22,8 @@ export const TYPES = {
     randomPassword: "random:index/randomPassword:RandomPassword",
     secret: "kubernetes:core/v1:Secret",
     deployment: "kubernetes:apps/v1:Deployment",
+    statefulSet: "kubernetes:apps/v1:StatefulSet",
+    daemonSet: "kubernetes:apps/v1:DaemonSet",
     prometheusRule: "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
     provider: "pulumi:providers:kubernetes",
     stackReference: "pulumi:pulumi:StackReference",
@@ -35,6 +37,7 @@ export type BenchConfig = RawConfig & { exchangeKeys?: unknown };
 export interface ResourceCounts {
     randomPassword: number;
     secret: number;
+    /** Workloads of every kind (Deployment, StatefulSet, DaemonSet); the baseline declares each as a Deployment. */
     deployment: number;
     /** monitoring.prometheusRule: one PrometheusRule (a CustomResource). */
     prometheusRule: number;
@@ -289,13 +292,16 @@ const NOT_COUNTED = new Set<string>([TYPES.provider, TYPES.stackReference, TYPES
  * `titan-secrets:` prefix and is not counted).
  */
 export function countsOf(run: MockRun): ResourceCounts {
-    const known = new Set<string>([TYPES.randomPassword, TYPES.secret, TYPES.deployment, TYPES.prometheusRule]);
+    // A StatefulSet or DaemonSet costs the engine what a Deployment does: the
+    // baseline declares a Deployment for each workload, whatever its kind.
+    const workloads = [TYPES.deployment, TYPES.statefulSet, TYPES.daemonSet];
+    const known = new Set<string>([TYPES.randomPassword, TYPES.secret, ...workloads, TYPES.prometheusRule]);
     const other = Object.keys(run.registered).filter((t) => !known.has(t) && !NOT_COUNTED.has(t) && !t.startsWith("titan-secrets:"));
     if (other.length > 0) throw new Error(`the baseline has no trivial form of ${other.join(", ")}`);
     return {
         randomPassword: run.registered[TYPES.randomPassword] ?? 0,
         secret: run.registered[TYPES.secret] ?? 0,
-        deployment: run.registered[TYPES.deployment] ?? 0,
+        deployment: workloads.reduce((n, t) => n + (run.registered[t] ?? 0), 0),
         prometheusRule: run.registered[TYPES.prometheusRule] ?? 0,
     };
 }

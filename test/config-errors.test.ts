@@ -103,7 +103,7 @@ const cases: [string, RawConfig, string][] = [
     [
         "a service without an image",
         titanConfig({}, { "titan-brain": { replicas: 1 } }),
-        "titan-secrets:services.titan-brain.image: found nothing; allowed: container image.",
+        "titan-secrets:services.titan-brain.image: found nothing; allowed: the container image of the workload the program declares, or ownedElsewhere: { kind, name } for a workload another tool owns.",
     ],
     [
         "negative replicas",
