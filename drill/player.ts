@@ -1,5 +1,5 @@
 // Real processes play the pods of a live namespace: for every pod of an
-// HMAC consumer that the cluster runs (Ready), one process (drill/pod.ts)
+// HMAC consumer that the cluster has put on a node, one process (drill/pod.ts)
 // with the environment the kubelet would give it, resolved from the pod
 // spec and the Secret objects on the server; stopped when the server deletes
 // the pod. Presenters are told where every live verifier listens. What they
@@ -30,8 +30,8 @@ export interface TimelineEvent {
 
 /** The fields of a Pod the player reads. */
 interface PodLike {
-    metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
-    spec: { containers: ContainerLike[] };
+    metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string>; deletionTimestamp?: string };
+    spec: { nodeName?: string; containers: ContainerLike[] };
     status?: { conditions?: { type: string; status: string }[] };
 }
 
@@ -103,8 +103,9 @@ export class PodPlayer {
     private async onPod(type: string, pod: PodLike): Promise<void> {
         const name: string = pod.metadata.name;
         if (type === "DELETED") return this.stopPod(name);
-        const ready = (pod.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
-        if (!ready || this.pods.has(name)) return;
+        // The container starts once the pod is on a node, before the pod is
+        // Ready (a kubelet starts it, then probes it): so does the process.
+        if (!pod.spec.nodeName || pod.metadata.deletionTimestamp || this.pods.has(name)) return;
         const held = parseConsumes(pod.metadata.annotations?.["titan-secrets.io/consumes"])?.find((h) => h.secret === this.secret);
         if (!held) return;
         this.pods.set(name, { child: undefined as unknown as ChildProcess, app: pod.metadata.labels?.app ?? name, role: held.role });
