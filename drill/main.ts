@@ -70,6 +70,7 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillReport>
         if (first.error) throw new Error(`the first up failed:\n${first.output}`);
         await player.start();
         player.setPhase("stable g1");
+        await player.waitForTraffic();
         await sleep(settle);
         for (const [generation, stage] of steps) {
             player.setPhase(phaseOf(stage, generation));

@@ -66,6 +66,7 @@ export class PodPlayer {
 
     setPhase(phase: string): void {
         this.phase = phase;
+        this.counts(phase); // every stage has a row, even one in which nothing was sent
         this.timeline.push({ t: Date.now() - this.started, kind: "phase", phase });
     }
 
@@ -92,6 +93,16 @@ export class PodPlayer {
         );
         this.abort = () => ctrl.abort();
         this.timer = setInterval(() => this.sendTargets(), 250);
+    }
+
+    /** Waits until requests are accepted (the pods' processes are up); a drill without traffic proves nothing. */
+    async waitForTraffic(timeoutMs = 120_000): Promise<void> {
+        const deadline = Date.now() + timeoutMs;
+        while (this.totals().accepted === 0) {
+            if (Date.now() > deadline)
+                throw new Error(`no request was accepted within ${timeoutMs / 1000}s: the drill's pod processes did not start`);
+            await new Promise((r) => setTimeout(r, 200));
+        }
     }
 
     stop(): void {
