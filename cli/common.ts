@@ -19,3 +19,18 @@ export const spawnRunner: Runner = (cmd, args, cwd) => {
     const r = spawnSync(cmd, args, { cwd, encoding: "utf8", timeout: 300_000, maxBuffer: 512 * 1024 * 1024 });
     return { status: r.status, stdout: r.stdout ?? "", stderr: r.error ? String(r.error.message) : (r.stderr ?? "") };
 };
+
+/** What both tools are given: their output, the repository, the way to run a command, and the environment (cli/backend.ts). */
+export interface ToolIo {
+    out(text: string): void;
+    err(text: string): void;
+    /** The repository: scripts/pulumi.sh, .engine/ and the stack files. */
+    repo: string;
+    run: Runner;
+    /** PATH and PULUMI_BACKEND_URL decide the operator's backend. */
+    env: NodeJS.ProcessEnv;
+}
+
+export function processToolIo(repo: string, run: Runner): ToolIo {
+    return { out: (t) => void process.stdout.write(t), err: (t) => void process.stderr.write(t), repo, run, env: process.env };
+}

@@ -214,12 +214,6 @@ export function plainSecret(v: any): any {
 }
 
 /** The steps the engine ran for resources of a type: [logical name, op, "pre" | "done"], in order. */
-/** The resource types of a service's workload (owned, or a patch of one owned elsewhere). */
-export const WORKLOAD_TYPES = ["Deployment", "StatefulSet", "DaemonSet"].flatMap((k) => [
-    `kubernetes:apps/v1:${k}`,
-    `kubernetes:apps/v1:${k}Patch`,
-]);
-
 export function stepLog(events: EngineEvent[], type: string | readonly string[]): [string, string, "pre" | "done"][] {
     const types = typeof type === "string" ? [type] : type;
     const out: [string, string, "pre" | "done"][] = [];

@@ -1,6 +1,7 @@
 // Names of the Kubernetes objects the program makes, derived from the model
 // alone, so the program, the policy pack and the tests agree on them.
 
+import { WORKLOAD_KINDS } from "./schema";
 import { Role } from "./types";
 
 /**
@@ -17,3 +18,10 @@ export function secretObjectName(secret: string, role: Role, generations: number
 export function verificationJobName(secret: string, generation: number): string {
     return `verify-${secret}-g${generation}`;
 }
+
+/**
+ * The resource types of a service's workload: each kind the program declares
+ * (`workload`), and its patch for a workload owned elsewhere. The policy pack,
+ * the engine harness and the tests find workloads by these.
+ */
+export const WORKLOAD_TYPES: readonly string[] = WORKLOAD_KINDS.flatMap((k) => [`kubernetes:apps/v1:${k}`, `kubernetes:apps/v1:${k}Patch`]);

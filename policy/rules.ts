@@ -28,16 +28,12 @@ import {
     parseStages,
     presenterKey,
     readLedger,
+    WORKLOAD_TYPES,
 } from "../model";
 
 export const STACK_TYPE = "pulumi:pulumi:Stack";
 export const STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference";
 export const DEPLOYMENT_TYPE = "kubernetes:apps/v1:Deployment";
-/** The workload kinds the program declares for a service (its `workload`), and the patches of workloads owned elsewhere: each is checked as a Deployment is. */
-export const WORKLOAD_TYPES = ["Deployment", "StatefulSet", "DaemonSet"].flatMap((k) => [
-    `kubernetes:apps/v1:${k}`,
-    `kubernetes:apps/v1:${k}Patch`,
-]);
 export const SECRET_TYPE = "kubernetes:core/v1:Secret";
 export const CONFIG_MAP_TYPE = "kubernetes:core/v1:ConfigMap";
 export const LEDGER_REFERENCE_NAME = "ledger-of-last-up";

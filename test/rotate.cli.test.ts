@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { ConfigError, Ledger, RawConfig, parseConfig, planRotation, rawConfigFrom } from "../model";
-import { REPO } from "../harness/stackFiles";
+import { PROD_EXCHANGE_KEYS_YAML, REPO } from "../harness/stackFiles";
 
 const T0 = new Date("2026-11-01T00:00:00Z");
 const at = (hours: number) => new Date(T0.getTime() + hours * 3_600_000);
@@ -21,15 +21,9 @@ beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), "titan-rotate-"));
     for (const s of ["dev", "prod"]) copyFileSync(join(REPO, `Pulumi.${s}.yaml`), join(dir, `Pulumi.${s}.yaml`));
     // The team's prod file holds its exchange keys as secure values (the committed copy does not).
-    appendFileSync(join(dir, "Pulumi.prod.yaml"), PROD_EXCHANGE_KEYS);
+    appendFileSync(join(dir, "Pulumi.prod.yaml"), PROD_EXCHANGE_KEYS_YAML);
 });
 
-const PROD_EXCHANGE_KEYS = ["bybit-main", "mexc-main"]
-    .map(
-        (k) =>
-            `    ${k}:\n      g1:\n        apiKey:\n          secure: v1:AAAA:BBBB\n        apiSecret:\n          secure: v1:CCCC:DDDD\n`,
-    )
-    .reduce((a, b) => a + b, "  titan-secrets:exchangeKeys:\n");
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 function rotate(...args: string[]): { status: number | null; stdout: string; stderr: string } {

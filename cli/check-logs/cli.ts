@@ -4,7 +4,7 @@
 import { statSync } from "node:fs";
 import { Readable } from "node:stream";
 import { backendFor } from "../backend";
-import { Runner, UsageError } from "../common";
+import { Runner, ToolIo, UsageError, processToolIo } from "../common";
 import { CheckLogsArgs, USAGE, parseArgs } from "./args";
 import { compileMatcher, SecretValue } from "./matcher";
 import { LeakRow, Report, UnmaskedRow, buildReport, formatSummary, leakLine, unmaskedLine } from "./report";
@@ -13,28 +13,13 @@ import { SourceError, ValueSource, secureConfigSource, stackExportSource, values
 
 export const EXIT = { clean: 0, found: 1, usage: 2 } as const;
 
-export interface Io {
-    out(text: string): void;
-    err(text: string): void;
-    /** The repository: where scripts/pulumi.sh and .engine/ are. */
-    repo: string;
-    run: Runner;
-    /** PATH and PULUMI_BACKEND_URL decide the operator's backend (cli/backend.ts). */
-    env: NodeJS.ProcessEnv;
+export interface Io extends ToolIo {
     stdin: Readable;
     stdinIsTTY: boolean;
 }
 
 export function defaultIo(repo: string, run: Runner): Io {
-    return {
-        out: (t) => process.stdout.write(t),
-        err: (t) => process.stderr.write(t),
-        repo,
-        run,
-        env: process.env,
-        stdin: process.stdin,
-        stdinIsTTY: process.stdin.isTTY === true,
-    };
+    return { ...processToolIo(repo, run), stdin: process.stdin, stdinIsTTY: process.stdin.isTTY === true };
 }
 
 class InputError extends Error {}

@@ -7,7 +7,7 @@ import { writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { ConfigError, StackSpec, StagePoint, admitRotation, describePoint, parseConfig, parseInstant } from "../../model";
 import { Backend, backendFor } from "../backend";
-import { Runner, UsageError } from "../common";
+import { Runner, ToolIo, UsageError, processToolIo } from "../common";
 import { ParsedArgs, USAGE, parseArgs } from "./args";
 import { LedgerFileError, LedgerSource, ledgerFromFile, ledgerFromStack, noLedger } from "./ledgerSource";
 import { formatPlanMarkdown, formatPlanText, planReport, refusalOf } from "./planReport";
@@ -28,33 +28,17 @@ import { RotateCommand, editsFor, legalNextSteps, slotsOf, targetOf } from "./st
 
 export const EXIT = { ok: 0, refused: 1, usage: 2, cannotEdit: 3 } as const;
 
-export interface Io {
-    out(text: string): void;
-    err(text: string): void;
-    /** The repository (scripts/pulumi.sh, the default folder of stack files). */
-    repo: string;
-    run: Runner;
+export interface Io extends ToolIo {
     writeFile(path: string, text: string): void;
     /** The clock when --now is not given. */
     now(): Date;
     /** This host, for telling a stale stack lock from a live one (rotate recover). */
     hostname: string;
     pulumiRunning(pid: number): boolean;
-    /** The environment: PATH and PULUMI_BACKEND_URL decide the operator's backend (cli/backend.ts). */
-    env: NodeJS.ProcessEnv;
 }
 
 export function defaultIo(repo: string, run: Runner): Io {
-    return {
-        out: (t) => process.stdout.write(t),
-        err: (t) => process.stderr.write(t),
-        repo,
-        run,
-        writeFile: (p, t) => writeFileSync(p, t),
-        now: () => new Date(),
-        env: process.env,
-        ...thisHost(),
-    };
+    return { ...processToolIo(repo, run), writeFile: (p, t) => writeFileSync(p, t), now: () => new Date(), ...thisHost() };
 }
 
 interface Context {

@@ -3,7 +3,8 @@
 // kubernetes (render mode) and random providers, on a copy of the dev stack.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { E2EProject, Step, WORKLOAD_TYPES, engineMissing, plainSecret, stepLog } from "../../harness/engine";
+import { WORKLOAD_TYPES } from "../../model";
+import { E2EProject, Step, engineMissing, plainSecret, stepLog } from "../../harness/engine";
 import { stackConfig } from "../../harness/stackFiles";
 import { redisLogin, startRedis } from "../support/servers";
 

@@ -14,17 +14,10 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { engineMissing } from "../../harness/engine";
-import { REPO } from "../../harness/stackFiles";
+import { PROD_EXCHANGE_KEYS_YAML, REPO } from "../../harness/stackFiles";
 import { seedStack, teamBackend, TeamBackend } from "../../harness/teamBackend";
 import { RunContext, Workflow, readWorkflow, runGithubScript, runStep, stepOf } from "../../harness/workflow";
 import { DAY_MS, Ledger, parseConfig, planRotation, rawConfigFrom } from "../../model";
-
-const PROD_EXCHANGE_KEYS = ["bybit-main", "mexc-main"]
-    .map(
-        (k) =>
-            `    ${k}:\n      g1:\n        apiKey:\n          secure: v1:AAAA:BBBB\n        apiSecret:\n          secure: v1:CCCC:DDDD\n`,
-    )
-    .reduce((a, b) => a + b, "  titan-secrets:exchangeKeys:\n");
 
 function git(cwd: string, ...args: string[]): string {
     const r = spawnSync("git", args, {
@@ -101,7 +94,7 @@ describe("the workflows' steps on a scratch repository and the team's backend", 
         for (const link of ["node_modules", ".engine", "policy/node_modules"]) symlinkSync(join(REPO, link), join(repo, link));
         // The team's prod file holds its exchange keys (secure values; the committed copy does not)
         // and the salt of its secrets provider; its backend holds prod at stable g1, keys made 100 days ago.
-        appendFileSync(join(repo, "Pulumi.prod.yaml"), PROD_EXCHANGE_KEYS);
+        appendFileSync(join(repo, "Pulumi.prod.yaml"), PROD_EXCHANGE_KEYS_YAML);
         team = teamBackend(join(dir, "team"));
         const config = (parse(readFileSync(join(repo, "Pulumi.prod.yaml"), "utf8")) as { config: Record<string, unknown> }).config;
         const then = new Date(Date.now() - 100 * DAY_MS);
