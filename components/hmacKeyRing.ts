@@ -14,6 +14,12 @@ import { KeyMaterial, PlanOf, formerly, typeToken } from "./keyMaterial";
 export interface HmacKeyRingArgs {
     /** The plan of this secret: its view (who holds which generation). */
     plan: PlanOf<HmacSecretSpec>;
+    /**
+     * A workload stack of a fleet: each generation's key as the key ring
+     * made it (a secret Output read through a StackReference); nothing is
+     * generated here.
+     */
+    received?: (generation: number) => pulumi.Output<string>;
 }
 
 /** 32 random bytes, hex-encoded: 64 characters, as `openssl rand -hex 32`. */
@@ -41,6 +47,10 @@ export class HmacKeyRing extends pulumi.ComponentResource implements KeyMaterial
         // Named by generation: moving between stages never regenerates a key
         // still in use, and a generation that leaves `live` is deleted.
         for (const generation of args.plan.view.live) {
+            if (args.received) {
+                keys.set(generation, pulumi.secret(args.received(generation)));
+                continue;
+            }
             const key = new random.RandomPassword(`${name}-g${generation}`, HEX_KEY_ARGS, { parent: this });
             keys.set(generation, pulumi.secret(key.result));
         }

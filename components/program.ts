@@ -23,6 +23,9 @@ import {
 import { redactRpcDebugLogs } from "./redactDebugLog";
 import { runError } from "./runError";
 import { TitanSecrets } from "./titanSecrets";
+import { KeyRingSecrets } from "../model";
+import { keyRingOutputs, qualified, readFleet, withStandings } from "./fleet";
+import type { KeyRingExport } from "../model";
 
 export interface ProgramOptions {
     /** The clock; tests pass a fixed one. */
@@ -39,6 +42,10 @@ export interface ProgramOptions {
 export interface ProgramOutputs {
     /** Per secret: generation, stage, key IDs, when applied, when due. No values. */
     ledger: pulumi.Output<Ledger>;
+    /** A key stack (fleet.role keys): its clusters and each secret's declaration, no value. */
+    keyRing?: pulumi.Output<KeyRingExport>;
+    /** A key stack: every live generation's key, a secret output (what workload stacks read). */
+    keyMaterial?: pulumi.Output<Record<string, Record<string, string>>>;
 }
 
 export interface ProgramResult {
@@ -62,13 +69,14 @@ function refuse<T>(f: () => T): T {
  * secrets" (which would delete every key). The exchange keys are read apart,
  * as secrets (readExchangeKeys).
  */
-export function readStackSpec(config = new pulumi.Config()): StackSpec {
+export function readStackSpec(config = new pulumi.Config(), keyRing?: KeyRingSecrets): StackSpec {
     return refuse(() => {
         const unknown = unknownConfigKeys(Object.keys(pulumi.runtime.allConfig()));
         if (unknown.length > 0) throw new ConfigError(unknown);
         return parseConfig(
             rawConfigOf((k) => (k === "exchangeKeys" ? undefined : config.getObject(k))),
             pulumi.getStack(),
+            keyRing,
         );
     });
 }
@@ -81,8 +89,7 @@ export function readStackSpec(config = new pulumi.Config()): StackSpec {
  * those secrets (fail closed).
  */
 export async function readPreviousLedger(): Promise<LedgerRead> {
-    const self = `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
-    const ref = new pulumi.StackReference("ledger-of-last-up", { name: self });
+    const ref = new pulumi.StackReference("ledger-of-last-up", { name: qualified(pulumi.getStack()) });
     const details = await ref.getOutputDetails("ledger");
     return readLedger(details.value ?? details.secretValue);
 }
@@ -125,16 +132,30 @@ async function readExchangeKeys(
 export async function titanSecretsProgram(options: ProgramOptions = {}): Promise<ProgramResult> {
     redactRpcDebugLogs();
     const config = new pulumi.Config();
-    const spec = readStackSpec(config);
+    const declared = readStackSpec(config);
     const exchange = await readExchangeKeys(config);
     const exchangeKeyOf = exchange.keyOf;
     const previous = await readPreviousLedger();
     const now = (options.now ?? (() => new Date()))();
-    const plan: Plan = refuse(() => admitRotation(spec, previous.ledger, now, exchange.presence, previous.unreadable));
+    const fleet = await readFleet(declared, previous.ledger, (secrets) => readStackSpec(config, secrets));
+    const spec = fleet.spec;
+    const plan: Plan = refuse(() => {
+        // Every problem together: the plan's and the fleet's.
+        const issues = [...fleet.keyRingIssues];
+        let admitted: Plan | undefined;
+        try {
+            admitted = admitRotation(spec, previous.ledger, now, exchange.presence, previous.unreadable, fleet.following);
+        } catch (e) {
+            if (!(e instanceof ConfigError)) throw e;
+            issues.unshift(...e.issues);
+        }
+        if (issues.length > 0 || admitted === undefined) throw new ConfigError(issues);
+        return admitted;
+    });
     for (const w of plan.warnings) void pulumi.log.warn(w);
     for (const line of plan.summary) void pulumi.log.info(line);
 
-    const titan = new TitanSecrets("titan", { spec, plan, exchangeKeyOf }, options.componentOptions);
+    const titan = new TitanSecrets("titan", { spec, plan, exchangeKeyOf, keyRingKeyOf: fleet.keyOf }, options.componentOptions);
     // An API key's verification is recorded when its Job has succeeded.
     const entries = pulumi.all(
         Object.fromEntries(
@@ -152,6 +173,7 @@ export async function titanSecretsProgram(options: ProgramOptions = {}): Promise
     ) as pulumi.Output<Ledger>;
     // The new ledger is written only once every roll-out of this up has
     // finished: an up that fails or is interrupted keeps the last one.
-    const ledger = pulumi.all([entries, titan.settled]).apply(([l]) => l);
-    return { outputs: { ledger }, plan };
+    const ledger = pulumi.all([entries, titan.settled]).apply(([l]) => withStandings(l, fleet.standings));
+    if (spec.fleet.role !== "keys") return { outputs: { ledger }, plan };
+    return { outputs: { ledger, ...keyRingOutputs(config, spec, titan) }, plan };
 }

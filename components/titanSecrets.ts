@@ -41,6 +41,8 @@ export interface TitanSecretsArgs {
     plan: Plan;
     /** API keys: a generation's key from secure config (required when an apiKey secret exists). */
     exchangeKeyOf?: (secret: string, generation: number) => ExchangeKey;
+    /** A workload stack of a fleet: the key ring's key of a secret's generation (a secret Output). */
+    keyRingKeyOf?: (secret: string, generation: number) => pulumi.Output<string>;
 }
 
 /** The program's own roll-out wait against the cluster the provider applies to (one client, made on first use). */
@@ -51,7 +53,8 @@ function rolloutWaiter(k: KubernetesSpec): RolloutWaiter {
 }
 
 export class TitanSecrets extends pulumi.ComponentResource {
-    readonly provider: k8s.Provider;
+    /** The cluster's provider; none in a key stack (fleet.role keys), which declares no Kubernetes object. */
+    readonly provider?: k8s.Provider;
     readonly awsProvider?: aws.Provider;
     readonly vaultProvider?: vault.Provider;
     readonly materials = new Map<string, KeyMaterial>();
@@ -78,8 +81,9 @@ export class TitanSecrets extends pulumi.ComponentResource {
         this.backendOwners = new Map(
             this.plan.secrets.flatMap((p) => (backendNode(p.spec) ? [[backendNode(p.spec)!, p.spec.name] as const] : [])),
         );
-        this.provider = kubernetesProvider(this.spec.kubernetes, { parent: this });
-        this.rollout = this.spec.kubernetes.renderDir === undefined ? rolloutWaiter(this.spec.kubernetes) : undefined;
+        const keysOnly = this.spec.fleet.role === "keys";
+        if (!keysOnly) this.provider = kubernetesProvider(this.spec.kubernetes, { parent: this });
+        this.rollout = !keysOnly && this.spec.kubernetes.renderDir === undefined ? rolloutWaiter(this.spec.kubernetes) : undefined;
         const needsAws =
             this.spec.stores.secretsManager !== undefined ||
             this.plan.secrets.some((p) => isKind(p, "password") && isExternal(p.spec.backend));
@@ -87,19 +91,27 @@ export class TitanSecrets extends pulumi.ComponentResource {
         if (this.spec.stores.vault)
             this.vaultProvider = new vault.Provider("vault", { address: this.spec.stores.vault.address }, { parent: this });
 
-        for (const p of this.plan.secrets) this.materials.set(p.spec.name, this.keyMaterial(p, args.exchangeKeyOf));
+        for (const p of this.plan.secrets) this.materials.set(p.spec.name, this.keyMaterial(p, args));
         for (const p of this.plan.secrets) this.storesOfRecord(p);
-        for (const w of this.plan.workloads) this.workload(w.service.name);
-        for (const p of this.plan.secrets) this.verificationJob(p);
-        if (this.spec.monitoring.prometheusRule) this.rotationAlerts();
+        if (!keysOnly) {
+            for (const w of this.plan.workloads) this.workload(w.service.name);
+            for (const p of this.plan.secrets) this.verificationJob(p);
+            if (this.spec.monitoring.prometheusRule) this.rotationAlerts();
+        }
 
         this.settled = pulumi.all([...this.workloads.values()].map((w) => w.ready));
         this.registerOutputs({});
     }
 
-    private keyMaterial(p: SecretPlan, exchangeKeyOf: TitanSecretsArgs["exchangeKeyOf"]): KeyMaterial {
+    private clusterProvider(): k8s.Provider {
+        if (!this.provider) throw new Error("TitanSecrets: a key stack declares no Kubernetes object");
+        return this.provider;
+    }
+
+    private keyMaterial(p: SecretPlan, { exchangeKeyOf, keyRingKeyOf }: TitanSecretsArgs): KeyMaterial {
         const opts = { parent: this };
-        if (isKind(p, "hmac")) return new HmacKeyRing(p.spec.name, { plan: p }, opts);
+        if (isKind(p, "hmac"))
+            return new HmacKeyRing(p.spec.name, { plan: p, received: keyRingKeyOf && ((g: number) => keyRingKeyOf(p.spec.name, g)) }, opts);
         if (isKind(p, "password")) return new PasswordCredential(p.spec.name, { plan: p, awsProvider: this.awsProvider }, opts);
         if (isKind(p, "apiKey")) {
             if (!exchangeKeyOf) throw new Error(`TitanSecrets: API key ${p.spec.name} needs exchangeKeyOf`);
@@ -182,7 +194,7 @@ export class TitanSecrets extends pulumi.ComponentResource {
                 }),
                 // Its Secret objects carry the order (each waits for what must roll first).
                 waitFor: refs.map((r) => r.object),
-                provider: this.provider,
+                provider: this.clusterProvider(),
                 rollout: this.rollout,
             },
             { parent: this },
@@ -193,7 +205,7 @@ export class TitanSecrets extends pulumi.ComponentResource {
 
     /** API keys in overlap: prove the new key after the presenters' wave. */
     private verificationJob(p: SecretPlan): void {
-        if (!isKind(p, "apiKey") || p.spec.stage !== "overlap") return;
+        if (!isKind(p, "apiKey") || p.spec.stage !== "overlap" || !this.provider) return;
         const verification = p.spec.verification;
         if (!verification) return;
         const job = new VerificationJob(

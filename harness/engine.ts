@@ -47,6 +47,22 @@ export function linkPlugins(home: string): void {
     }
 }
 
+/**
+ * A throw-away copy of the project with a fresh file backend and
+ * PULUMI_HOME (providers linked). Secrets use the dev stack's passphrase and
+ * salt, so the dev stack's secure values (exchange keys) decrypt.
+ */
+export function projectCopy(): string {
+    const dir = mkdtempSync(join(tmpdir(), "titan-e2e-"));
+    for (const f of ["Pulumi.yaml", "index.ts", "package.json", "tsconfig.json", "components", "model"])
+        cpSync(join(REPO, f), join(dir, f), { recursive: true });
+    symlinkSync(join(REPO, "node_modules"), join(dir, "node_modules"));
+    const home = join(dir, ".pulumi-home");
+    for (const d of [home, join(dir, ".pulumi-state")]) mkdirSync(d, { recursive: true });
+    linkPlugins(home);
+    return dir;
+}
+
 export interface Step {
     /** Everything the CLI printed (stdout and stderr). */
     output: string;
@@ -71,16 +87,18 @@ export class E2EProject {
      * dev stack's secure values (exchange keys) decrypt.
      */
     static async create(stackName: string, config: Record<string, unknown>): Promise<E2EProject> {
-        const dir = mkdtempSync(join(tmpdir(), "titan-e2e-"));
-        for (const f of ["Pulumi.yaml", "index.ts", "package.json", "tsconfig.json", "components", "model"])
-            cpSync(join(REPO, f), join(dir, f), { recursive: true });
-        symlinkSync(join(REPO, "node_modules"), join(dir, "node_modules"));
+        return E2EProject.open(projectCopy(), stackName, config);
+    }
+
+    /**
+     * Another stack of an existing copy (projectCopy), on the same backend:
+     * the stacks of one fleet read each other through StackReferences.
+     */
+    static async open(dir: string, stackName: string, config: Record<string, unknown>): Promise<E2EProject> {
         const { encryptionsalt } = parse(readFileSync(join(REPO, "Pulumi.dev.yaml"), "utf8")) as { encryptionsalt: string };
         writeFileSync(join(dir, `Pulumi.${stackName}.yaml`), stringify({ config, encryptionsalt }));
         const home = join(dir, ".pulumi-home");
         const backend = join(dir, ".pulumi-state");
-        for (const d of [home, backend]) mkdirSync(d, { recursive: true });
-        linkPlugins(home);
         const pulumiCommand = await PulumiCommand.get({ root: ENGINE_ROOT });
         const stack = await LocalWorkspace.createOrSelectStack(
             { stackName, workDir: dir },
@@ -163,14 +181,15 @@ export class E2EProject {
     async outputs(): Promise<Record<string, unknown>> {
         const out = await this.stack.outputs();
         const plain = Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.value]));
-        this.transcript.push(JSON.stringify(out));
+        // The Automation API decrypts secret outputs; the transcript keeps what `pulumi stack output` shows.
+        this.transcript.push(JSON.stringify(Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.secret ? "[secret]" : v.value]))));
         return plain;
     }
 
     /** Rendered manifests: file path -> parsed object. */
-    rendered(): Map<string, Record<string, any>> {
+    rendered(folder = "rendered"): Map<string, Record<string, any>> {
         const out = new Map<string, Record<string, any>>();
-        const root = join(this.dir, "rendered");
+        const root = join(this.dir, folder);
         if (!existsSync(root)) return out;
         for (const sub of readdirSync(root)) {
             for (const f of readdirSync(join(root, sub))) {

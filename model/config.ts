@@ -13,6 +13,8 @@ import {
     NAME,
     apiKeySecretSchema,
     awsSchema,
+    consumersSchema,
+    fleetSchema,
     hmacSecretSchema,
     kubernetesSchema,
     monitoringSchema,
@@ -263,8 +265,13 @@ function parseEach<T extends z.ZodType>(root: ConfigSection, raw: unknown, schem
  * problem found; returns a spec with every default filled in. `stack` names
  * the default store paths.
  */
-export function parseConfig(raw: RawConfig, stack = "dev"): StackSpec {
+export function parseConfig(raw: RawConfig, stack = "dev", keyRing?: KeyRingSecrets): StackSpec {
     const issues: ConfigIssue[] = [];
+    const fleet = parseOne("fleet", fleetSchema, raw.fleet ?? { role: "all" }, issues) ?? { role: "all" as const };
+    const consumers = parseOne("consumers", consumersSchema, raw.consumers ?? {}, issues) ?? {};
+    issues.push(...checkRole(raw, fleet.role));
+    if (fleet.role === "keys") raw = keyRingSecretsRaw(raw);
+    if (fleet.role === "workloads") raw = { ...raw, secrets: followedSecretsRaw(consumers, keyRing, issues) };
     const kubernetes = parseOne("kubernetes", kubernetesSchema, raw.kubernetes ?? {}, issues);
     const storesRaw = parseOne("stores", storesSchema, raw.stores ?? {}, issues);
     const monitoring = parseOne("monitoring", monitoringSchema, raw.monitoring ?? {}, issues);
@@ -320,7 +327,7 @@ export function parseConfig(raw: RawConfig, stack = "dev"): StackSpec {
         };
         const spec: SecretSpec =
             s.kind === "password" ? { ...s, ...common, backend: { ...s.backend, slots: slotsOf(s.backend.type) } } : { ...s, ...common };
-        issues.push(...checkSecret(spec, s.keyId !== undefined, s.previousKeyId !== undefined, services));
+        issues.push(...checkSecret(spec, s.keyId !== undefined, s.previousKeyId !== undefined, services, fleet.role));
         secrets.set(name, spec);
     }
     issues.push(...checkRemovals(removed, secrets));
@@ -342,8 +349,78 @@ export function parseConfig(raw: RawConfig, stack = "dev"): StackSpec {
         });
     }
 
-    if (issues.length > 0 || !kubernetes || !monitoring || !aws) throw new ConfigError(issues);
-    return { kubernetes, stores, monitoring, aws, services, secrets, removed: new Set(removed) };
+    if (issues.length > 0 || !kubernetes || !monitoring || !aws)
+        throw new ConfigError(fleet.role === "workloads" ? asConsumerIssues(issues) : issues);
+    return { kubernetes, stores, monitoring, aws, services, secrets, removed: new Set(removed), fleet, consumers };
+}
+
+/** The key ring's secrets as a workload stack reads them: each one's config as the key stack declared it, without consumers. */
+export type KeyRingSecrets = Record<string, Record<string, unknown>>;
+
+/** What each role may declare: the key ring has no workloads, a cluster has no keys of its own. */
+const ROLE_SECTIONS: Record<"all" | "keys" | "workloads", readonly ConfigSection[]> = {
+    all: ["kubernetes", "services", "secrets", "removeSecrets", "exchangeKeys", "stores", "monitoring", "aws", "fleet"],
+    keys: ["secrets", "stores", "aws", "fleet"],
+    workloads: ["kubernetes", "services", "consumers", "monitoring", "fleet"],
+};
+
+function checkRole(raw: RawConfig, role: keyof typeof ROLE_SECTIONS): ConfigIssue[] {
+    const allowed = ROLE_SECTIONS[role];
+    const why: Record<typeof role, string> = {
+        all: "consumers belong to a workload stack (fleet.role workloads); here each secret lists its verifiers and presenters",
+        keys: "the key ring declares keys and stores only; services, Kubernetes and consumers belong to each cluster's workload stack",
+        workloads:
+            "a cluster's stack follows its key ring: secrets, stages, stores and removals are declared in the key stack (fleet.keyRing), consumers here",
+    };
+    return CONFIG_KEYS.filter((k) => raw[k] !== undefined && !allowed.includes(k)).map((k) => ({
+        key: configKey([k]),
+        found: `a value in a stack whose fleet.role is ${JSON.stringify(role)}`,
+        allowed: `no ${k} here (${why[role]}); this role declares: ${allowed.join(", ")}`,
+    }));
+}
+
+/** The key ring's secrets: HMAC keys only, with no consumers of their own (each cluster names them under `consumers`). */
+function keyRingSecretsRaw(raw: RawConfig): RawConfig {
+    if (raw.secrets === null || typeof raw.secrets !== "object" || Array.isArray(raw.secrets)) return raw;
+    const secrets: Record<string, unknown> = {};
+    for (const [name, v] of Object.entries(raw.secrets as Record<string, unknown>)) {
+        secrets[name] = v !== null && typeof v === "object" && !Array.isArray(v) ? { verifiers: [], presenters: [], ...v } : v;
+    }
+    return { ...raw, secrets };
+}
+
+/** The config of the secrets a workload stack follows: the key ring's declaration plus this cluster's consumers. */
+function followedSecretsRaw(
+    consumers: Record<string, { verifiers: string[]; presenters: string[] }>,
+    keyRing: KeyRingSecrets | undefined,
+    issues: ConfigIssue[],
+) {
+    const secrets: Record<string, unknown> = {};
+    for (const [name, c] of Object.entries(consumers)) {
+        if (keyRing === undefined) continue;
+        if (!Object.hasOwn(keyRing, name)) {
+            const near = closest(name, Object.keys(keyRing));
+            issues.push({
+                key: configKey(["consumers", name]),
+                found: `consumers of ${JSON.stringify(name)}, which is not a secret of the key ring${near ? ` (did you mean ${JSON.stringify(near)}?)` : ""}`,
+                allowed: `a secret the key stack declares: ${Object.keys(keyRing).join(", ") || "(none)"}`,
+            });
+            continue;
+        }
+        secrets[name] = { ...keyRing[name], verifiers: c.verifiers, presenters: c.presenters };
+    }
+    return secrets;
+}
+
+/** In a workload stack, a secret's consumers are written under `consumers`: name that key, not the merged `secrets`. */
+function asConsumerIssues(issues: ConfigIssue[]): ConfigIssue[] {
+    const secretsKey = configKey(["secrets"]);
+    return issues.map((i) => {
+        if (!i.key.startsWith(secretsKey)) return i;
+        const rest = i.key.slice(secretsKey.length);
+        const consumer = /^(\.[A-Za-z0-9_-]+|\["[^"]*"\])\.(verifiers|presenters)/.test(rest);
+        return consumer ? { ...i, key: configKey(["consumers"]) + rest } : { ...i, key: `${i.key} (as the key ring declares it)` };
+    });
 }
 
 /** removeSecrets names secrets that have left `secrets`, each once. */
@@ -396,7 +473,13 @@ export function hasSecondary(stage: SecretSpec["stage"]): boolean {
     return stage === "overlap" || stage === "revert";
 }
 
-function checkSecret(s: SecretSpec, keyIdDeclared: boolean, previousDeclared: boolean, services: Map<string, ServiceSpec>): ConfigIssue[] {
+function checkSecret(
+    s: SecretSpec,
+    keyIdDeclared: boolean,
+    previousDeclared: boolean,
+    services: Map<string, ServiceSpec>,
+    role: "all" | "keys" | "workloads" = "all",
+): ConfigIssue[] {
     const issues: ConfigIssue[] = [];
     const at = (...p: string[]) => configKey(["secrets", s.name, ...p]);
     // Kubernetes object names are `<secret>-verifiers-g<N>-g<M>`: keep room.
@@ -433,7 +516,22 @@ function checkSecret(s: SecretSpec, keyIdDeclared: boolean, previousDeclared: bo
             });
         }
     }
-    if (s.kind === "hmac" && s.verifiers.length === 0) {
+    if (role === "keys" && (s.verifiers.length > 0 || s.presenters.length > 0)) {
+        issues.push({
+            key: at(s.verifiers.length > 0 ? "verifiers" : "presenters"),
+            found: `consumers in the key ring (${[...s.verifiers, ...s.presenters].join(", ")})`,
+            allowed: "none here: each cluster's workload stack names its own under consumers." + s.name,
+        });
+    }
+    if (role !== "all" && s.kind !== "hmac") {
+        issues.push({
+            key: at("kind"),
+            found: `${JSON.stringify(s.kind)} in a stack whose fleet.role is ${JSON.stringify(role)}`,
+            allowed: `"hmac": across clusters the key ring holds HMAC keys; keep passwords and API keys in a stack with fleet.role "all" (one per cluster)`,
+        });
+    }
+    // Across clusters, one cluster may hold only the signers: the key ring checks the fleet.
+    if (role === "all" && s.kind === "hmac" && s.verifiers.length === 0) {
         issues.push({ key: at("verifiers"), found: "an empty list", allowed: "at least one service that verifies the HMAC signatures" });
     }
     issues.push(...checkBackend(s));

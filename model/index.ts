@@ -15,3 +15,4 @@ export * from "./annotations";
 export * from "./time";
 export * from "./names";
 export * from "./schema";
+export * from "./fleet";

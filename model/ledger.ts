@@ -12,6 +12,8 @@ import { KINDS, Ledger, LedgerEntry, LedgerKey, STAGES, SecretSpec } from "./typ
 export interface RowContext {
     /** Guards that `force` let this step pass (from checkTransition's forcedGuards). */
     forced: string[];
+    /** A workload stack whose presenters stay on this generation (followKeyRing). */
+    presentersHeldAt?: number;
 }
 
 /** The new ledger row for a secret, carrying over times that did not change. */
@@ -56,6 +58,7 @@ export function ledgerEntry(
     const forced = sameStage ? prev.forced : ctx.forced.length > 0 ? { at: nowIso, guards: ctx.forced } : undefined;
     if (forced) entry.forced = forced;
     if (s.stage === "compromised" && s.incident) entry.incident = s.incident;
+    if (ctx.presentersHeldAt !== undefined) entry.presentersHeldAt = ctx.presentersHeldAt;
     if (s.kind === "apiKey") {
         if (prev?.verified) entry.verified = prev.verified;
         // A key that left every presenter is still valid at the exchange
@@ -136,6 +139,18 @@ const entrySchema = z.object({
         .optional(),
     retiredKeyIds: z.array(z.string()).optional(),
     forced: z.object({ at: isoTime, guards: z.array(z.string()) }).optional(),
+    presentersHeldAt: generationNumber.optional(),
+    clusters: z
+        .record(
+            z.string(),
+            z.object({
+                verifiers: z.array(generationNumber),
+                presenters: z.array(generationNumber),
+                stage: z.enum(STAGES),
+                generation: generationNumber,
+            }),
+        )
+        .optional(),
 });
 
 /** The ledger of the last up, and the rows it could not read (secret -> why). */

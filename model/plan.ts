@@ -5,6 +5,7 @@ import { formatConsumes, formatStages } from "./annotations";
 import { ConfigError, ConfigIssue, configKey, configPath } from "./errors";
 import { emptyLedger, isOverdue, ledgerEntry } from "./ledger";
 import { ExchangeKeyPresence, checkExchangeKeys } from "./exchangeKeys";
+import { Following, followedView } from "./fleet";
 import {
     Consumption,
     Dropped,
@@ -74,16 +75,24 @@ export interface Plan {
  * `unreadable` holds the last ledger's rows that did not parse: such a
  * secret is not moved until a person acknowledges it (fail closed).
  */
-export function planRotation(spec: StackSpec, previous: Ledger, now: Date, unreadable: ReadonlyMap<string, string> = new Map()): Plan {
-    const issues: ConfigIssue[] = [...unreadableRows(spec, unreadable), ...removedSecrets(spec, previous)];
+export function planRotation(
+    spec: StackSpec,
+    previous: Ledger,
+    now: Date,
+    unreadable: ReadonlyMap<string, string> = new Map(),
+    follow?: Following,
+): Plan {
+    const issues: ConfigIssue[] = [...unreadableRows(spec, unreadable), ...removedSecrets(spec, previous), ...(follow?.issues ?? [])];
     const transitions: SecretTransition[] = [];
     for (const s of spec.secrets.values()) {
         const prev = rowOf(previous, s.name);
-        issues.push(...checkTransition(prev, s, now));
+        // A workload stack follows its key ring, which checked the step and
+        // its guards; here the fleet's rule decides (followKeyRing).
+        if (!follow) issues.push(...checkTransition(prev, s, now));
         transitions.push({
             spec: s,
             previous: prev && ledgerView(prev, s.name),
-            next: specView(s),
+            next: follow ? followedView(s, follow.held.get(s.name)) : specView(s),
             previousMembers: prev?.verifiers && prev.presenters ? { verifier: prev.verifiers, presenter: prev.presenters } : undefined,
         });
     }
@@ -117,7 +126,7 @@ export function planRotation(spec: StackSpec, previous: Ledger, now: Date, unrea
             previousView: t.previous,
             moving: prev === undefined || prev.generation !== t.spec.generation || prev.stage !== t.spec.stage,
             secretObjectDependsOn: { verifier: depsOf("verifier"), presenter: depsOf("presenter") },
-            entry: ledgerEntry(t.spec, t.next, prev, now, { forced }),
+            entry: ledgerEntry(t.spec, t.next, prev, now, { forced, presentersHeldAt: follow?.held.get(t.spec.name) }),
         };
     });
 
@@ -150,7 +159,11 @@ export function planRotation(spec: StackSpec, previous: Ledger, now: Date, unrea
         waves: order,
         ledger,
         warnings: [...warningsFor(secrets, now), ...removalWarnings(spec, previous)],
-        summary: [...summaryFor(secrets, workloads, order), ...removalSummary(removals, previous, workloads, order)],
+        summary: [
+            ...summaryFor(secrets, workloads, order),
+            ...removalSummary(removals, previous, workloads, order),
+            ...(follow?.notes ?? []),
+        ],
     };
 }
 
@@ -372,11 +385,12 @@ export function admitRotation(
     now: Date,
     exchange: ExchangeKeyPresence,
     unreadable: ReadonlyMap<string, string> = new Map(),
+    follow?: Following,
 ): Plan {
     const issues = checkExchangeKeys(spec, exchange.present, exchange.storedAsSecret);
     let plan: Plan | undefined;
     try {
-        plan = planRotation(spec, previous, now, unreadable);
+        plan = planRotation(spec, previous, now, unreadable, follow);
     } catch (e) {
         if (!(e instanceof ConfigError)) throw e;
         issues.push(...e.issues);

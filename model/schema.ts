@@ -291,6 +291,57 @@ export const removeSecretsSchema = z
         "Secrets to remove in this up: each must have left `secrets` at `stable`; its consumers roll without it (presenters first), then its keys and objects are deleted. Remove the entry after the up.",
     );
 
+/** A stack of the same project (`eu`) or of another (`organization/titan-secrets/eu`). */
+const stackName = z
+    .string()
+    .regex(/^([A-Za-z0-9_.-]+\/){0,2}[A-Za-z0-9_.-]+$/)
+    .describe("A stack name: `eu` (same organization and project) or `<organization>/<project>/<stack>`.");
+
+/**
+ * One key ring, many clusters (docs/DESIGN.md, "Many clusters"): the stack
+ * that owns the keys, and one workload stack per cluster.
+ */
+export const FLEET_ROLES = ["all", "keys", "workloads"] as const;
+
+export const fleetSchema = z
+    .discriminatedUnion("role", [
+        z.strictObject({
+            role: z.literal("all").describe("One stack owns the keys and the workloads of one cluster (the default)."),
+        }),
+        z.strictObject({
+            role: z
+                .literal("keys")
+                .describe(
+                    "The key ring: this stack makes the keys, writes the stores of record and keeps the ledger; it declares no workload. Its secrets have no consumers (each cluster's workload stack names them under `consumers`).",
+                ),
+            clusters: z
+                .array(stackName)
+                .min(1)
+                .describe(
+                    "The workload stacks that follow this key ring. A generation leaves the ring only once no cluster's presenters use it.",
+                ),
+        }),
+        z.strictObject({
+            role: z
+                .literal("workloads")
+                .describe(
+                    "A cluster: this stack reads the keys from the key ring (a StackReference, secret outputs) and delivers them to its services. Its presenters move to a new generation only once every cluster's verifiers hold it.",
+                ),
+            keyRing: stackName.describe("The key stack this cluster follows."),
+        }),
+    ])
+    .describe("The stack's part in a fleet of clusters: `all` (default), `keys` or `workloads`.");
+
+export const consumersSchema = z
+    .record(
+        z.string(),
+        z.strictObject({
+            verifiers: services("Services of this cluster that accept the key."),
+            presenters: services("Services of this cluster that sign or log in with it."),
+        }),
+    )
+    .describe("A workload stack's consumers of each secret of its key ring (only with fleet.role `workloads`).");
+
 /**
  * Every key of the project's namespace, `titan-secrets:<key>`, and what it
  * holds. A key not listed here is refused (a typo would otherwise drop a
@@ -305,6 +356,8 @@ export const CONFIG_SECTIONS = {
     stores: storesSchema,
     monitoring: monitoringSchema,
     aws: awsSchema,
+    fleet: fleetSchema,
+    consumers: consumersSchema,
 } as const;
 
 export type ConfigSection = keyof typeof CONFIG_SECTIONS;
@@ -320,3 +373,5 @@ export type VerificationSpec = z.output<typeof verificationSchema>;
 export type KubernetesSpec = z.output<typeof kubernetesSchema>;
 export type MonitoringSpec = z.output<typeof monitoringSchema>;
 export type AwsSpec = z.output<typeof awsSchema>;
+export type FleetSpec = z.output<typeof fleetSchema>;
+export type ConsumersSpec = z.output<typeof consumersSchema>;

@@ -53,7 +53,18 @@ export function specView(s: SecretSpec): SecretView {
 
 /** The view the ledger recorded at the last successful `pulumi up`. */
 export function ledgerView(e: LedgerEntry, secret: string): SecretView {
-    return viewOf(e, (g) => e.keys.find((k) => k.generation === g)?.keyId ?? defaultKeyId(secret, g));
+    const keyIdOf = (g: number) => e.keys.find((k) => k.generation === g)?.keyId ?? defaultKeyId(secret, g);
+    const view = viewOf(e, keyIdOf);
+    return e.presentersHeldAt === undefined ? view : heldView(view, e.presentersHeldAt, keyIdOf);
+}
+
+/**
+ * A cluster whose verifiers have taken a stage while its presenters stay on
+ * `held` (a generation the verifiers still hold), until every cluster's
+ * verifiers hold the new one.
+ */
+export function heldView(view: SecretView, held: number, keyIdOf: (generation: number) => string): SecretView {
+    return { ...view, presenter: { generations: [held], keyIds: [keyIdOf(held)] } };
 }
 
 export function sameRoleView(a: RoleView | undefined, b: RoleView | undefined): boolean {

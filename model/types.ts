@@ -3,6 +3,8 @@
 
 import type {
     ApiKeySecretConfig,
+    ConsumersSpec,
+    FleetSpec,
     AwsSpec,
     BackendConfig,
     HmacSecretConfig,
@@ -14,7 +16,7 @@ import type {
 import { BACKENDS, KINDS, STAGES } from "./schema";
 
 export { BACKENDS, KINDS, STAGES };
-export type { AwsSpec, KubernetesSpec, MonitoringSpec, VerificationSpec } from "./schema";
+export type { AwsSpec, ConsumersSpec, FleetSpec, KubernetesSpec, MonitoringSpec, VerificationSpec } from "./schema";
 
 /** The rotation stage declared in stack config (docs/DESIGN.md, the stages). */
 export type Stage = (typeof STAGES)[number];
@@ -82,6 +84,10 @@ export interface StackSpec {
     secrets: Map<string, SecretSpec>;
     /** Secrets the config asks to remove in this up (`removeSecrets`). */
     removed: Set<string>;
+    /** The stack's part in a fleet: one stack for all (default), the key ring, or one cluster's workloads. */
+    fleet: FleetSpec;
+    /** A workload stack's consumers of its key ring's secrets (empty in the other roles). */
+    consumers: ConsumersSpec;
 }
 
 /** One generation's key as the ledger records it (never its value). */
@@ -126,6 +132,23 @@ export interface LedgerEntry {
     retiredKeyIds?: string[];
     /** When `force` let the step into this stage past a guard, and which guards. */
     forced?: { at: string; guards: string[] };
+    /**
+     * A workload stack in an overlap whose presenters still use this
+     * generation (the previous one) because some cluster's verifiers do not
+     * hold the new one yet; its verifiers hold both.
+     */
+    presentersHeldAt?: number;
+    /** The key stack: where each cluster stood at this up (read from its workload stack's ledger). */
+    clusters?: Record<string, ClusterStanding>;
+}
+
+/** What one cluster's workload stack reports for a secret: the generations its verifiers and presenters hold. */
+export interface ClusterStanding {
+    verifiers: number[];
+    presenters: number[];
+    /** The cluster's last up, as its ledger row says (stage and generation it followed). */
+    stage: Stage;
+    generation: number;
 }
 
 /**

@@ -15,6 +15,8 @@ import {
     PROJECT,
     apiKeySecretSchema,
     backendSchema,
+    consumersSchema,
+    fleetSchema,
     hmacSecretSchema,
     passwordSecretSchema,
     serviceSchema,
@@ -188,6 +190,19 @@ export function configReference(): string {
         out.push(`### \`${name}\``, "", String(node.description ?? ""), "", table(rowsOf(node)), "");
     section("`monitoring`", jsonSchemaOf(CONFIG_SECTIONS.monitoring));
     section("`aws`", jsonSchemaOf(CONFIG_SECTIONS.aws));
+    out.push("## `fleet`", "", String(CONFIG_SECTIONS.fleet.description ?? ""), "");
+    for (const option of fleetSchema.options) {
+        const node = jsonSchemaOf(option);
+        const role = (node.properties as Record<string, Json>).role;
+        out.push(`### \`role: ${JSON.stringify(role.const)}\``, "", String(role.description ?? ""), "");
+        const rows = rowsOf(node, ["role"]);
+        if (rows.length > 0) out.push(table(rows), "");
+    }
+    section(
+        "`consumers` (map of secret name to object; fleet.role `workloads`)",
+        jsonSchemaOf(consumersSchema.valueType),
+        String(CONFIG_SECTIONS.consumers.description ?? ""),
+    );
     return out.join("\n").replace(/\n{3,}/g, "\n\n");
 }
 

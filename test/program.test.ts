@@ -239,7 +239,7 @@ describe("refusals declare nothing", () => {
         const run = await runProgram({ ...rest, secret: secrets } as never, {}, T0);
         expect(run.error).toBeInstanceOf(pulumi.RunError);
         expect(run.error!.message).toContain(
-            'titan-secrets:secret: found an unknown key (did you mean "secrets"?); allowed: the keys of titan-secrets: kubernetes, services, secrets, removeSecrets, exchangeKeys, stores, monitoring, aws.',
+            'titan-secrets:secret: found an unknown key (did you mean "secrets"?); allowed: the keys of titan-secrets: kubernetes, services, secrets, removeSecrets, exchangeKeys, stores, monitoring, aws, fleet, consumers.',
         );
         expect(run.resources).toEqual([]);
     });
