@@ -50,6 +50,22 @@ export function availableRv(events: ServerEvent[], rs: string, replicas: number)
     return undefined;
 }
 
+/**
+ * When a ReplicaSet had `replicas` Ready pods, by the API server's own clock:
+ * the latest Ready lastTransitionTime among its first `replicas` pods to be
+ * Ready. Comparable across two API servers on one machine (one clock), at
+ * the server's one-second resolution.
+ */
+export function availableAt(events: ServerEvent[], rs: string, replicas: number): string | undefined {
+    const readyAt = new Map<string, string>();
+    for (const e of events) {
+        if (e.kind !== "Pod" || e.obj.owner !== rs || !e.obj.readyAt || readyAt.has(e.obj.name)) continue;
+        readyAt.set(e.obj.name, e.obj.readyAt);
+    }
+    const times = [...readyAt.values()].sort();
+    return times.length >= replicas ? times[replicas - 1] : undefined;
+}
+
 /** The resourceVersion at which an object was deleted, or undefined. */
 export function deletedRv(events: ServerEvent[], kind: ServerEvent["kind"], name: string): number | undefined {
     return events.find((e) => e.kind === kind && e.obj.name === name && e.type === "DELETED")?.rv;

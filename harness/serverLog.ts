@@ -26,6 +26,8 @@ export interface Summary {
     /** Pods: the Secret objects the pod reads (env and volumes). */
     secretRefs?: string[];
     ready?: boolean;
+    /** Pods: when the server recorded the Ready condition becoming true (its lastTransitionTime). */
+    readyAt?: string;
 }
 
 export interface ServerEvent {
@@ -64,7 +66,9 @@ export function summarize(kind: Kind, o: any): Summary {
     }
     if (kind === "Pod") {
         s.secretRefs = secretRefsOf(o.spec);
-        s.ready = (o.status?.conditions ?? []).some((c: any) => c.type === "Ready" && c.status === "True");
+        const ready = (o.status?.conditions ?? []).find((c: any) => c.type === "Ready" && c.status === "True");
+        s.ready = ready !== undefined;
+        if (ready?.lastTransitionTime) s.readyAt = new Date(ready.lastTransitionTime).toISOString();
         s.status = { phase: o.status?.phase };
     }
     return s;

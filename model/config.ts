@@ -269,7 +269,7 @@ export function parseConfig(raw: RawConfig, stack = "dev", keyRing?: KeyRingSecr
     const issues: ConfigIssue[] = [];
     const fleet = parseOne("fleet", fleetSchema, raw.fleet ?? { role: "all" }, issues) ?? { role: "all" as const };
     const consumers = parseOne("consumers", consumersSchema, raw.consumers ?? {}, issues) ?? {};
-    issues.push(...checkRole(raw, fleet.role));
+    const roleIssues = checkRole(raw, fleet.role);
     if (fleet.role === "keys") raw = keyRingSecretsRaw(raw);
     if (fleet.role === "workloads") raw = { ...raw, secrets: followedSecretsRaw(consumers, keyRing, issues) };
     const kubernetes = parseOne("kubernetes", kubernetesSchema, raw.kubernetes ?? {}, issues);
@@ -349,8 +349,8 @@ export function parseConfig(raw: RawConfig, stack = "dev", keyRing?: KeyRingSecr
         });
     }
 
-    if (issues.length > 0 || !kubernetes || !monitoring || !aws)
-        throw new ConfigError(fleet.role === "workloads" ? asConsumerIssues(issues) : issues);
+    if (roleIssues.length > 0 || issues.length > 0 || !kubernetes || !monitoring || !aws)
+        throw new ConfigError([...roleIssues, ...(fleet.role === "workloads" ? asConsumerIssues(issues) : issues)]);
     return { kubernetes, stores, monitoring, aws, services, secrets, removed: new Set(removed), fleet, consumers };
 }
 
@@ -360,8 +360,8 @@ export type KeyRingSecrets = Record<string, Record<string, unknown>>;
 /** What each role may declare: the key ring has no workloads, a cluster has no keys of its own. */
 const ROLE_SECTIONS: Record<"all" | "keys" | "workloads", readonly ConfigSection[]> = {
     all: ["kubernetes", "services", "secrets", "removeSecrets", "exchangeKeys", "stores", "monitoring", "aws", "fleet"],
-    keys: ["secrets", "stores", "aws", "fleet"],
-    workloads: ["kubernetes", "services", "consumers", "monitoring", "fleet"],
+    keys: ["secrets", "removeSecrets", "stores", "aws", "fleet"],
+    workloads: ["kubernetes", "services", "consumers", "removeSecrets", "monitoring", "fleet"],
 };
 
 function checkRole(raw: RawConfig, role: keyof typeof ROLE_SECTIONS): ConfigIssue[] {
@@ -418,8 +418,9 @@ function asConsumerIssues(issues: ConfigIssue[]): ConfigIssue[] {
     return issues.map((i) => {
         if (!i.key.startsWith(secretsKey)) return i;
         const rest = i.key.slice(secretsKey.length);
-        const consumer = /^(\.[A-Za-z0-9_-]+|\["[^"]*"\])\.(verifiers|presenters)/.test(rest);
-        return consumer ? { ...i, key: configKey(["consumers"]) + rest } : { ...i, key: `${i.key} (as the key ring declares it)` };
+        // The secret itself (a removal) and its consumers are this stack's; its other fields are the key ring's.
+        const own = /^(\.[A-Za-z0-9_-]+|\["[^"]*"\])(\.(verifiers|presenters)|$)/.test(rest);
+        return own ? { ...i, key: configKey(["consumers"]) + rest } : { ...i, key: `${i.key} (as the key ring declares it)` };
     });
 }
 

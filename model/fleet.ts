@@ -136,8 +136,9 @@ export function followKeyRing(spec: StackSpec, previous: Ledger, self: string, k
     for (const s of spec.secrets.values()) {
         const presentersKey = configKey(["consumers", s.name, "presenters"]);
         const verifiersKey = configKey(["consumers", s.name, "verifiers"]);
+        // An emergency cut-over: every cluster at once, whatever the others hold (the plan warns).
+        if (s.stage === "compromised") continue;
         const theirs = standings(others, s.name, issues, configKey(["consumers", s.name]));
-        if (s.stage === "compromised") continue; // an emergency cut-over: every cluster at once (the plan warns)
         const target = specView(s);
         const prev = Object.hasOwn(previous, s.name) ? previous[s.name] : undefined;
         const prevView = prev ? ledgerView(prev, s.name) : undefined;
@@ -218,6 +219,18 @@ export function keyRingGuard(
                 key,
                 found: `${describePoint(s)}, which takes ${gens(leaving)} out of the key ring while presenters in ${users.map(([stack, st]) => describeStanding(stack, st)).join("; ")} still use it`,
                 allowed: `${describePoint(s)} once every cluster's presenters have left ${gens(leaving)}: run pulumi up on ${users.map(([stack]) => stack).join(", ")} first (each waits for the others' verifiers), then here`,
+            });
+        }
+    }
+    // A secret leaves the ring only once no cluster consumes it (each removes it first: removeSecrets there).
+    for (const name of Object.keys(previous)) {
+        if (spec.secrets.has(name)) continue;
+        const users = reports.filter((r) => r.unreadable.has(name) || (r.ledger !== undefined && Object.hasOwn(r.ledger, name)));
+        if (users.length > 0) {
+            issues.push({
+                key: configKey(["secrets", name]),
+                found: `its removal from the key ring while ${users.map((r) => r.stack).join(", ")} still consume it`,
+                allowed: `the removal once no cluster consumes it: in each, drop it from consumers and list it under removeSecrets, pulumi up there, then here`,
             });
         }
     }

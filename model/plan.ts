@@ -172,13 +172,18 @@ function rowOf(ledger: Ledger, name: string): LedgerEntry | undefined {
     return Object.hasOwn(ledger, name) ? ledger[name] : undefined;
 }
 
+/** Where a stack declares its secrets: a workload stack names only its consumers of the key ring's (`consumers`). */
+function secretsRoot(spec: StackSpec): "secrets" | "consumers" {
+    return spec.fleet.role === "workloads" ? "consumers" : "secrets";
+}
+
 /** The last ledger's rows that did not parse: refused unless `force` (or the removal) acknowledges them. */
 function unreadableRows(spec: StackSpec, unreadable: ReadonlyMap<string, string>): ConfigIssue[] {
     const issues: ConfigIssue[] = [];
     for (const [name, why] of unreadable) {
         if (spec.secrets.get(name)?.force || spec.removed.has(name)) continue;
         issues.push({
-            key: configKey(["secrets", name]),
+            key: configKey([secretsRoot(spec), name]),
             found: `a row of the last up's ledger that cannot be read (${why})`,
             allowed: "a readable row: without it the program cannot check this secret's step or its guards, so it moves nothing",
             fix: `restore the ledger (pulumi stack history; pulumi stack export of the last good version, then import), or acknowledge it for one up: pulumi config set --path '${configPath(["secrets", name, "force"])}' true (the plan and the ledger record it)`,
@@ -198,7 +203,7 @@ function removedSecrets(spec: StackSpec, previous: Ledger): ConfigIssue[] {
     for (const name of Object.keys(previous)) {
         if (spec.secrets.has(name)) continue;
         const prev = previous[name];
-        const at = configKey(["secrets", name]);
+        const at = configKey([secretsRoot(spec), name]);
         if (!spec.removed.has(name)) {
             issues.push({
                 key: at,

@@ -3,22 +3,35 @@
 
 import { UsageError } from "../common";
 
-export const COMMANDS = ["status", "plan", "advance", "revert", "compromise", "recover"] as const;
+export const COMMANDS = ["status", "plan", "advance", "revert", "compromise", "recover", "run"] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
-const VALUE_FLAGS = ["stack", "dir", "file", "ledger", "backend", "now", "incident", "key-id", "due-within"] as const;
+const VALUE_FLAGS = [
+    "stack",
+    "dir",
+    "file",
+    "ledger",
+    "backend",
+    "now",
+    "incident",
+    "key-id",
+    "due-within",
+    "stacks",
+    "generation",
+] as const;
 const BOOLEAN_FLAGS = ["json", "markdown", "check", "no-ledger", "dry-run", "force", "help"] as const;
 type ValueFlag = (typeof VALUE_FLAGS)[number];
 type BooleanFlag = (typeof BOOLEAN_FLAGS)[number];
 
 /** Which flags each command accepts, besides --stack, --dir, --file, --ledger, --backend, --no-ledger, --now, --json, --help. */
 const COMMAND_FLAGS: Record<CommandName, string[]> = {
-    status: ["check", "due-within"],
+    status: ["check", "due-within", "stacks"],
     plan: ["markdown"],
     advance: ["force", "key-id", "dry-run"],
     revert: ["dry-run"],
     compromise: ["incident", "key-id", "dry-run"],
     recover: [],
+    run: ["stacks", "generation"],
 };
 const COMMON = ["stack", "dir", "file", "ledger", "backend", "no-ledger", "now", "json", "help"];
 
@@ -42,6 +55,12 @@ Commands:
                                          emergency: compromised at generation N+1
   recover                                after an up that was killed: remove the stack's lock if
                                          its process is gone, clear pending creates; then pulumi up
+  run <secret> --stacks KEYS,C1,C2 [--generation N]
+                                         a whole rotation over a key stack and its clusters'
+                                         workload stacks: pulumi up of each in order (Automation
+                                         API); stops at the first failure or wait with the command
+                                         that resumes; safe to run again
+  status --stacks KEYS,C1,C2             the key ring and every cluster at once
 
 Options:
   --stack S        stack (default: dev); the file is Pulumi.<S>.yaml
@@ -110,6 +129,16 @@ export function parseArgs(argv: string[]): ParsedArgs {
     if (parsed.values.file && parsed.values.dir) throw new UsageError("give --file or --dir, not both");
     if (parsed.values.ledger && parsed.flags["no-ledger"]) throw new UsageError("give --ledger or --no-ledger, not both");
     if (parsed.flags.json && parsed.flags.markdown) throw new UsageError("give --json or --markdown, not both");
+    if (parsed.command === "run" && !parsed.values.stacks)
+        throw new UsageError("run needs --stacks <key stack>,<cluster>,... e.g. --stacks keys,eu,us");
+    const stacks = parsed.values.stacks;
+    if (stacks !== undefined && !/^[A-Za-z0-9._-]+(,[A-Za-z0-9._-]+)+$/.test(stacks))
+        throw new UsageError(
+            `--stacks needs the key stack then each cluster's stack, comma-separated (keys,eu,us), found ${JSON.stringify(stacks)}`,
+        );
+    const generation = parsed.values.generation;
+    if (generation !== undefined && !/^[1-9]\d*$/.test(generation))
+        throw new UsageError(`--generation needs a generation number (1, 2, ...), found ${JSON.stringify(generation)}`);
     if (parsed.command === "compromise" && !parsed.values.incident) throw new UsageError("compromise needs --incident <incident ID>");
     const within = parsed.values["due-within"];
     if (within !== undefined && !/^\d+$/.test(within))

@@ -24,6 +24,8 @@ import {
 } from "./stackFile";
 import { PulumiRunner, RecoverError, formatRecover, recover, thisHost } from "./recover";
 import { formatStatus, statusReport } from "./status";
+import { automationDriver } from "./automation";
+import { FleetDriver, fleetStatus, runRotation } from "./fleet";
 import { RotateCommand, editsFor, legalNextSteps, slotsOf, targetOf } from "./steps";
 
 export const EXIT = { ok: 0, refused: 1, usage: 2, cannotEdit: 3 } as const;
@@ -205,6 +207,52 @@ function recoverStack(args: ParsedArgs, io: Io): number {
     }
     io.out(args.flags.json ? JSON.stringify(report, null, 2) + "\n" : formatRecover(report));
     return report.refused ? EXIT.refused : EXIT.ok;
+}
+
+/**
+ * The fleet commands (`run`, `status --stacks`) run pulumi through the
+ * Automation API, which is asynchronous; every other command is `main`.
+ */
+export async function mainAsync(
+    argv: string[],
+    io: Io,
+    driverFor?: (stacks: string[], dir: string) => Promise<FleetDriver>,
+): Promise<number> {
+    let args: ParsedArgs;
+    try {
+        args = parseArgs(argv);
+    } catch {
+        return main(argv, io);
+    }
+    const fleet = args.command === "run" || (args.command === "status" && args.values.stacks !== undefined);
+    if (!fleet || args.flags.help) return main(argv, io);
+    const stacks = args.values.stacks!.split(",");
+    const dir = resolve(args.values.dir ?? io.repo);
+    const fleetIo = { out: io.out, err: io.err, now: () => (args.values.now ? (parseInstant(args.values.now) ?? io.now()) : io.now()) };
+    try {
+        const backend = backendFor(io.repo, stacks[0], io.run, args.values.backend, io.env);
+        const driver = driverFor
+            ? await driverFor(stacks, dir)
+            : await automationDriver(io.repo, dir, backend, stacks[0], io.env, (t) => io.err(t));
+        if (args.command === "status") return await fleetStatus(driver, stacks, fleetIo, args.flags.json === true);
+        const shown = `npm run rotate -- run ${args.secret} --stacks ${stacks.join(",")}${args.values.dir ? ` --dir ${args.values.dir}` : ""}${args.values.backend ? ` --backend ${args.values.backend}` : ""}`;
+        return await runRotation(
+            driver,
+            {
+                secret: args.secret!,
+                stacks,
+                generation: args.values.generation ? Number(args.values.generation) : undefined,
+                resumeCommand: (g) => `${shown} --generation ${g}`,
+            },
+            fleetIo,
+        );
+    } catch (e) {
+        if (e instanceof UsageError || e instanceof StackFileError || e instanceof ConfigError) {
+            io.err(`rotate: ${e.message}\n`);
+            return e instanceof ConfigError ? EXIT.refused : EXIT.usage;
+        }
+        throw e;
+    }
 }
 
 export function main(argv: string[], io: Io): number {

@@ -2,7 +2,9 @@
 // written into Pulumi.<stack>.yaml. See cli/rotate/args.ts for usage
 // and exit codes, and README ("Rotating the HMAC key") for the steps.
 import { join } from "node:path";
-import { defaultIo, main } from "./cli";
+import { defaultIo, mainAsync } from "./cli";
 import { spawnRunner } from "../common";
 
-process.exitCode = main(process.argv.slice(2), defaultIo(join(__dirname, "..", ".."), spawnRunner));
+void mainAsync(process.argv.slice(2), defaultIo(join(__dirname, "..", ".."), spawnRunner)).then((code) => {
+    process.exitCode = code;
+});

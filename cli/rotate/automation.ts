@@ -1,0 +1,63 @@
+// The fleet's stacks through the Automation API, for `rotate run` and
+// `rotate status --stacks`: the repository's own engine and local backend
+// (as scripts/pulumi.sh runs them) or the `pulumi` on PATH with the
+// operator's backend (cli/backend.ts decides which, per the key stack).
+
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { LocalWorkspace, LocalWorkspaceOptions, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+import { Backend } from "../backend";
+import { UsageError } from "../common";
+import { FleetDriver } from "./fleet";
+
+/** The environment scripts/pulumi.sh gives the repository's engine (its plugin links are made by running it once). */
+function repoEnv(repo: string, env: NodeJS.ProcessEnv): Record<string, string> {
+    const state = env.PULUMI_STATE_DIR ?? join(repo, ".pulumi-dev");
+    return {
+        PULUMI_HOME: join(state, "home"),
+        PULUMI_BACKEND_URL: `file://${join(state, "backend")}`,
+        PULUMI_CONFIG_PASSPHRASE: env.PULUMI_CONFIG_PASSPHRASE ?? "titan-dev",
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+        PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
+        PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
+        KUBECONFIG: "",
+    };
+}
+
+export async function automationDriver(
+    repo: string,
+    dir: string,
+    backend: Backend,
+    keyStack: string,
+    env: NodeJS.ProcessEnv,
+    onOutput: (text: string) => void,
+): Promise<FleetDriver> {
+    const unavailable = backend.unavailable();
+    if (unavailable) throw new UsageError(`cannot reach the stacks: ${unavailable}`);
+    let options: LocalWorkspaceOptions;
+    if (backend.kind === "repo") {
+        const r = backend.run(["version"]); // links the providers into PULUMI_HOME, as every repo command does
+        if (r.status !== 0) throw new UsageError(`scripts/pulumi.sh version failed: ${r.stderr.trim()}`);
+        options = { pulumiCommand: await PulumiCommand.get({ root: join(repo, ".engine") }), envVars: repoEnv(repo, env) };
+    } else {
+        options = { pulumiCommand: await PulumiCommand.get({ skipVersionCheck: true }) };
+    }
+    const stacks = new Map<string, Stack>();
+    const stackOf = async (name: string) => {
+        let s = stacks.get(name);
+        if (!s) {
+            s = await LocalWorkspace.selectStack({ stackName: name, workDir: dir }, options);
+            stacks.set(name, s);
+        }
+        return s;
+    };
+    return {
+        keyStackFile: join(dir, `Pulumi.${keyStack}.yaml`),
+        ledger: async (name) => (await (await stackOf(name)).outputs()).ledger?.value,
+        up: async (name) => {
+            await (await stackOf(name)).up({ onOutput, color: "never" });
+        },
+        writeKeyStackFile: (text) => writeFileSync(join(dir, `Pulumi.${keyStack}.yaml`), text),
+    };
+}

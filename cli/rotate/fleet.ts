@@ -1,0 +1,299 @@
+// `rotate run <secret> --stacks keys,eu,us` and `rotate status --stacks ...`:
+// one rotation over a key stack and its clusters' workload stacks. The
+// order is the programs' own (model/fleet.ts): `run` only picks which stack
+// to `pulumi up` next, through the Automation API, from what each stack's
+// last ledger says, so a run that stops (a failed up, a killed process, a
+// wait for minOverlapHours) resumes from the stacks' state with the same
+// command. Every refusal is the program's; `run` adds none of its own.
+//
+//   key ring: stable N -> overlap N+1 (rotate advance, written into the
+//   key stack's file), up the key stack;
+//   clusters: each cluster's verifiers' step (in the order given), then
+//   each cluster's presenters' step (the last cluster's up takes both);
+//   key ring: overlap -> stable once minOverlapHours have passed, up;
+//   clusters: each drops the old generation.
+
+import { basename } from "node:path";
+import {
+    ClusterStanding,
+    ConfigError,
+    Ledger,
+    LedgerEntry,
+    StackSpec,
+    admitRotation,
+    describePoint,
+    parseConfig,
+    readLedger,
+    standingOf,
+} from "../../model";
+import { UsageError } from "../common";
+import { applyEdits, exchangeKeysOf, parseStackFile, rawConfigOf, readStackFile, secretValue } from "./stackFile";
+import { editsFor } from "./steps";
+
+/** The stacks of a fleet as `run` drives them (the Automation API in the CLI; the same calls in the tests). */
+export interface FleetDriver {
+    /** The key stack's file (its stage is written there, as `rotate advance` does). */
+    keyStackFile: string;
+    /** The stack's last `ledger` output (undefined when it has none). */
+    ledger(stack: string): Promise<unknown>;
+    /** `pulumi up` of the stack; throws with the engine's message when it fails. */
+    up(stack: string): Promise<void>;
+    /** Writes the key stack's file (the next stage). */
+    writeKeyStackFile(text: string): void;
+}
+
+export interface FleetIo {
+    out(text: string): void;
+    err(text: string): void;
+    now(): Date;
+}
+
+/** Where a cluster stands on the secret, or undefined when its ledger has no row for it. */
+interface Cluster {
+    stack: string;
+    row?: LedgerEntry;
+    standing?: ClusterStanding;
+}
+
+interface FleetState {
+    spec: StackSpec;
+    /** The key ring's ledger and its row of the secret (its last up). */
+    keyLedger: Ledger;
+    key?: LedgerEntry;
+    clusters: Cluster[];
+}
+
+const same = (a: number[] | undefined, b: number[]) => a !== undefined && a.join(",") === b.join(",");
+
+async function readState(d: FleetDriver, keyStack: string, clusters: string[], secret: string): Promise<FleetState> {
+    const file = readStackFile(d.keyStackFile);
+    const spec = parseConfig(rawConfigOf(file), keyStack);
+    if (spec.fleet.role !== "keys")
+        throw new UsageError(
+            `${basename(d.keyStackFile)}: the first of --stacks must be the key stack (fleet.role keys), found role ${spec.fleet.role}`,
+        );
+    if (!spec.secrets.has(secret))
+        throw new UsageError(
+            `no secret ${JSON.stringify(secret)} in ${basename(d.keyStackFile)}; secrets: ${[...spec.secrets.keys()].join(", ")}`,
+        );
+    const missing = spec.fleet.clusters.filter((c) => !clusters.includes(c));
+    if (missing.length > 0)
+        throw new UsageError(
+            `--stacks leaves out ${missing.join(", ")}, which the key ring lists under fleet.clusters: a rotation moves every cluster`,
+        );
+    const ledgerOf = async (stack: string): Promise<Ledger> => {
+        const { ledger, unreadable } = readLedger(await d.ledger(stack));
+        const why = unreadable.get(secret) ?? unreadable.get("(the whole ledger)");
+        if (why) throw new UsageError(`the ledger of ${stack} cannot be read for ${secret} (${why})`);
+        return ledger;
+    };
+    const rowOf = async (stack: string): Promise<LedgerEntry | undefined> => {
+        const ledger = await ledgerOf(stack);
+        return Object.hasOwn(ledger, secret) ? ledger[secret] : undefined;
+    };
+    const keyLedger = await ledgerOf(keyStack);
+    const key = Object.hasOwn(keyLedger, secret) ? keyLedger[secret] : undefined;
+    const out: Cluster[] = [];
+    for (const stack of clusters) {
+        const row = await rowOf(stack);
+        out.push({ stack, row, standing: row && standingOf(row, secret) });
+    }
+    return { spec, keyLedger, key, clusters: out };
+}
+
+/** What each role must hold when the rotation to `target` is complete at the key ring's point. */
+function wanted(stage: "overlap" | "stable", target: number): { verifiers: number[]; presenters: number[] } {
+    return stage === "overlap" ? { verifiers: [target, target - 1], presenters: [target] } : { verifiers: [target], presenters: [target] };
+}
+
+/** A cluster is done with a phase when its last up followed the key ring's point and its roles hold what the point asks. */
+function clusterDone(
+    c: Cluster,
+    point: { stage: string; generation: number },
+    want: { verifiers: number[]; presenters: number[] },
+): boolean {
+    if (!c.row || !c.standing) return false;
+    if (c.row.stage !== point.stage || c.row.generation !== point.generation) return false;
+    const okRole = (held: number[], w: number[]) => held.length === 0 || same(held, w);
+    return okRole(c.standing.verifiers, want.verifiers) && okRole(c.standing.presenters, want.presenters);
+}
+
+/** The next stack to up in the current phase: verifiers' steps first, then presenters'. */
+function nextCluster(
+    clusters: Cluster[],
+    point: { stage: string; generation: number },
+    target: number,
+    consumesNothing: ReadonlySet<string>,
+): Cluster | undefined {
+    const want = wanted(point.stage as "overlap" | "stable", target);
+    const pending = clusters.filter((c) => !clusterDone(c, point, want) && !(c.row === undefined && consumesNothing.has(c.stack)));
+    const verifiersBehind = pending.find((c) => !c.row || c.row.stage !== point.stage || c.row.generation !== point.generation);
+    return verifiersBehind ?? pending[0];
+}
+
+function formatStanding(c: Cluster): string {
+    if (!c.row || !c.standing) return `${c.stack}: no row (has not consumed it yet, or has not run)`;
+    const g = (x: number[]) => (x.length > 0 ? x.map((n) => `g${n}`).join("+") : "-");
+    const held = c.row.presentersHeldAt !== undefined ? ` (presenters held on g${c.row.presentersHeldAt})` : "";
+    return `${c.stack}: follows ${describePoint(c.row)}; verifiers ${g(c.standing.verifiers)}, presenters ${g(c.standing.presenters)}${held}`;
+}
+
+/** `rotate status --stacks`: the key ring and every cluster at once, for each secret of the ring. */
+export async function fleetStatus(d: FleetDriver, stacks: string[], io: FleetIo, json: boolean): Promise<number> {
+    const [keyStack, ...clusters] = stacks;
+    const file = readStackFile(d.keyStackFile);
+    const spec = parseConfig(rawConfigOf(file), keyStack);
+    const report: Record<string, unknown> = {};
+    const lines: string[] = [];
+    for (const secret of spec.secrets.keys()) {
+        const st = await readState(d, keyStack, clusters, secret);
+        const s = st.spec.secrets.get(secret)!;
+        report[secret] = {
+            config: { stage: s.stage, generation: s.generation },
+            keyRing: st.key ? { stage: st.key.stage, generation: st.key.generation, at: st.key.stageAppliedAt } : null,
+            clusters: Object.fromEntries(
+                st.clusters.map((c) => [c.stack, c.row ? { ...c.standing!, presentersHeldAt: c.row.presentersHeldAt ?? null } : null]),
+            ),
+        };
+        lines.push(
+            `${secret}: key ring ${keyStack} ${st.key ? `at ${describePoint(st.key)} (since ${st.key.stageAppliedAt})` : "has not run"}` +
+                (st.key && (st.key.stage !== s.stage || st.key.generation !== s.generation)
+                    ? `; its file says ${describePoint(s)} (not applied yet)`
+                    : ""),
+            ...st.clusters.map((c) => `  ${formatStanding(c)}`),
+        );
+    }
+    io.out(json ? JSON.stringify(report, null, 2) + "\n" : lines.join("\n") + "\n");
+    return 0;
+}
+
+export interface RunOptions {
+    secret: string;
+    stacks: string[];
+    /** The generation this run rotates to; by default the one after the key ring's. */
+    generation?: number;
+    /** What to print as the command that resumes (the caller's own command line). */
+    resumeCommand: (generation: number) => string;
+}
+
+/**
+ * Drives the rotation to stable at the target generation, one `pulumi up` at
+ * a time, and stops at the first failure or wait with the command that
+ * resumes. Returns the exit code: 0 done, 1 stopped (refused, failed or
+ * waiting).
+ */
+export async function runRotation(d: FleetDriver, o: RunOptions, io: FleetIo): Promise<number> {
+    const [keyStack, ...clusters] = o.stacks;
+    if (clusters.length === 0) throw new UsageError("--stacks needs the key stack and at least one workload stack: keys,eu,us");
+    let st = await readState(d, keyStack, clusters, o.secret);
+    const declared = st.spec.secrets.get(o.secret)!;
+    const target =
+        o.generation ?? (declared.stage === "stable" && st.key?.stage === "stable" ? declared.generation + 1 : declared.generation);
+    const resume = o.resumeCommand(target);
+    io.out(`rotate run: ${o.secret} to stable at generation ${target} over ${keyStack} (key ring) and ${clusters.join(", ")}\n`);
+    const stop = (why: string) => {
+        io.err(`rotate run: stopped: ${why}\nResume with: ${resume}\n`);
+        return 1;
+    };
+    // A cluster whose up leaves no row for the secret does not consume it.
+    const consumesNothing = new Set<string>();
+    const up = async (stack: string, what: string): Promise<boolean> => {
+        io.out(`- pulumi up ${stack}: ${what}\n`);
+        try {
+            await d.up(stack);
+            if (stack !== keyStack) consumesNothing.add(stack);
+            return true;
+        } catch (e) {
+            const message = (e instanceof Error ? e.message : String(e)).trim().split("\n").slice(-12).join("\n");
+            io.err(`rotate run: the up of ${stack} failed:\n${message}\n`);
+            return false;
+        }
+    };
+    for (let guard = 0; guard < 4 * (clusters.length + 2) + 4; guard++) {
+        st = await readState(d, keyStack, clusters, o.secret);
+        for (const c of st.clusters) if (c.row) consumesNothing.delete(c.stack);
+        const s = st.spec.secrets.get(o.secret)!;
+        const key = st.key;
+        // The key stack's file says something its last up did not apply: apply it.
+        if (!key || key.stage !== s.stage || key.generation !== s.generation) {
+            if (!(await up(keyStack, `apply ${describePoint(s)} to the key ring`)))
+                return stop(`the key stack ${keyStack} did not apply ${describePoint(s)}`);
+            continue;
+        }
+        const point = { stage: key.stage, generation: key.generation };
+        if (key.stage === "stable" && key.generation === target) {
+            const next = nextCluster(st.clusters, point, target, consumesNothing);
+            if (!next) {
+                io.out(`rotate run: done: ${o.secret} is stable at generation ${target} in the key ring and every cluster\n`);
+                for (const c of st.clusters) io.out(`  ${formatStanding(c)}\n`);
+                return 0;
+            }
+            if (!(await up(next.stack, `verifiers drop the old generation (stable at generation ${target})`)))
+                return stop(`${next.stack} did not take its step`);
+            continue;
+        }
+        if (key.stage === "stable" && key.generation === target - 1) {
+            const pending = nextCluster(st.clusters, point, target - 1, consumesNothing);
+            if (pending) {
+                if (!(await up(pending.stack, `catch up with ${describePoint(point)} first`)))
+                    return stop(`${pending.stack} did not take its step`);
+                continue;
+            }
+            if (!writeStep(d, keyStack, o.secret, { stage: "overlap", generation: target }, st.keyLedger, io))
+                return stop("the key ring refused the overlap");
+            continue;
+        }
+        if (key.stage === "overlap" && key.generation === target) {
+            const next = nextCluster(st.clusters, point, target, consumesNothing);
+            if (next) {
+                const verifiersStep = !next.row || next.row.stage !== "overlap" || next.row.generation !== target;
+                const what = verifiersStep ? "verifiers take g" + target + "+g" + (target - 1) : `presenters move to g${target}`;
+                if (!(await up(next.stack, what))) return stop(`${next.stack} did not take its step`);
+                continue;
+            }
+            if (!writeStep(d, keyStack, o.secret, { stage: "stable", generation: target }, st.keyLedger, io))
+                return stop(`the key ring cannot retire generation ${target - 1} yet`);
+            continue;
+        }
+        return stop(
+            `the key ring is at ${describePoint(key)}, which is not on the way from stable ${target - 1} to stable ${target} (revert or compromise it by hand: rotate revert / compromise on ${keyStack})`,
+        );
+    }
+    return stop("the rotation did not converge (a stack's up changed nothing it was asked to)");
+}
+
+/** Writes the key ring's next stage into its file when the model allows it now; prints why not otherwise. */
+function writeStep(
+    d: FleetDriver,
+    keyStack: string,
+    secret: string,
+    to: { stage: "overlap" | "stable"; generation: number },
+    keyLedger: Ledger,
+    io: FleetIo,
+): boolean {
+    const prev = keyLedger[secret];
+    const file = readStackFile(d.keyStackFile);
+    const spec = parseConfig(rawConfigOf(file), keyStack);
+    const s = spec.secrets.get(secret)!;
+    const declared = Object.fromEntries(["keyId", "previousKeyId", "force", "incident"].map((k) => [k, secretValue(file, secret, k)]));
+    const { edits, problems } = editsFor(s, declared, to, { retired: prev.retiredKeyIds });
+    if (problems.length > 0) {
+        io.err(`rotate run: ${problems.join("; ")}\n`);
+        return false;
+    }
+    const effective = edits.filter((e) => secretValue(file, secret, e.key) !== e.value);
+    const text = applyEdits(file, effective);
+    const after = parseStackFile(file.path, text);
+    try {
+        admitRotation(parseConfig(rawConfigOf(after), keyStack), keyLedger, io.now(), exchangeKeysOf(after));
+    } catch (e) {
+        if (e instanceof ConfigError) {
+            io.err(`rotate run: ${e.message}\n`);
+            return false;
+        }
+        throw e;
+    }
+    d.writeKeyStackFile(text);
+    io.out(`- ${basename(file.path)}: ${secret} ${describePoint(s)} -> ${describePoint(to)} (commit this change)\n`);
+    return true;
+}
