@@ -13,14 +13,30 @@
 // 6. An overlap `pulumi up` on a live API server against its physical floor,
 //    two single roll-outs (bench/rollout.ts; the local control plane of
 //    scripts/cluster.sh, started and stopped again when not running).
+// 7. One key ring across N clusters: the ups, phases and waves of a whole
+//    rotation against each cluster rotating on its own (pure model,
+//    bench/clusters.ts).
 
 import { cpus, loadavg } from "node:os";
+import { CLUSTER_GRID, ClusterGrid, ClusterRow, clusterFigure } from "./clusters";
 import { benchConfigOf, engineMissing, previewTimer, prodConfigForEngine, rawOf, testExchangeKeys } from "./engine";
 import { GRID, RestartRow, WaveRow, randomBackground, ratio, restartFigure, waveFigure } from "./figures";
 import { FleetOptions, generateFleet } from "./fleet";
 import { MockRun, ResourceCounts, TYPES, countsOf, customResources, recordTitanGraph, replayGraph, runBaseline, runTitan } from "./mockRun";
 import { RefusalFigure, RefusalOptions, figureRefusal } from "./refusal";
-import { EngineRow, ScaleRow, engineTable, phaseTable, refusalTable, restartTable, rolloutTable, scaleTable, waveTable } from "./report";
+import {
+    EngineRow,
+    ScaleRow,
+    clusterPhases,
+    clusterTable,
+    engineTable,
+    phaseTable,
+    refusalTable,
+    restartTable,
+    rolloutTable,
+    scaleTable,
+    waveTable,
+} from "./report";
 import { RolloutFigure, RolloutOptions, figureRollout } from "./rollout";
 import { scaleScenario } from "./scale";
 import { collectGarbage, median } from "./timing";
@@ -34,7 +50,7 @@ export interface ScaleSize {
 }
 
 export interface BenchOptions {
-    /** Which figures (1-6); all when absent. */
+    /** Which figures (1-7); all when absent. */
     figures?: readonly number[];
     /** Figure 1's fleet. */
     restartFleet: FleetOptions;
@@ -50,6 +66,8 @@ export interface BenchOptions {
     refusal: RefusalOptions;
     /** Figure 6: fresh live projects, single roll-outs per project, pods per service, and the cluster's name. */
     rollout: RolloutOptions;
+    /** Figure 7: N clusters and M services per cluster (even: half verifiers, half presenters) each take every value. */
+    clusters: ClusterGrid;
     /** Progress lines (stderr in bench/run.ts). */
     progress?: (line: string) => void;
 }
@@ -67,6 +85,7 @@ export const FULL: BenchOptions = {
     engine: { warmup: 1, repeats: 5 },
     refusal: { warmup: 1, repeats: 5 },
     rollout: { repeats: 3, singles: 2, replicas: 3, cluster: "bench", stopStarted: true },
+    clusters: CLUSTER_GRID,
 };
 
 /**
@@ -85,6 +104,8 @@ export const SMOKE: BenchOptions = {
     refusal: { warmup: 0, repeats: 1 },
     // The live suites' cluster, in a namespace of its own; the test run's teardown stops it.
     rollout: { repeats: 1, singles: 1, replicas: 3, cluster: "test", stopStarted: false },
+    // One cluster (no one to wait for) and two (one held up).
+    clusters: { clusters: [1, 2], services: [2] },
 };
 
 export interface RestartFigure {
@@ -124,6 +145,7 @@ export interface BenchResults {
         engine?: EngineFigure;
         refusal?: RefusalFigure;
         rollout?: RolloutFigure;
+        clusters?: ClusterRow[];
     };
     totalSeconds: number;
 }
@@ -153,6 +175,19 @@ function figureWaves(o: BenchOptions): WaveRow[] {
         if (r.depth !== r.waves)
             throw new Error(`figure 2: N=${r.verifiers} M=${r.presenters}: ${r.waves} waves but a longest chain of ${r.depth}`);
     }
+    return rows;
+}
+
+/**
+ * Figure 7 checks itself while it runs the rotations (bench/clusters.ts): it
+ * throws on a refused up, a held up that restarts a presenter, a presenter
+ * in a wave before a verifier of its cluster, an early step the model
+ * accepts, a wrong end state, or a fleet that restarts other Deployments
+ * than the clusters rotating alone.
+ */
+function figureClusters(o: BenchOptions): ClusterRow[] {
+    const rows = clusterFigure(o.clusters);
+    o.progress?.(`figure 7: ${rows.length} (N, M) pairs done`);
     return rows;
 }
 
@@ -295,6 +330,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     if (want(4)) results.figures.engine = await figureEngine(o);
     if (want(5)) results.figures.refusal = await figureRefusal(o.refusal, o.progress);
     if (want(6)) results.figures.rollout = await figureRollout(o.rollout, o.progress);
+    if (want(7)) results.figures.clusters = figureClusters(o);
     results.totalSeconds = Number(((performance.now() - started) / 1000).toFixed(1));
     return results;
 }
@@ -412,6 +448,31 @@ export function benchReport(r: BenchResults): string {
                     `${plural(e.rows[2].samples.length / e.repeats, "single roll-out")} and one overlap up; every run checked against the server's record.`,
             );
         }
+        log();
+    }
+    if (f.clusters && f.clusters.length > 0) {
+        log(`## 7. One key ring, N clusters x M services: a whole rotation (overlap -> stable), against each cluster rotating alone`);
+        log();
+        log(
+            "A key stack (fleet.role keys) and N workload stacks (fleet.role workloads), each cluster with M services, half verifiers and half presenters of the key; " +
+                "every up run through the model (keyRingGuard, followKeyRing, planRotation), reading the other stacks' last ledgers; ups of one phase run side by side. " +
+                "The fleet, fewest ups: the key ring's overlap; clusters 1..N-1 take the verifiers' step with their presenters held; cluster N both steps in one up (2 waves); " +
+                "clusters 1..N-1 the presenters' step; the key ring's stable; every cluster drops the old key: 3N + 1 ups, 6 phases (4 for one cluster), " +
+                "5 roll-out times R on the critical path (3 for one cluster), because cluster N's up sits between the others' two steps. " +
+                "Verifiers first: every cluster's verifiers' step side by side (all held), then every presenters' step: one up more (3N + 2), back to 3 R. " +
+                "Own keys: each cluster one stack (fleet.role all) with a key of its own, overlap (2 waves) then stable (1 wave), all side by side: 2N ups, 2 phases, 3 R. " +
+                "All three restart the same Deployments (every verifier twice, every presenter once) in the same total of waves: the fleet splits them over more ups, " +
+                "and the key ring's two ups roll nothing. " +
+                "The catch: with own keys a cluster's signers use a key only its own verifiers hold, so a request signed in one cluster is refused in every other " +
+                "(cross-cluster authentication breaks); one key ring is what the extra ups buy. Not counted: the key ring's minOverlapHours between its two ups, which both pay.",
+        );
+        log();
+        log(clusterTable(f.clusters));
+        log();
+        const widest = f.clusters.reduce((a, b) => (b.clusters > a.clusters ? b : a));
+        log(`The fleet's phases at N=${widest.clusters}, M=${widest.services} (slowest up of each, in R):`);
+        log();
+        log(clusterPhases(widest));
         log();
     }
     log(`Total bench time: ${r.totalSeconds.toFixed(1)} s on ${r.cpus} cores (load average at start ${r.loadAverageAtStart.join(", ")}).`);

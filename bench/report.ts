@@ -1,5 +1,6 @@
 // The printed tables (Markdown, so they paste into the README as they are).
 
+import type { ClusterRow } from "./clusters";
 import { RestartRow, WaveRow, ratio } from "./figures";
 import type { RefusalRow } from "./refusal";
 import type { OverlapPhases, RolloutFigure } from "./rollout";
@@ -178,5 +179,46 @@ export function phaseTable(p: OverlapPhases): string {
     return table(
         ["phase of the overlap up", "ms (median)", "share"],
         PHASES.map(([k, label]) => [label, ms(p[k]), `${((100 * p[k]) / total).toFixed(0)}%`]),
+    );
+}
+
+/** Figure 7: per (N, M), the fleet's rotation against each cluster rotating alone. */
+export function clusterTable(rows: ClusterRow[]): string {
+    const pair = (a: number, b: number) => `${a} / ${b}`;
+    return table(
+        [
+            "N clusters",
+            "M services each",
+            "ups: fleet / own keys",
+            "phases: fleet / own keys",
+            "waves, all ups: fleet / own keys",
+            "floor in R: fleet / own keys",
+            "Deployment roll-outs (all three)",
+            "ups fleet / own",
+            "floor fleet / own",
+            "verifiers first: ups, phases, floor / own",
+            "signed in one cluster, verified in another: fleet / own keys",
+        ],
+        rows.map((r) => [
+            r.clusters,
+            `${r.services} (${r.verifiers}+${r.presenters})`,
+            pair(r.fleet.ups, r.independent.ups),
+            pair(r.fleet.phases, r.independent.phases),
+            pair(r.fleet.waves, r.independent.waves),
+            pair(r.fleet.floor, r.independent.floor),
+            r.fleet.rolled,
+            r.upsPerIndependent.toFixed(2),
+            r.floorPerIndependent.toFixed(2),
+            `${r.verifiersFirst.ups}, ${r.verifiersFirst.phases}, ${r.verifiersFirstFloorPerIndependent.toFixed(2)}`,
+            r.clusters === 1 ? "n/a (one cluster)" : `yes (1 key) / no (${r.clusters} keys)`,
+        ]),
+    );
+}
+
+/** Figure 7: the phases of one fleet rotation, in order. */
+export function clusterPhases(r: ClusterRow): string {
+    return table(
+        ["phase", "ups (side by side)", "waves (slowest up)"],
+        r.fleetPhases.map((p, i) => [`${i + 1}. ${p.label}`, p.ups.length, p.waves]),
     );
 }

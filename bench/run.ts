@@ -1,20 +1,22 @@
-// `npm run bench`: six figures, each a ratio against a baseline measured in
+// `npm run bench`: seven figures, each a ratio against a baseline measured in
 // the same run; prints Markdown tables and writes bench/results.json
-// (git-ignored). Figures 1 and 2 are structural (exact, machine-independent;
-// test/bench.test.ts asserts them on small fleets); 3 to 6 are timings
-// (4 to 6 through the real engine, 6 on the local control plane).
+// (git-ignored; a run of some figures writes only those). Figures 1, 2 and
+// 7 are structural (exact, machine-independent; test/bench.test.ts asserts
+// them on small fleets); 3 to 6 are timings (4 to 6 through the real
+// engine, 6 on the local control plane).
 // The figures themselves are in bench/bench.ts.
 //
 //   npm run bench                      # everything (a few minutes on 2 cores)
 //   npm run bench -- --figures=1,2     # only some figures
 //   npm run bench -- --figures=5,6     # the refused preview, and the overlap up on the local control plane
+//   npm run bench -- --figures=7       # one key ring across N clusters (a second or two)
 //   npm run bench -- --smoke           # every figure at the smallest sizes (a check that it runs; writes no file)
 
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FULL, SMOKE, benchReport, runBench } from "./bench";
 
-const FIGURES = [1, 2, 3, 4, 5, 6];
+const FIGURES = [1, 2, 3, 4, 5, 6, 7];
 const USAGE = `usage: npm run bench -- [--figures=${FIGURES.join(",")}] [--smoke]`;
 
 async function main(): Promise<number> {

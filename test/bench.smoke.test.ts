@@ -80,6 +80,23 @@ describe("npm run bench, every figure at the smallest sizes (shape only)", () =>
         }
     });
 
+    it("figure 7: a row per (N, M); the fleet's ups and floor against each cluster rotating alone; the same roll-outs", async () => {
+        const r = await runBench({ ...SMOKE, figures: [7] });
+        const rows = r.figures.clusters!;
+        results.clusters = rows;
+        expect(Object.keys(r.figures)).toEqual(["clusters"]);
+        expect(rows.map((c) => [c.clusters, c.services])).toEqual(
+            SMOKE.clusters.clusters.flatMap((n) => SMOKE.clusters.services.map((m) => [n, m])),
+        );
+        for (const c of rows) {
+            expect(c.fleet.ups).toBeGreaterThan(c.independent.ups);
+            expect(c.fleet.floor).toBeGreaterThanOrEqual(c.independent.floor);
+            expect([c.fleet.rolled, c.verifiersFirst.rolled]).toEqual([c.independent.rolled, c.independent.rolled]);
+            for (const x of [c.upsPerIndependent, c.floorPerIndependent, c.verifiersFirstFloorPerIndependent])
+                expect(finitePositive(x), String(x)).toBe(true);
+        }
+    });
+
     // A whole `pulumi preview` of each program: about a minute on a busy 2-core machine.
     it.concurrent(
         "figure 4: both programs previewed through the real engine, the prod fleet with exchange test keys",
@@ -186,6 +203,7 @@ describe("npm run bench, every figure at the smallest sizes (shape only)", () =>
             ["engine", "## 4. "],
             ["refusal", "## 5. "],
             ["rollout", "## 6. "],
+            ["clusters", "## 7. "],
         ] as const) {
             if (results[key]) expect(report).toContain(title);
         }
@@ -206,7 +224,7 @@ describe("npm run bench, every figure at the smallest sizes (shape only)", () =>
         expect(ok.stdout).toContain("## 2. ");
         expect(ok.stdout).not.toContain("## 3. ");
         expect(ok.stdout).not.toContain("Wrote ");
-        const bad = await run(["--figures=7"]);
+        const bad = await run(["--figures=8"]);
         expect(bad.code).toBe(2);
         expect(bad.stderr).toContain("usage: npm run bench");
     });

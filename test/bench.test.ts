@@ -1,4 +1,4 @@
-// The structural figures of `npm run bench` (figures 1 and 2), asserted
+// The structural figures of `npm run bench` (figures 1, 2 and 7), asserted
 // exactly on small fixed fleets, so the numbers the bench prints are the
 // model's behaviour and not an accident of the generator. No timings here:
 // figures 3 and 4 are only checked for shape (the baseline declares the same
@@ -18,6 +18,7 @@ import {
     waveRow,
 } from "../bench/figures";
 import { Fleet, Point, fleetConfig, generateFleet } from "../bench/fleet";
+import { CLUSTER_GRID, clusterFigure, clusterRow } from "../bench/clusters";
 import { baselineProgram, benchConfigOf, exchangeKeyValues, prodConfigForEngine, rawOf, testExchangeKeys } from "../bench/engine";
 import { countsOf, recordTitanGraph, replayGraph, runBaseline, runTitan } from "../bench/mockRun";
 import { scaleScenario } from "../bench/scale";
@@ -161,6 +162,79 @@ describe("figure 2: waves and edges of an overlap", () => {
         for (const v of ["v1", "v2", "v3"]) expect(one(run, T.deployment, v).dependsOn).toEqual(["grid-verifiers"]);
         const edges = [...byType(run, T.deployment), ...byType(run, T.secret)].reduce((n, r) => n + r.dependsOn.length, 0);
         expect(edges).toBe(waveRow(3, 2).resourceEdges);
+    });
+});
+
+describe("figure 7: one key ring, N clusters x M services", () => {
+    it("N=2 clusters, M=2 services (1 verifier + 1 presenter each): the fleet's ups, phases, waves and floor, against own keys", () => {
+        const r = clusterRow(2, 2);
+        // Ups: keys overlap, cluster-01 (verifiers, presenters held), cluster-02 (both), cluster-01 (presenters),
+        // keys stable, cluster-01 and cluster-02 side by side (drop g1): 1 + 1 + 1 + 1 + 1 + 2 = 7 ups in 6 phases.
+        expect(r.fleetPhases.map((p) => [p.label, p.waves, p.ups.map((u) => [u.stack, u.step, u.waves, u.rolled])])).toEqual([
+            ["keys: overlap g2", 0, [["keys", "key ring: overlap", 0, 0]]],
+            ["cluster-01: verifiers, presenters held", 1, [["cluster-01", "verifiers, presenters held", 1, 1]]],
+            ["cluster-02: verifiers, then presenters", 2, [["cluster-02", "verifiers, then presenters", 2, 2]]],
+            ["cluster-01: presenters", 1, [["cluster-01", "presenters", 1, 1]]],
+            ["keys: stable g2", 0, [["keys", "key ring: stable", 0, 0]]],
+            [
+                "cluster-01..cluster-02: verifiers drop the old key",
+                1,
+                [
+                    ["cluster-01", "verifiers drop the old key", 1, 1],
+                    ["cluster-02", "verifiers drop the old key", 1, 1],
+                ],
+            ],
+        ]);
+        // Waves 0 + 1 + 2 + 1 + 0 + (1 + 1) = 6; floor 0 + 1 + 2 + 1 + 0 + 1 = 5 R; roll-outs: per cluster the verifier twice, the presenter once.
+        expect(r.fleet).toEqual({ ups: 7, phases: 6, waves: 6, floor: 5, rolled: 6 });
+        // Own keys: per cluster overlap (2 waves) then stable (1 wave), both clusters side by side.
+        expect(r.independent).toEqual({ ups: 4, phases: 2, waves: 6, floor: 3, rolled: 6 });
+        // Verifiers first: keys, both clusters held, both clusters' presenters, keys, both drop g1.
+        expect(r.verifiersFirst).toEqual({ ups: 8, phases: 5, waves: 6, floor: 3, rolled: 6 });
+        expect([r.upsPerIndependent, r.floorPerIndependent, r.verifiersFirstFloorPerIndependent]).toEqual([7 / 4, 5 / 3, 1]);
+    });
+
+    it("N=1: nothing to wait for, one up takes both steps (4 ups against 2, the same 3 R)", () => {
+        const r = clusterRow(1, 2);
+        expect(r.fleetPhases.map((p) => p.label)).toEqual([
+            "keys: overlap g2",
+            "cluster-01: verifiers, then presenters",
+            "keys: stable g2",
+            "cluster-01: verifiers drop the old key",
+        ]);
+        expect(r.fleet).toEqual({ ups: 4, phases: 4, waves: 3, floor: 3, rolled: 3 });
+        expect(r.independent).toEqual({ ups: 2, phases: 2, waves: 3, floor: 3, rolled: 3 });
+    });
+
+    it("the whole grid follows the report's formulas: 3N + 1 ups, 6 phases, 5 R against 2N, 2 and 3 R; the same roll-outs", () => {
+        const rows = clusterFigure(CLUSTER_GRID);
+        expect(rows.map((r) => [r.clusters, r.services])).toEqual(
+            CLUSTER_GRID.clusters.flatMap((n) => CLUSTER_GRID.services.map((m) => [n, m])),
+        );
+        for (const r of rows) {
+            const n = r.clusters;
+            const one = n === 1;
+            expect(r.fleet, `N=${n} M=${r.services}`).toEqual({
+                ups: 3 * n + 1,
+                phases: one ? 4 : 6,
+                waves: 3 * n,
+                floor: one ? 3 : 5,
+                rolled: n * (2 * r.verifiers + r.presenters),
+            });
+            expect(r.verifiersFirst).toEqual({
+                ups: one ? 4 : 3 * n + 2,
+                phases: one ? 4 : 5,
+                waves: 3 * n,
+                floor: 3,
+                rolled: r.fleet.rolled,
+            });
+            expect(r.independent).toEqual({ ups: 2 * n, phases: 2, waves: 3 * n, floor: 3, rolled: r.fleet.rolled });
+        }
+    });
+
+    it("refuses sizes it cannot split into verifiers and presenters", () => {
+        expect(() => clusterRow(2, 3)).toThrow("figure 7: 3 services per cluster: an even number, at least 2");
+        expect(() => clusterRow(0, 2)).toThrow("figure 7: 0 clusters: at least 1");
     });
 });
 
