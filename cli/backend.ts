@@ -11,8 +11,8 @@ import { existsSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { Runner, UsageError } from "./common";
 
-/** Stacks whose state is in the repository's local backend (scripts/pulumi.sh). */
-export const REPO_BACKEND_STACKS = ["dev", "local"];
+/** Stacks whose state is in the repository's local backend (scripts/pulumi.sh): dev, local and the two-cluster lab. */
+export const REPO_BACKEND_STACKS = ["dev", "local", "lab-keys", "lab-eu", "lab-us"];
 
 export type BackendKind = "repo" | "login";
 

@@ -1,7 +1,7 @@
 // The committed stack files are valid config and say what docs/DESIGN.md says
 // each stack is.
 import { describe, expect, it } from "vitest";
-import { parseConfig, planRotation } from "../model";
+import { parseConfig, planRotation, followKeyRing, KeyRingSecrets } from "../model";
 import { stackConfig } from "../harness/stackFiles";
 
 describe("stack files", () => {
@@ -46,5 +46,30 @@ describe("stack files", () => {
     it("prod declares the Titan workloads", () => {
         const services = [...parseConfig(stackConfig("prod").raw).services.keys()];
         expect(services).toEqual(expect.arrayContaining(["titan-brain", "titan-execution-rs", "titan-sentinel", "titan-ai-quant"]));
+    });
+
+    it("the lab is a key ring and two clusters that follow it, each on its own local control plane", () => {
+        const keys = stackConfig("lab-keys");
+        const ring = parseConfig(keys.raw, "lab-keys");
+        expect(ring.fleet).toEqual({ role: "keys", clusters: ["lab-eu", "lab-us"] });
+        expect(ring.services.size).toBe(0);
+        const declared = keys.raw.secrets as KeyRingSecrets;
+        const consumers = new Map<string, string[]>();
+        for (const c of ["lab-eu", "lab-us"]) {
+            const spec = parseConfig(stackConfig(c).raw, c, declared);
+            expect(spec.fleet).toEqual({ role: "workloads", keyRing: "lab-keys" });
+            expect(spec.kubernetes).toMatchObject({ kubeconfig: `.cluster/${c}/kubeconfig`, context: `titan-${c}` });
+            expect(stackConfig(c).all["pulumi:disable-default-providers"]).toEqual(["kubernetes"]);
+            const hmac = spec.secrets.get("titan-hmac")!;
+            expect(hmac).toMatchObject({ generation: 1, stage: "stable" });
+            consumers.set(c, [...hmac.verifiers, ...hmac.presenters]);
+            // Its first up: nothing held, nothing refused.
+            const follow = followKeyRing(spec, {}, c, { clusters: ["lab-eu", "lab-us"], secrets: declared }, []);
+            expect(follow.issues).toEqual([]);
+            expect(planRotation(spec, {}, new Date(), new Map(), follow).secrets.map((p) => p.spec.name)).toEqual(["titan-hmac"]);
+        }
+        // A signer and a listener in each cluster.
+        expect(consumers.get("lab-eu")).toHaveLength(2);
+        expect(consumers.get("lab-us")).toHaveLength(2);
     });
 });

@@ -29,7 +29,7 @@ export async function automationDriver(
     repo: string,
     dir: string,
     backend: Backend,
-    keyStack: string,
+    allStacks: string[],
     env: NodeJS.ProcessEnv,
     onOutput: (text: string) => void,
 ): Promise<FleetDriver> {
@@ -47,17 +47,24 @@ export async function automationDriver(
     const stackOf = async (name: string) => {
         let s = stacks.get(name);
         if (!s) {
-            s = await LocalWorkspace.selectStack({ stackName: name, workDir: dir }, options);
+            // The repository's own backend is a sandbox: its stacks are made on first use. On the
+            // operator's backend a stack that does not exist is an error (a typo must not create one).
+            s =
+                backend.kind === "repo"
+                    ? await LocalWorkspace.createOrSelectStack({ stackName: name, workDir: dir }, options)
+                    : await LocalWorkspace.selectStack({ stackName: name, workDir: dir }, options);
             stacks.set(name, s);
         }
         return s;
     };
+    // The key stack reads every cluster's stack, so they exist before its first up.
+    for (const name of allStacks) await stackOf(name);
     return {
-        keyStackFile: join(dir, `Pulumi.${keyStack}.yaml`),
+        keyStackFile: join(dir, `Pulumi.${allStacks[0]}.yaml`),
         ledger: async (name) => (await (await stackOf(name)).outputs()).ledger?.value,
         up: async (name) => {
             await (await stackOf(name)).up({ onOutput, color: "never" });
         },
-        writeKeyStackFile: (text) => writeFileSync(join(dir, `Pulumi.${keyStack}.yaml`), text),
+        writeKeyStackFile: (text) => writeFileSync(join(dir, `Pulumi.${allStacks[0]}.yaml`), text),
     };
 }

@@ -82,12 +82,20 @@ function context(args: ParsedArgs, io: Io): Context {
 }
 
 function specOf(file: StackFile, stack: string): StackSpec {
+    let spec: StackSpec;
     try {
-        return parseConfig(rawConfigOf(file), stack);
+        spec = parseConfig(rawConfigOf(file), stack);
     } catch (e) {
         if (e instanceof ConfigError) throw new Refusal(e.message, { refusal: refusalOf(e) });
         throw e;
     }
+    // A workload stack's secrets and stages are its key ring's: the per-stack commands would see none.
+    if (spec.fleet.role === "workloads")
+        throw new UsageError(
+            `${stack} is a workload stack (fleet.role workloads): its secrets and stages are the key ring's (${spec.fleet.keyRing}). ` +
+                `See every stack with: npm run rotate -- status --stacks ${spec.fleet.keyRing},<its clusters>; rotate with: npm run rotate -- run <secret> --stacks ${spec.fleet.keyRing},<its clusters>`,
+        );
+    return spec;
 }
 
 function meta(c: Context) {
@@ -233,7 +241,7 @@ export async function mainAsync(
         const backend = backendFor(io.repo, stacks[0], io.run, args.values.backend, io.env);
         const driver = driverFor
             ? await driverFor(stacks, dir)
-            : await automationDriver(io.repo, dir, backend, stacks[0], io.env, (t) => io.err(t));
+            : await automationDriver(io.repo, dir, backend, stacks, io.env, (t) => io.err(t));
         if (args.command === "status") return await fleetStatus(driver, stacks, fleetIo, args.flags.json === true);
         const shown = `npm run rotate -- run ${args.secret} --stacks ${stacks.join(",")}${args.values.dir ? ` --dir ${args.values.dir}` : ""}${args.values.backend ? ` --backend ${args.values.backend}` : ""}`;
         return await runRotation(

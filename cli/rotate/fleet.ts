@@ -228,8 +228,10 @@ export async function runRotation(d: FleetDriver, o: RunOptions, io: FleetIo): P
                 for (const c of st.clusters) io.out(`  ${formatStanding(c)}\n`);
                 return 0;
             }
-            if (!(await up(next.stack, `verifiers drop the old generation (stable at generation ${target})`)))
-                return stop(`${next.stack} did not take its step`);
+            const what = next.row
+                ? `verifiers drop the old generation (stable at generation ${target})`
+                : `deliver generation ${target} to its consumers (its first up with ${o.secret})`;
+            if (!(await up(next.stack, what))) return stop(`${next.stack} did not take its step`);
             continue;
         }
         if (key.stage === "stable" && key.generation === target - 1) {
