@@ -116,7 +116,13 @@ export function planRotation(
         const prev = rowOf(previous, t.spec.name);
         const depsOf = (role: Role) => {
             const members = new Set(role === "verifier" ? verifierNodes(t.spec) : t.spec.presenters);
-            return [...new Set(edges.filter((e) => e.secret === t.spec.name && members.has(e.from)).map((e) => e.to))].sort();
+            const deps = edges.filter((e) => e.secret === t.spec.name && members.has(e.from)).map((e) => e.to);
+            // A cluster of a fleet in an overlap: its presenters' object waits for every verifier of
+            // this cluster, rolled in this up or an earlier one (the presenters' step comes after
+            // the verifiers' step, possibly in another up; the graph says so either way).
+            if (follow && role === "presenter" && t.spec.stage === "overlap" && !follow.held.has(t.spec.name))
+                deps.push(...verifierNodes(t.spec));
+            return [...new Set(deps)].sort();
         };
         const forced = [...forcedGuards(prev, t.spec, now), ...(unreadable.has(t.spec.name) ? ["unreadable ledger row"] : [])];
         return {

@@ -321,15 +321,23 @@ export function keyMaterialPaths(value: unknown, path: string[] = []): string[] 
  * Mandatory: stack outputs carry key IDs, generations, stages and times,
  * never key material (docs/DESIGN.md "Where secrets go"). The policy SDK hands
  * stack validations plain values with secretness removed, so any output that
- * looks like key material fails, secret or not.
+ * looks like key material fails, secret or not. One exception, by design
+ * (docs/DESIGN.md "Many clusters"): a key stack's `keyMaterial` output, the
+ * channel its clusters read by StackReference, which the program makes a
+ * Pulumi secret (test/e2e/fleet.e2e.test.ts proves it is encrypted in state).
+ * A stack is a key stack when its `keyRing` output lists its clusters.
  */
 export function outputFindings(resources: StackResource[]): Finding[] {
     const stack = resources.find((r) => r.type === STACK_TYPE);
     if (!stack) return [];
-    return keyMaterialPaths(stack.props).map((p) => ({
-        urn: stack.urn,
-        message: `the stack output ${p} looks like key material: stack outputs carry key IDs, generations, stages and times only, never a value (not even as a Pulumi secret)`,
-    }));
+    const clusters = get(stack.props, "keyRing", "clusters");
+    const keyStack = Array.isArray(clusters) && clusters.length > 0;
+    return keyMaterialPaths(stack.props)
+        .filter((p) => !(keyStack && p.startsWith("keyMaterial.")))
+        .map((p) => ({
+            urn: stack.urn,
+            message: `the stack output ${p} looks like key material: stack outputs carry key IDs, generations, stages and times only, never a value (not even as a Pulumi secret)`,
+        }));
 }
 
 /** Which of a Kubernetes Secret's data/stringData entries are not Pulumi secrets. */

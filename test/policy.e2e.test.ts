@@ -5,25 +5,14 @@
 // policy/local/pulumi-analyzer-policy-titan-node, found in the plugin cache
 // or on PATH: exactly what `bash policy/preview.sh` does.
 
-import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { delimiter, join } from "node:path";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EngineEvent } from "@pulumi/pulumi/automation";
-import { E2EProject, engineMissing } from "../harness/engine";
-import { REPO, stackConfig } from "../harness/stackFiles";
+import { E2EProject } from "../harness/engine";
+import { policyMissing, previewWithPolicy, usePolicyPack } from "../harness/policy";
+import { stackConfig } from "../harness/stackFiles";
 
-const LOCAL_PACK = join(REPO, "policy", "local");
 const VERIFIERS = ["titan-execution-rs", "titan-sentinel"];
-
-function missing(): string | undefined {
-    return (
-        engineMissing() ??
-        (existsSync(join(REPO, "policy", "node_modules", "@pulumi", "policy"))
-            ? undefined
-            : "policy/node_modules is missing: run npm ci --prefix policy")
-    );
-}
 
 function config(generation: number, stage: string): Record<string, unknown> {
     const all = stackConfig("dev").all;
@@ -31,41 +20,6 @@ function config(generation: number, stage: string): Record<string, unknown> {
         ...all,
         "titan-secrets:secrets": { "titan-hmac": { kind: "hmac", generation, stage, verifiers: VERIFIERS, presenters: ["titan-brain"] } },
     };
-}
-
-interface PolicyRun {
-    error?: Error;
-    output: string;
-    violations: { policy: string; level: string; message: string; resource: string }[];
-}
-
-/** `pulumi preview --policy-pack policy/local` through the Automation API. */
-async function previewWithPolicy(project: E2EProject): Promise<PolicyRun> {
-    const events: EngineEvent[] = [];
-    const chunks: string[] = [];
-    let error: Error | undefined;
-    try {
-        await project.stack.preview({
-            policyPacks: [LOCAL_PACK],
-            color: "never",
-            onOutput: (s) => chunks.push(s),
-            onEvent: (e) => events.push(e),
-        });
-    } catch (e) {
-        error = e as Error;
-        chunks.push(String(error.message));
-    }
-    const violations = events
-        .map((e) => e.policyEvent)
-        .filter((p): p is NonNullable<EngineEvent["policyEvent"]> => p !== undefined)
-        // The engine's message is the policy's description, then what it reported.
-        .map((p) => ({
-            policy: p.policyName,
-            level: p.enforcementLevel,
-            message: p.message.trim().split("\n").slice(1).join("\n"),
-            resource: p.resourceUrn?.split("::").pop() ?? "",
-        }));
-    return { error, output: chunks.join(""), violations };
 }
 
 /** Moves the `ledger` output's key creation times back by `days`, as if the last up were that old. */
@@ -85,13 +39,10 @@ describe("the policy pack through the real engine", { timeout: 600_000 }, () => 
     let project: E2EProject;
 
     beforeAll(async () => {
-        const why = missing();
+        const why = policyMissing();
         if (why) throw new Error(why);
-        // The CLI finds the launcher on PATH (its ambient plugin search) or in the plugin cache.
-        if (!(process.env.PATH ?? "").split(delimiter).includes(LOCAL_PACK))
-            process.env.PATH = `${LOCAL_PACK}${delimiter}${process.env.PATH ?? ""}`;
         project = await E2EProject.create("dev", config(1, "stable"));
-        execFileSync("bash", [join(LOCAL_PACK, "install-launcher.sh"), join(project.dir, ".pulumi-home")]);
+        usePolicyPack(project.dir);
         const up = await project.up();
         if (up.error) throw new Error(`up at stable g1 failed: ${up.output}`);
     }, 300_000);

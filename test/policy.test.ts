@@ -236,6 +236,21 @@ describe("stack-outputs-carry-no-key-material", () => {
         ]);
         expect(keyMaterialPaths({ presenterKeyId: "titan-hmac-g1", TITAN_HMAC_KEY_ID: "x", passwordFile: "/run/secrets/db" })).toEqual([]);
     });
+    it("passes a key stack's keyMaterial (its clusters' channel, a secret output) and nothing else of the kind", async () => {
+        const key = "cd".repeat(32);
+        const keyRing = { clusters: ["eu", "us"], secrets: { "titan-hmac": { kind: "hmac", generation: 1, stage: "stable" } } };
+        const check = (outputs: Record<string, unknown>) =>
+            runStackPolicy(policy("stack-outputs-carry-no-key-material"), stackOf(p, {}, { outputs }));
+        expect(await check({ keyRing, keyMaterial: { "titan-hmac": { g1: key } } })).toEqual([]);
+        // The same key in any other output of a key stack, or keyMaterial in a stack that is no key stack: refused.
+        expect((await check({ keyRing, keyMaterial: { "titan-hmac": { g1: key } }, debug: key })).map((v) => v.message)).toEqual([
+            "the stack output debug looks like key material: stack outputs carry key IDs, generations, stages and times only, never a value (not even as a Pulumi secret)",
+        ]);
+        expect((await check({ keyMaterial: { "titan-hmac": { g1: key } } })).map((v) => v.message)).toEqual([
+            "the stack output keyMaterial.titan-hmac.g1 looks like key material: stack outputs carry key IDs, generations, stages and times only, never a value (not even as a Pulumi secret)",
+        ]);
+        expect(await check({ keyRing: { ...keyRing, clusters: [] }, keyMaterial: { "titan-hmac": { g1: key } } })).toHaveLength(1);
+    });
 });
 
 describe("key-material-is-secret (with the secretness-probe remediation)", () => {

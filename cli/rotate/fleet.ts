@@ -143,6 +143,10 @@ export async function fleetStatus(d: FleetDriver, stacks: string[], io: FleetIo,
     const [keyStack, ...clusters] = stacks;
     const file = readStackFile(d.keyStackFile);
     const spec = parseConfig(rawConfigOf(file), keyStack);
+    if (spec.fleet.role !== "keys")
+        throw new UsageError(
+            `${basename(d.keyStackFile)}: the first of --stacks must be the key stack (fleet.role keys), found role ${spec.fleet.role}`,
+        );
     const report: Record<string, unknown> = {};
     const lines: string[] = [];
     for (const secret of spec.secrets.keys()) {

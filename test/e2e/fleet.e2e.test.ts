@@ -9,8 +9,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { E2EProject, Step, engineMissing, projectCopy } from "../../harness/engine";
 import { FLEET_SECRET, fleetStackConfigs } from "../../harness/fleet";
+import { policyMissing, previewWithPolicy, usePolicyPack } from "../../harness/policy";
 
-const missing = engineMissing();
+const missing = engineMissing() ?? policyMissing();
 
 /** The rendered Secret objects of one cluster: role -> data (base64-decoded), annotations. */
 function secretObjects(p: E2EProject, cluster: string): Map<string, { data: Record<string, string>; generations: string }> {
@@ -45,6 +46,7 @@ describe.skipIf(missing !== undefined)("a key ring and two clusters (real engine
 
     beforeAll(async () => {
         dir = projectCopy();
+        usePolicyPack(dir);
         // The clusters' stacks exist before the key ring's first up (it reads them; they hold nothing yet).
         eu = await E2EProject.open(dir, "eu", configs.eu);
         us = await E2EProject.open(dir, "us", configs.us);
@@ -107,6 +109,12 @@ describe.skipIf(missing !== undefined)("a key ring and two clusters (real engine
         expect(objs.get("verifier")?.generations).toBe("2,1");
         expect(objs.get("presenter")?.generations).toBe("2");
         expect(objs.get("presenter")?.data.TITAN_HMAC_SECRET_PRIMARY).toBe(g2);
+        // The policy pack passes eu's presenters' step (its last ledger row is the held one) and the key ring in overlap.
+        for (const p of [eu, keys]) {
+            const checked = await previewWithPolicy(p);
+            expect(checked.error, checked.output.slice(-2000)).toBeUndefined();
+            expect(checked.violations, p.stack.name).toEqual([]);
+        }
         ok(await eu.up());
         expect(secretObjects(eu, "eu").get("presenter")?.generations).toBe("2");
 
