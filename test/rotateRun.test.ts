@@ -175,6 +175,38 @@ describe("rotate run: a whole rotation over a key stack and three clusters", () 
         });
     });
 
+    it("--parallel: every cluster's verifiers' step side by side (all held), then every presenters' step, then every retire", async () => {
+        const clock = { program: T0, run: T0 };
+        const fleet = await stableFleet(clock);
+        const { io, out, err } = capture(clock);
+        const code = await runRotation(
+            fleet,
+            { secret: FLEET_SECRET, stacks: ALL, resumeCommand: (g) => `resume --generation ${g} --parallel`, parallel: true },
+            io,
+        );
+        expect(err()).toBe("");
+        expect(code).toBe(0);
+        // 3N + 2 ups in 5 phases: one more up than one at a time, two phases fewer.
+        expect(fleet.ups.map((u) => u.stack)).toEqual(["keys", "eu", "us", "ap", "eu", "us", "ap", "keys", "eu", "us", "ap"]);
+        expect(
+            out()
+                .split("\n")
+                .filter((l) => l.startsWith("- side by side:")),
+        ).toEqual(["- side by side: eu, us, ap", "- side by side: eu, us, ap", "- side by side: eu, us, ap"]);
+        // Side by side, each read the others before any finished: all three held on g1, then all moved.
+        for (const [i, c] of [
+            [1, "eu"],
+            [2, "us"],
+            [3, "ap"],
+        ] as const) {
+            expect(fleet.ups[i].ledgers[c]![FLEET_SECRET]).toMatchObject({ stage: "overlap", generation: 2, presentersHeldAt: 1 });
+            expect(fleet.ups[i + 3].ledgers[c]![FLEET_SECRET].presentersHeldAt).toBeUndefined();
+        }
+        for (const [i, u] of fleet.ups.entries())
+            expect(violations(u.ledgers, ["eu", "us", "ap"]), `after up ${i + 1} (${u.stack})`).toEqual([]);
+        expect(declared(fleet)).toEqual({ kind: "hmac", generation: 2, stage: "stable", minOverlapHours: 0 });
+    });
+
     it("the rule check itself sees a cluster's presenters ahead of another's verifiers", async () => {
         const clock = { program: T0, run: T0 };
         const fleet = await stableFleet(clock);

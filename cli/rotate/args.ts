@@ -19,7 +19,7 @@ const VALUE_FLAGS = [
     "stacks",
     "generation",
 ] as const;
-const BOOLEAN_FLAGS = ["json", "markdown", "check", "no-ledger", "dry-run", "force", "help"] as const;
+const BOOLEAN_FLAGS = ["json", "markdown", "check", "no-ledger", "dry-run", "force", "help", "parallel"] as const;
 type ValueFlag = (typeof VALUE_FLAGS)[number];
 type BooleanFlag = (typeof BOOLEAN_FLAGS)[number];
 
@@ -31,7 +31,7 @@ const COMMAND_FLAGS: Record<CommandName, string[]> = {
     revert: ["dry-run"],
     compromise: ["incident", "key-id", "dry-run"],
     recover: [],
-    run: ["stacks", "generation"],
+    run: ["stacks", "generation", "parallel"],
 };
 const COMMON = ["stack", "dir", "file", "ledger", "backend", "no-ledger", "now", "json", "help"];
 
@@ -55,11 +55,13 @@ Commands:
                                          emergency: compromised at generation N+1
   recover                                after an up that was killed: remove the stack's lock if
                                          its process is gone, clear pending creates; then pulumi up
-  run <secret> --stacks KEYS,C1,C2 [--generation N]
+  run <secret> --stacks KEYS,C1,C2 [--generation N] [--parallel]
                                          a whole rotation over a key stack and its clusters'
                                          workload stacks: pulumi up of each in order (Automation
                                          API); stops at the first failure or wait with the command
-                                         that resumes; safe to run again
+                                         that resumes; safe to run again. --parallel: the clusters
+                                         of one step side by side (every verifiers' step, then
+                                         every presenters' step)
   status --stacks KEYS,C1,C2             the key ring and every cluster at once
 
 Options:

@@ -250,7 +250,8 @@ export async function mainAsync(
                 secret: args.secret!,
                 stacks,
                 generation: args.values.generation ? Number(args.values.generation) : undefined,
-                resumeCommand: (g) => `${shown} --generation ${g}`,
+                resumeCommand: (g) => `${shown} --generation ${g}${args.flags.parallel ? " --parallel" : ""}`,
+                parallel: args.flags.parallel === true,
             },
             fleetIo,
         );

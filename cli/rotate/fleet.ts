@@ -118,17 +118,25 @@ function clusterDone(
     return okRole(c.standing.verifiers, want.verifiers) && okRole(c.standing.presenters, want.presenters);
 }
 
-/** The next stack to up in the current phase: verifiers' steps first, then presenters'. */
-function nextCluster(
+/**
+ * The next stacks to up in the current phase: verifiers' steps first, then
+ * presenters'. One at a time, or (parallel) every cluster of the same step
+ * side by side: each reads the others' ledgers as they were when it started,
+ * so in a batch of verifiers' steps every cluster holds its presenters, and
+ * the presenters' steps follow as a second batch.
+ */
+function nextClusters(
     clusters: Cluster[],
     point: { stage: string; generation: number },
     target: number,
     consumesNothing: ReadonlySet<string>,
-): Cluster | undefined {
+    parallel: boolean,
+): Cluster[] {
     const want = wanted(point.stage as "overlap" | "stable", target);
     const pending = clusters.filter((c) => !clusterDone(c, point, want) && !(c.row === undefined && consumesNothing.has(c.stack)));
-    const verifiersBehind = pending.find((c) => !c.row || c.row.stage !== point.stage || c.row.generation !== point.generation);
-    return verifiersBehind ?? pending[0];
+    const verifiersBehind = pending.filter((c) => !c.row || c.row.stage !== point.stage || c.row.generation !== point.generation);
+    const batch = verifiersBehind.length > 0 ? verifiersBehind : pending;
+    return parallel ? batch : batch.slice(0, 1);
 }
 
 function formatStanding(c: Cluster): string {
@@ -178,13 +186,15 @@ export interface RunOptions {
     generation?: number;
     /** What to print as the command that resumes (the caller's own command line). */
     resumeCommand: (generation: number) => string;
+    /** Up the clusters of one step side by side (every verifiers' step, then every presenters' step). */
+    parallel?: boolean;
 }
 
 /**
  * Drives the rotation to stable at the target generation, one `pulumi up` at
- * a time, and stops at the first failure or wait with the command that
- * resumes. Returns the exit code: 0 done, 1 stopped (refused, failed or
- * waiting).
+ * a time (or the clusters of one step side by side), and stops at the first
+ * failure or wait with the command that resumes. Returns the exit code: 0
+ * done, 1 stopped (refused, failed or waiting).
  */
 export async function runRotation(d: FleetDriver, o: RunOptions, io: FleetIo): Promise<number> {
     const [keyStack, ...clusters] = o.stacks;
@@ -213,6 +223,14 @@ export async function runRotation(d: FleetDriver, o: RunOptions, io: FleetIo): P
             return false;
         }
     };
+    /** Ups a batch (side by side when there are several); stops after every up of it has ended if one failed. */
+    const upAll = async (batch: Cluster[], what: (c: Cluster) => string): Promise<string | undefined> => {
+        if (batch.length > 1) io.out(`- side by side: ${batch.map((c) => c.stack).join(", ")}\n`);
+        const results = await Promise.all(batch.map((c) => up(c.stack, what(c))));
+        const failed = batch.filter((_, i) => !results[i]).map((c) => c.stack);
+        return failed.length > 0 ? `${failed.join(", ")} did not take ${failed.length > 1 ? "their" : "its"} step` : undefined;
+    };
+    const parallel = o.parallel === true;
     for (let guard = 0; guard < 4 * (clusters.length + 2) + 4; guard++) {
         st = await readState(d, keyStack, clusters, o.secret);
         for (const c of st.clusters) if (c.row) consumesNothing.delete(c.stack);
@@ -226,23 +244,25 @@ export async function runRotation(d: FleetDriver, o: RunOptions, io: FleetIo): P
         }
         const point = { stage: key.stage, generation: key.generation };
         if (key.stage === "stable" && key.generation === target) {
-            const next = nextCluster(st.clusters, point, target, consumesNothing);
-            if (!next) {
+            const batch = nextClusters(st.clusters, point, target, consumesNothing, parallel);
+            if (batch.length === 0) {
                 io.out(`rotate run: done: ${o.secret} is stable at generation ${target} in the key ring and every cluster\n`);
                 for (const c of st.clusters) io.out(`  ${formatStanding(c)}\n`);
                 return 0;
             }
-            const what = next.row
-                ? `verifiers drop the old generation (stable at generation ${target})`
-                : `deliver generation ${target} to its consumers (its first up with ${o.secret})`;
-            if (!(await up(next.stack, what))) return stop(`${next.stack} did not take its step`);
+            const failed = await upAll(batch, (c) =>
+                c.row
+                    ? `verifiers drop the old generation (stable at generation ${target})`
+                    : `deliver generation ${target} to its consumers (its first up with ${o.secret})`,
+            );
+            if (failed) return stop(failed);
             continue;
         }
         if (key.stage === "stable" && key.generation === target - 1) {
-            const pending = nextCluster(st.clusters, point, target - 1, consumesNothing);
-            if (pending) {
-                if (!(await up(pending.stack, `catch up with ${describePoint(point)} first`)))
-                    return stop(`${pending.stack} did not take its step`);
+            const batch = nextClusters(st.clusters, point, target - 1, consumesNothing, parallel);
+            if (batch.length > 0) {
+                const failed = await upAll(batch, () => `catch up with ${describePoint(point)} first`);
+                if (failed) return stop(failed);
                 continue;
             }
             if (!writeStep(d, keyStack, o.secret, { stage: "overlap", generation: target }, st.keyLedger, io))
@@ -250,11 +270,14 @@ export async function runRotation(d: FleetDriver, o: RunOptions, io: FleetIo): P
             continue;
         }
         if (key.stage === "overlap" && key.generation === target) {
-            const next = nextCluster(st.clusters, point, target, consumesNothing);
-            if (next) {
-                const verifiersStep = !next.row || next.row.stage !== "overlap" || next.row.generation !== target;
-                const what = verifiersStep ? "verifiers take g" + target + "+g" + (target - 1) : `presenters move to g${target}`;
-                if (!(await up(next.stack, what))) return stop(`${next.stack} did not take its step`);
+            const batch = nextClusters(st.clusters, point, target, consumesNothing, parallel);
+            if (batch.length > 0) {
+                const failed = await upAll(batch, (c) =>
+                    !c.row || c.row.stage !== "overlap" || c.row.generation !== target
+                        ? `verifiers take g${target}+g${target - 1}`
+                        : `presenters move to g${target}`,
+                );
+                if (failed) return stop(failed);
                 continue;
             }
             if (!writeStep(d, keyStack, o.secret, { stage: "stable", generation: target }, st.keyLedger, io))

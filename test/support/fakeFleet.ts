@@ -114,6 +114,9 @@ export class FakeFleet implements FleetDriver {
                 throw new Error(failure);
             }
             const outputs = stack === this.o.keyStack ? this.keysUp() : this.workloadsUp(stack);
+            // An up reads the other stacks when it starts and writes its outputs when its roll-outs end:
+            // ups run side by side (rotate run --parallel) all read before any of them writes.
+            await new Promise((resolve) => setImmediate(resolve));
             this.outputs.set(stack, outputs);
         } catch (e) {
             this.ups.push({ stack, ok: false, error: (e as Error).message, ledgers: this.snapshot() });
