@@ -170,7 +170,8 @@ describe.skipIf(missing !== undefined)("one key ring, two clusters on two API se
         outputs.push(recovered.stdout, recovered.stderr);
         expect(recovered.code, recovered.stderr + recovered.stdout).toBe(0);
 
-        const resumed = await rotate(dir, ["run", FLEET_SECRET, "--stacks", "keys,eu,us", "--dir", dir, "--generation", "2"]);
+        // Resumed with --parallel: the two clusters' retire ups run side by side through the Automation API.
+        const resumed = await rotate(dir, ["run", FLEET_SECRET, "--stacks", "keys,eu,us", "--dir", dir, "--generation", "2", "--parallel"]);
         outputs.push(resumed.stdout, resumed.stderr);
         expect(resumed.code, resumed.stderr.slice(-3000) + resumed.stdout).toBe(0);
         const steps = resumed.stdout.split("\n").filter((l) => l.startsWith("- "));
@@ -179,6 +180,7 @@ describe.skipIf(missing !== undefined)("one key ring, two clusters on two API se
             "- pulumi up eu: presenters move to g2",
             "- Pulumi.keys.yaml: titan-hmac overlap at generation 2 -> stable at generation 2 (commit this change)",
             "- pulumi up keys: apply stable at generation 2 to the key ring",
+            "- side by side: eu, us",
             "- pulumi up eu: verifiers drop the old generation (stable at generation 2)",
             "- pulumi up us: verifiers drop the old generation (stable at generation 2)",
         ]);
