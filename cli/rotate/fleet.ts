@@ -12,6 +12,10 @@
 //   each cluster's presenters' step (the last cluster's up takes both);
 //   key ring: overlap -> stable once minOverlapHours have passed, up;
 //   clusters: each drops the old generation.
+//
+// With --parallel the clusters of one step go side by side: every
+// verifiers' step (each holds its presenters, having read the others
+// before they moved), then every presenters' step, then every retire.
 
 import { basename } from "node:path";
 import {
