@@ -64,7 +64,7 @@ describe("arguments", () => {
     });
     it.each([
         [[], "no command given"],
-        [["rotate"], 'unknown command "rotate"; commands: status, plan, advance, revert, compromise, recover'],
+        [["rotate"], 'unknown command "rotate"; commands: status, plan, advance, revert, compromise, recover, run'],
         [["advance"], "advance needs the name of a secret"],
         [["status", "extra"], 'unexpected argument "extra"'],
         [["status", "--markdown"], "--markdown does not apply to status"],

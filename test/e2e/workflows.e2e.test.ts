@@ -144,6 +144,7 @@ describe("the workflows' steps on a scratch repository and the team's backend", 
         git(repo, "commit", "--quiet", "-am", "touch the program");
         try {
             const all = runStep(preview, "changes", stepOf(preview, "changes", "stacks"), ctx);
+            // Every stack but the lab's, which only a laptop's local control planes run.
             expect(JSON.parse(all.outputs.stacks).sort()).toEqual(["dev", "local", "prod"]);
         } finally {
             git(repo, "reset", "--quiet", "--hard", "HEAD~1");
