@@ -14,6 +14,7 @@ import { availableAt, availableRv, newReplicaSets, safetyViolations } from "../.
 import { FLEET_CLUSTERS, FLEET_SECRET, fleetStackConfigs } from "../../harness/fleet";
 import { REPO } from "../../harness/stackFiles";
 import { ServerLog } from "../../harness/serverLog";
+import { killTree } from "./processes";
 
 const missing = clusterMissing();
 const REPLICAS = 2;
@@ -160,7 +161,8 @@ describe.skipIf(missing !== undefined)("one key ring, two clusters on two API se
             if (!rolling) await new Promise((r) => setTimeout(r, 200));
         }
         expect(rolling, "us's verifiers started rolling under rotate run").toBe(true);
-        process.kill(-pid, "SIGKILL");
+        // The CLI, its pulumi, the language host and program, and the providers (their own process group): at once.
+        expect(killTree(pid)).toBeGreaterThan(3);
         const first = await killed;
         outputs.push(first.stdout, first.stderr);
         expect(first.signal).toBe("SIGKILL");
