@@ -66,3 +66,22 @@ export function backendFor(repo: string, stack: string, run: Runner, choice?: st
 function onPath(cmd: string, env: NodeJS.ProcessEnv): boolean {
     return (env.PATH ?? "").split(delimiter).some((d) => d.length > 0 && existsSync(join(d, cmd)));
 }
+
+/**
+ * The environment of an engine run on a local file backend with passphrase
+ * secrets: no update check, no plugin download, only the plugins linked into
+ * `home`, and no ambient kubeconfig (render mode refuses one). What
+ * scripts/pulumi.sh sets, for runs through the Automation API.
+ */
+export function localEngineEnv(home: string, backendDir: string, passphrase: string): Record<string, string> {
+    return {
+        PULUMI_HOME: home,
+        PULUMI_BACKEND_URL: `file://${backendDir}`,
+        PULUMI_CONFIG_PASSPHRASE: passphrase,
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+        PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
+        PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
+        KUBECONFIG: "",
+    };
+}

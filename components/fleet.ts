@@ -41,24 +41,37 @@ export interface FleetRead {
     keyOf?: (secret: string, generation: number) => pulumi.Output<string>;
 }
 
-/** A stack's last ledger through a StackReference. A stack that does not exist stops the up with the command that creates it. */
-async function readReport(stack: string, key: string): Promise<ClusterReport> {
-    const ref = new pulumi.StackReference(`fleet-${stack.replace(/\//g, "-")}`, { name: qualified(stack) });
-    let raw: unknown;
+/**
+ * One output of another stack (`stack`, read through `ref`). A stack that
+ * cannot be read stops the up with a ConfigError at `key`, saying what is
+ * `allowed` there.
+ */
+async function outputOf(ref: pulumi.StackReference, stack: string, output: string, key: string, allowed: string): Promise<unknown> {
     try {
-        const details = await ref.getOutputDetails("ledger");
-        raw = details.value ?? details.secretValue;
+        const details = await ref.getOutputDetails(output);
+        return details.value ?? details.secretValue;
     } catch (e) {
         throw runError(
             new ConfigError([
                 {
                     key,
                     found: `${JSON.stringify(stack)}, whose stack cannot be read (${e instanceof Error ? e.message.split("\n")[0] : String(e)})`,
-                    allowed: `a stack of this backend; a cluster that has not run yet is created with pulumi stack init ${stack} (it then holds nothing)`,
+                    allowed,
                 },
             ]).message,
         );
     }
+}
+
+/** A cluster's last ledger. A stack that does not exist stops the up with the command that creates it. */
+async function readReport(stack: string, key: string): Promise<ClusterReport> {
+    const raw = await outputOf(
+        new pulumi.StackReference(`fleet-${stack.replace(/\//g, "-")}`, { name: qualified(stack) }),
+        stack,
+        "ledger",
+        key,
+        `a stack of this backend; a cluster that has not run yet is created with pulumi stack init ${stack} (it then holds nothing)`,
+    );
     const { ledger, unreadable } = readLedger(raw);
     return { stack, ledger: raw === undefined ? undefined : ledger, unreadable };
 }
@@ -80,21 +93,13 @@ export async function readFleet(
         return { spec: declared, keyRingIssues: guard.issues, standings: guard.standings };
     }
     const ref = new pulumi.StackReference("key-ring", { name: qualified(fleet.keyRing) });
-    let raw: unknown;
-    try {
-        const details = await ref.getOutputDetails("keyRing");
-        raw = details.value ?? details.secretValue;
-    } catch (e) {
-        throw runError(
-            new ConfigError([
-                {
-                    key: configKey(["fleet", "keyRing"]),
-                    found: `${JSON.stringify(fleet.keyRing)}, whose stack cannot be read (${e instanceof Error ? e.message.split("\n")[0] : String(e)})`,
-                    allowed: "the key stack (fleet.role keys) of this backend, after its first pulumi up",
-                },
-            ]).message,
-        );
-    }
+    const raw = await outputOf(
+        ref,
+        fleet.keyRing,
+        "keyRing",
+        configKey(["fleet", "keyRing"]),
+        "the key stack (fleet.role keys) of this backend, after its first pulumi up",
+    );
     const ring = readKeyRing(raw, fleet.keyRing);
     if (!("clusters" in ring)) throw runError(new ConfigError([ring]).message);
     const spec = withKeyRing(ring.secrets);

@@ -19,6 +19,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EngineEvent, LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { parse, stringify } from "yaml";
+import { localEngineEnv } from "../cli/backend";
 import { REPO } from "./stackFiles";
 
 export const ENGINE_ROOT = join(REPO, ".engine");
@@ -104,16 +105,7 @@ export class E2EProject {
             { stackName, workDir: dir },
             {
                 pulumiCommand,
-                envVars: {
-                    PULUMI_HOME: home,
-                    PULUMI_BACKEND_URL: `file://${backend}`,
-                    PULUMI_CONFIG_PASSPHRASE: "titan-dev",
-                    PULUMI_SKIP_UPDATE_CHECK: "true",
-                    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-                    PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
-                    PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
-                    KUBECONFIG: "",
-                },
+                envVars: localEngineEnv(home, backend, "titan-dev"),
             },
         );
         return new E2EProject(dir, stack);

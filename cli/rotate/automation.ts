@@ -6,23 +6,14 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { LocalWorkspace, LocalWorkspaceOptions, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
-import { Backend } from "../backend";
+import { Backend, localEngineEnv } from "../backend";
 import { UsageError } from "../common";
 import { FleetDriver } from "./fleet";
 
 /** The environment scripts/pulumi.sh gives the repository's engine (its plugin links are made by running it once). */
 function repoEnv(repo: string, env: NodeJS.ProcessEnv): Record<string, string> {
     const state = env.PULUMI_STATE_DIR ?? join(repo, ".pulumi-dev");
-    return {
-        PULUMI_HOME: join(state, "home"),
-        PULUMI_BACKEND_URL: `file://${join(state, "backend")}`,
-        PULUMI_CONFIG_PASSPHRASE: env.PULUMI_CONFIG_PASSPHRASE ?? "titan-dev",
-        PULUMI_SKIP_UPDATE_CHECK: "true",
-        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-        PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
-        PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
-        KUBECONFIG: "",
-    };
+    return localEngineEnv(join(state, "home"), join(state, "backend"), env.PULUMI_CONFIG_PASSPHRASE ?? "titan-dev");
 }
 
 export async function automationDriver(

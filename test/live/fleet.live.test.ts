@@ -8,6 +8,7 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { localEngineEnv } from "../../cli/backend";
 import { E2EProject, ENGINE_ROOT, Step, projectCopy } from "../../harness/engine";
 import { Cluster, clusterMissing, createNamespace, deleteNamespace, ensureCluster, kubeConfig } from "../../harness/cluster";
 import { availableAt, availableRv, newReplicaSets, safetyViolations } from "../../harness/evidence";
@@ -37,13 +38,7 @@ function rotate(dir: string, args: string[], onStart?: (pid: number) => void) {
     const env = {
         ...process.env,
         PATH: `${join(ENGINE_ROOT, "bin")}:${process.env.PATH}`,
-        PULUMI_HOME: join(dir, ".pulumi-home"),
-        PULUMI_BACKEND_URL: `file://${join(dir, ".pulumi-state")}`,
-        PULUMI_CONFIG_PASSPHRASE: "titan-dev",
-        PULUMI_SKIP_UPDATE_CHECK: "true",
-        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-        PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
-        PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
+        ...localEngineEnv(join(dir, ".pulumi-home"), join(dir, ".pulumi-state"), "titan-dev"),
     };
     const child = spawn(
         join(REPO, "node_modules", ".bin", "tsx"),
