@@ -1,8 +1,10 @@
 // The program's side of a fleet (model/fleet.ts): what a key stack and a
 // workload stack read from the other stacks, all through Pulumi itself.
 // StackReferences read the last successful up of each stack; the keys travel
-// as the key stack's secret output and stay secret Outputs here (never a
-// string in the program, never plain in state).
+// as the key stack's secret output. A workload stack reads them once, before
+// any resource, to check them (model/keyRingMaterial.ts: a message names the
+// secret and generation, never a value), and hands them on only as secret
+// Outputs (never plain in state or logs).
 
 import * as pulumi from "@pulumi/pulumi";
 import {
@@ -17,6 +19,7 @@ import {
     configKey,
     followKeyRing,
     keyRingGuard,
+    readKeyMaterial,
     readKeyRing,
     readLedger,
 } from "../model";
@@ -42,14 +45,20 @@ export interface FleetRead {
 }
 
 /**
- * One output of another stack (`stack`, read through `ref`). A stack that
- * cannot be read stops the up with a ConfigError at `key`, saying what is
- * `allowed` there.
+ * One output of another stack (`stack`, read through `ref`), with whether it
+ * is a secret. A stack that cannot be read stops the up with a ConfigError
+ * at `key`, saying what is `allowed` there.
  */
-async function outputOf(ref: pulumi.StackReference, stack: string, output: string, key: string, allowed: string): Promise<unknown> {
+async function outputDetailsOf(
+    ref: pulumi.StackReference,
+    stack: string,
+    output: string,
+    key: string,
+    allowed: string,
+): Promise<{ value: unknown; secret: boolean }> {
     try {
         const details = await ref.getOutputDetails(output);
-        return details.value ?? details.secretValue;
+        return { value: details.value ?? details.secretValue, secret: details.secretValue !== undefined };
     } catch (e) {
         throw runError(
             new ConfigError([
@@ -61,6 +70,11 @@ async function outputOf(ref: pulumi.StackReference, stack: string, output: strin
             ]).message,
         );
     }
+}
+
+/** One output of another stack, as outputDetailsOf reads it, secret or not. */
+async function outputOf(ref: pulumi.StackReference, stack: string, output: string, key: string, allowed: string): Promise<unknown> {
+    return (await outputDetailsOf(ref, stack, output, key, allowed)).value;
 }
 
 /** A cluster's last ledger. A stack that does not exist stops the up with the command that creates it. */
@@ -103,21 +117,30 @@ export async function readFleet(
     const ring = readKeyRing(raw, fleet.keyRing);
     if (!("clusters" in ring)) throw runError(new ConfigError([ring]).message);
     const spec = withKeyRing(ring.secrets);
+    // The keys of every secret this cluster consumes, checked before anything is declared.
+    const material = readKeyMaterial(
+        await outputDetailsOf(
+            ref,
+            fleet.keyRing,
+            "keyMaterial",
+            configKey(["fleet", "keyRing"]),
+            "the key stack (fleet.role keys) of this backend, after its first pulumi up",
+        ),
+        fleet.keyRing,
+        spec.secrets.values(),
+    );
+    if ("issues" in material) throw runError(new ConfigError(material.issues).message);
     const me = qualified(pulumi.getStack());
     const self = ring.clusters.find((c) => qualified(c) === me) ?? pulumi.getStack();
     const others = ring.clusters.filter((c) => qualified(c) !== me);
     const reports = await Promise.all(others.map((c) => readReport(c, configKey(["fleet", "keyRing"]))));
     const following = followKeyRing(spec, ownLedger, self, ring, reports);
-    const material = ref.getOutput("keyMaterial") as pulumi.Output<Record<string, Record<string, string>> | undefined>;
-    const keyOf = (secret: string, generation: number) =>
-        pulumi.secret(
-            material.apply((m) => {
-                const v = m?.[secret]?.[`g${generation}`];
-                if (typeof v !== "string")
-                    throw new Error(`the key ring ${fleet.keyRing} exports no key for ${secret} generation ${generation}`);
-                return v;
-            }),
-        );
+    const keyOf = (secret: string, generation: number) => {
+        const v = material.keys.get(secret)?.get(generation);
+        // readKeyMaterial checked every live generation of every consumed secret: this is a bug, not input.
+        if (v === undefined) throw new Error(`readFleet: no checked key for ${secret} generation ${generation}`);
+        return pulumi.secret(v);
+    };
     return { spec, following, keyRingIssues: [], keyOf };
 }
 

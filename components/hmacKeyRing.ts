@@ -8,7 +8,7 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { HmacSecretSpec, Role } from "../model";
+import { HMAC_KEY_BYTES, HmacSecretSpec, Role } from "../model";
 import { KeyMaterial, PlanOf, formerly, typeToken } from "./keyMaterial";
 
 export interface HmacKeyRingArgs {
@@ -22,10 +22,11 @@ export interface HmacKeyRingArgs {
     received?: (generation: number) => pulumi.Output<string>;
 }
 
-/** 32 random bytes, hex-encoded: 64 characters, as `openssl rand -hex 32`. */
-export const HMAC_KEY_BYTES = 32;
-
-/** 64 characters drawn uniformly from 0-9a-f: 256 bits, the shape of `openssl rand -hex 32`. */
+/**
+ * 64 characters drawn uniformly from 0-9a-f: 256 bits, the shape of
+ * `openssl rand -hex 32` (model HMAC_KEY, which a workload stack checks the
+ * keys it receives against).
+ */
 export const HEX_KEY_ARGS: random.RandomPasswordArgs = {
     length: HMAC_KEY_BYTES * 2,
     lower: false,

@@ -16,3 +16,4 @@ export * from "./time";
 export * from "./names";
 export * from "./schema";
 export * from "./fleet";
+export * from "./keyRingMaterial";

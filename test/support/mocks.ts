@@ -51,6 +51,12 @@ export interface RunOptions {
     jobsSucceed?: boolean;
     /** Stack config keys stored as secrets (default: exchangeKeys). */
     secretKeys?: string[];
+    /**
+     * Other stacks' outputs as a StackReference reads them, by stack name
+     * (`keys`), with the names of the secret ones. A stack not named here
+     * (this one included) has the outputs `{ ledger: previous }`.
+     */
+    stacks?: Record<string, { outputs: Record<string, unknown>; secretOutputNames?: string[] }>;
 }
 
 export async function runProgram(
@@ -70,8 +76,9 @@ export async function runProgram(
             newResource(args) {
                 const state: Record<string, unknown> = { ...args.inputs };
                 if (args.type === "pulumi:pulumi:StackReference") {
-                    state.outputs = { ledger: previous };
-                    state.secretOutputNames = [];
+                    const other = options.stacks?.[String(args.inputs.name).split("/").pop()!];
+                    state.outputs = other?.outputs ?? { ledger: previous };
+                    state.secretOutputNames = other?.secretOutputNames ?? [];
                 }
                 if (args.type === "kubernetes:batch/v1:Job") state.status = options.jobsSucceed ? { succeeded: 1 } : {};
                 if (args.type === T.randomPassword) {
