@@ -1,7 +1,10 @@
-// The consumer side of file delivery: every `<NAME>_FILE` variable the pod
-// gets (DB_PASSWORD_FILE, REDIS_USERNAME_FILE, BYBIT_API_KEY_FILE, ...)
-// names a file under /run/secrets; the service reads them once, at
-// start-up. Errors name the variable and the path, never the content.
+// The consumer side of file delivery: the program gives a presenter's pod a
+// `<NAME>_FILE` variable per delivered file (DB_PASSWORD_FILE,
+// REDIS_USERNAME_FILE, BYBIT_API_KEY_FILE, ...: model/delivery.ts) naming a
+// file under /run/secrets; the service reads them once, at start-up. Only
+// the contract's variables are read: a pod has others of the same form
+// (SSL_CERT_FILE, KUBECONFIG_FILE, ...) that are none of ours and are left
+// alone. Errors name the variable and the path, never the content.
 
 import { readFileSync, statSync } from "node:fs";
 
@@ -13,16 +16,50 @@ export class SecretFileError extends Error {
 }
 
 /**
- * Reads every `<NAME>_FILE` variable of `env` into `{ NAME: content }`
- * (one trailing newline removed). A file that cannot be read, is empty, or
- * is readable by any user (mode o+r: the program never delivers one) stops
- * the service: it must not start half-configured.
+ * The names (without `_FILE`) of the contract's files (docs/consumer-contract.md):
+ * a password's `<FILE>_PASSWORD` and `<FILE>_USERNAME` (`<FILE>`: its
+ * `backend.file` in capitals), an exchange key's `<EXCHANGE>_API_KEY` and
+ * `<EXCHANGE>_API_SECRET` (`-` as `_`). Both stems are 1 to 31 characters.
  */
-export function loadSecretsFromFiles(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+export const SECRET_FILE_NAME = /^[A-Z][A-Z0-9_]{0,30}_(PASSWORD|USERNAME|API_KEY|API_SECRET)$/;
+
+export interface LoadSecretsOptions {
+    /**
+     * Exactly the files this service needs, by name without `_FILE` (e.g.
+     * `["DB_PASSWORD", "DB_USERNAME"]`): each must be set, and nothing else
+     * is read. Without it, every variable of the contract's form that is set
+     * is read.
+     */
+    names?: readonly string[];
+}
+
+/**
+ * Reads the contract's `<NAME>_FILE` variables of `env` into
+ * `{ NAME: content }` (one trailing newline removed). A file that cannot be
+ * read, is empty, or is readable by any user (mode o+r: the program never
+ * delivers one), a variable set to nothing, and a name in `names` that is
+ * missing or not of the contract stop the service: it must not start
+ * half-configured.
+ */
+export function loadSecretsFromFiles(env: NodeJS.ProcessEnv = process.env, options: LoadSecretsOptions = {}): Record<string, string> {
     const out: Record<string, string> = {};
-    for (const [variable, path] of Object.entries(env).sort(([a], [b]) => a.localeCompare(b))) {
-        if (!variable.endsWith("_FILE") || path === undefined || path === "") continue;
-        const name = variable.slice(0, -"_FILE".length);
+    for (const name of options.names ?? []) {
+        if (!SECRET_FILE_NAME.test(name)) {
+            throw new SecretFileError(
+                `${JSON.stringify(name)} is not a file of the consumer contract: <FILE>_PASSWORD, <FILE>_USERNAME, <EXCHANGE>_API_KEY or <EXCHANGE>_API_SECRET`,
+            );
+        }
+        if (env[`${name}_FILE`] === undefined) throw new SecretFileError(`${name}_FILE is not set`);
+    }
+    const names =
+        options.names ??
+        Object.keys(env)
+            .filter((v) => v.endsWith("_FILE") && SECRET_FILE_NAME.test(v.slice(0, -"_FILE".length)) && env[v] !== undefined)
+            .map((v) => v.slice(0, -"_FILE".length));
+    for (const name of [...new Set(names)].sort()) {
+        const variable = `${name}_FILE`;
+        const path = env[variable]!;
+        if (path === "") throw new SecretFileError(`${variable} is set to nothing; the program sets it to a file under /run/secrets`);
         let content: string;
         try {
             if ((statSync(path).mode & 0o004) !== 0) {

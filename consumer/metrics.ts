@@ -7,7 +7,7 @@
 import { Counter, Registry } from "prom-client";
 
 export const AUTH_FAILURES = "auth_failures";
-export const AUTH_FAILURE_REASONS = ["missing_signature", "unknown_key_id", "bad_signature", "login_refused"] as const;
+export const AUTH_FAILURE_REASONS = ["missing_signature", "bad_key_id", "unknown_key_id", "bad_signature", "login_refused"] as const;
 export type AuthFailureReason = (typeof AUTH_FAILURE_REASONS)[number];
 
 export class AuthFailures {

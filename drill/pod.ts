@@ -25,8 +25,8 @@ if (role === "verifier") {
         req.on("data", (c: Buffer) => chunks.push(c));
         req.on("end", () => {
             const body = Buffer.concat(chunks);
-            const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v]));
-            const r = verify(keys, body, headers);
+            // As Node gives them: the library reads names in any case and refuses a header repeated with another value.
+            const r = verify(keys, body, req.headers);
             send(r.ok ? { type: "verified", ok: true, keyId: r.keyId } : { type: "verified", ok: false, reason: r.reason });
             res.writeHead(r.ok ? 200 : 401).end(r.ok ? "ok" : r.reason);
         });

@@ -7,8 +7,18 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AuthFailures, HmacConfigError, SecretFileError, hmacKeysFromEnv, loadSecretsFromFiles, sign, verify } from "../consumer";
-import { Ledger } from "../model";
+import {
+    AuthFailures,
+    HmacConfigError,
+    KEY_ID,
+    SECRET_FILE_NAME,
+    SecretFileError,
+    hmacKeysFromEnv,
+    loadSecretsFromFiles,
+    sign,
+    verify,
+} from "../consumer";
+import { KEY_ID as CONFIG_KEY_ID, Ledger, SERVER_CONFIG, deliveryFor } from "../model";
 import { hmac, titanConfig } from "./support/fleet";
 import { ProgramRun, T, byType, one, reveal, runProgram } from "./support/mocks";
 
@@ -128,6 +138,108 @@ describe("HMAC signing and verifying with what the program delivers", () => {
     });
 });
 
+describe("verify reads headers as HTTP does, and refuses key IDs that are not key IDs", () => {
+    const secret = (n: number) => n.toString(16).padStart(2, "0").repeat(32);
+    const keys = hmacKeysFromEnv({
+        TITAN_HMAC_SECRET_PRIMARY: secret(2),
+        TITAN_HMAC_KEY_ID: "titan-hmac-g2",
+        TITAN_HMAC_SECRET_SECONDARY: secret(1),
+        TITAN_HMAC_KEY_ID_SECONDARY: "titan-hmac-g1",
+    });
+    const signed = sign(keys, "body");
+
+    it("header names in any case", () => {
+        for (const spell of [
+            (h: string) => h.toUpperCase(),
+            (h: string) => h.replace(/(^|-)([a-z])/g, (_, d: string, c: string) => d + c.toUpperCase()),
+        ]) {
+            const headers = Object.fromEntries(Object.entries(signed).map(([k, v]) => [spell(k), v]));
+            expect(verify(keys, "body", headers), JSON.stringify(headers)).toEqual({ ok: true, keyId: "titan-hmac-g2" });
+        }
+    });
+
+    it("the MAC in upper-case hex, still compared in full", () => {
+        const upper = { ...signed, "x-titan-signature": signed["x-titan-signature"].toUpperCase() };
+        expect(verify(keys, "body", upper)).toEqual({ ok: true, keyId: "titan-hmac-g2" });
+        expect(verify(keys, "other", upper)).toEqual({ ok: false, reason: "bad_signature" });
+    });
+
+    it("a header sent twice with different values is refused; twice the same, or a list of one, is read", async () => {
+        const failures = new AuthFailures();
+        const counted = { counter: failures, secret: "titan-hmac" };
+        const sig = signed["x-titan-signature"];
+        expect(verify(keys, "body", { ...signed, "X-Titan-Key-Id": "titan-hmac-g1" }, counted)).toEqual({
+            ok: false,
+            reason: "bad_key_id",
+        });
+        expect(verify(keys, "body", { ...signed, "x-titan-key-id": ["titan-hmac-g2", "titan-hmac-g1"] }, counted)).toEqual({
+            ok: false,
+            reason: "bad_key_id",
+        });
+        expect(verify(keys, "body", { ...signed, "X-TITAN-SIGNATURE": "00".repeat(32) }, counted)).toEqual({
+            ok: false,
+            reason: "bad_signature",
+        });
+        expect(verify(keys, "body", { ...signed, "X-Titan-Key-Id": "titan-hmac-g2", "X-TITAN-SIGNATURE": sig })).toEqual({
+            ok: true,
+            keyId: "titan-hmac-g2",
+        });
+        expect(verify(keys, "body", { ...signed, "x-titan-key-id": ["titan-hmac-g2"] })).toEqual({ ok: true, keyId: "titan-hmac-g2" });
+        expect(await failures.count("titan-hmac")).toBe(3);
+    });
+
+    it("a received key ID with a space, a control character, or past 63 characters is refused and counted as bad_key_id", async () => {
+        const failures = new AuthFailures();
+        const counted = { counter: failures, secret: "titan-hmac" };
+        for (const keyId of [
+            "titan-hmac-g2 ",
+            "titan hmac",
+            "titan-hmac-g2\r\nx-injected: 1",
+            "\u0000",
+            ".titan",
+            "k".repeat(64),
+            "titan-hmac-g2, titan-hmac-g1",
+        ]) {
+            expect(verify(keys, "body", { ...signed, "x-titan-key-id": keyId }, counted), JSON.stringify(keyId)).toEqual({
+                ok: false,
+                reason: "bad_key_id",
+            });
+        }
+        expect(await failures.metrics()).toContain('auth_failures{secret="titan-hmac",reason="bad_key_id"} 7');
+        expect(verify(keys, "body", { ...signed, "x-titan-key-id": "k".repeat(63) })).toEqual({ ok: false, reason: "unknown_key_id" });
+    });
+
+    it("a delivered key ID outside the safe charset stops the service at start-up, naming the variable only", () => {
+        const env = { TITAN_HMAC_SECRET_PRIMARY: secret(2), TITAN_HMAC_KEY_ID: "titan hmac g2" };
+        expect(() => hmacKeysFromEnv(env)).toThrow(
+            new HmacConfigError(
+                "TITAN_HMAC_KEY_ID is not a key ID: 1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit",
+            ),
+        );
+        expect(() =>
+            hmacKeysFromEnv({
+                ...env,
+                TITAN_HMAC_KEY_ID: "g2",
+                TITAN_HMAC_SECRET_SECONDARY: secret(1),
+                TITAN_HMAC_KEY_ID_SECONDARY: "g1\n",
+            }),
+        ).toThrow(/^TITAN_HMAC_KEY_ID_SECONDARY is not a key ID/);
+        expect(() =>
+            hmacKeysFromEnv({
+                ...env,
+                TITAN_HMAC_KEY_ID: "Titan-G2",
+                TITAN_HMAC_SECRET_SECONDARY: secret(1),
+                TITAN_HMAC_KEY_ID_SECONDARY: "titan-g2",
+            }),
+        ).toThrow(/a key ID names one key/);
+    });
+
+    it("the key ID rule is the program's own (model/schema.ts KEY_ID)", () => {
+        expect(KEY_ID.source).toBe(CONFIG_KEY_ID.source);
+        expect(KEY_ID.flags).toBe(CONFIG_KEY_ID.flags);
+    });
+});
+
 describe("loadSecretsFromFiles", () => {
     let dir: string;
     beforeAll(() => {
@@ -142,13 +254,62 @@ describe("loadSecretsFromFiles", () => {
         return path;
     };
 
-    it("reads every *_FILE variable, one trailing newline removed", () => {
+    it("reads the contract's *_FILE variables, one trailing newline removed", () => {
         const env = {
             REDIS_PASSWORD_FILE: file("redis_password", "s3cret-password-value\n"),
             REDIS_USERNAME_FILE: file("redis_username", "titan", 0o440),
+            BYBIT_API_KEY_FILE: file("bybit_api_key", "an-api-key"),
             LOG_LEVEL: "info",
         };
-        expect(loadSecretsFromFiles(env)).toEqual({ REDIS_PASSWORD: "s3cret-password-value", REDIS_USERNAME: "titan" });
+        expect(loadSecretsFromFiles(env)).toEqual({
+            REDIS_PASSWORD: "s3cret-password-value",
+            REDIS_USERNAME: "titan",
+            BYBIT_API_KEY: "an-api-key",
+        });
+    });
+
+    it("leaves every other *_FILE variable alone: a world-readable certificate, a missing kubeconfig, an empty one", () => {
+        const env = {
+            DB_PASSWORD_FILE: file("db_password", "pw"),
+            SSL_CERT_FILE: file("ca.pem", "-----BEGIN CERTIFICATE-----", 0o644),
+            KUBECONFIG_FILE: join(dir, "no-such-kubeconfig"),
+            NODE_EXTRA_CA_CERTS_FILE: "",
+            REDIS_ACL_FILE: "/etc/redis/users.acl", // a server's config, read by the server, not by a service
+            db_password_file: join(dir, "lower-case-is-not-ours"),
+        };
+        expect(loadSecretsFromFiles(env)).toEqual({ DB_PASSWORD: "pw" });
+    });
+
+    it("every file variable the program delivers to a service is of the contract; the servers' configs are not", () => {
+        const spec = (s: Record<string, unknown>) => s as never;
+        const delivered = [
+            ...["db", "redis", "nats", "a".repeat(31), "cache_2"].map((f) =>
+                deliveryFor(spec({ kind: "password", backend: { type: "rds", file: f } }), "presenter"),
+            ),
+            ...["bybit", "gate-io", "b".repeat(31)].map((x) => deliveryFor(spec({ kind: "apiKey", exchange: x }), "presenter")),
+        ].flatMap((d) => Object.keys(d.plainEnv));
+        expect(delivered).toHaveLength(16);
+        for (const v of delivered) expect(v.endsWith("_FILE") && SECRET_FILE_NAME.test(v.slice(0, -"_FILE".length)), v).toBe(true);
+        for (const c of Object.values(SERVER_CONFIG)) expect(SECRET_FILE_NAME.test(c.env.slice(0, -"_FILE".length)), c.env).toBe(false);
+    });
+
+    it("with names, reads exactly those, each required; a name outside the contract is refused", () => {
+        const env = {
+            DB_PASSWORD_FILE: file("db_password2", "pw"),
+            DB_USERNAME_FILE: file("db_username2", "titan"),
+            REDIS_PASSWORD_FILE: file("redis_open", "not-this-service's", 0o644),
+        };
+        expect(loadSecretsFromFiles(env, { names: ["DB_PASSWORD", "DB_USERNAME"] })).toEqual({ DB_PASSWORD: "pw", DB_USERNAME: "titan" });
+        expect(() => loadSecretsFromFiles(env, { names: ["DB_PASSWORD", "NATS_PASSWORD"] })).toThrow(
+            new SecretFileError("NATS_PASSWORD_FILE is not set"),
+        );
+        expect(() => loadSecretsFromFiles({ ...env, SSL_CERT_FILE: file("ca2.pem", "x") }, { names: ["SSL_CERT"] })).toThrow(
+            /^"SSL_CERT" is not a file of the consumer contract/,
+        );
+    });
+
+    it("a contract variable set to nothing is refused, not skipped", () => {
+        expect(() => loadSecretsFromFiles({ DB_PASSWORD_FILE: "" })).toThrow(/^DB_PASSWORD_FILE is set to nothing/);
     });
 
     it("refuses a missing, empty or world-readable file, naming the variable and path only", () => {
