@@ -146,8 +146,8 @@ describe("a workload stack's program: the keys are checked before any resource i
         consumers: { "titan-hmac": { verifiers: ["titan-execution-rs"], presenters: ["titan-brain"] } },
     };
     const keyRing = { clusters: ["dev"], secrets: { "titan-hmac": { kind: "hmac", generation: 2, stage: "overlap", minOverlapHours: 0 } } };
-    const run = (keyMaterial: unknown, secret = true) =>
-        runProgram(CLUSTER as never, {}, T0, false, {
+    const run = (keyMaterial: unknown, secret = true, preview = false) =>
+        runProgram(CLUSTER as never, {}, T0, preview, {
             stacks: { keys: { outputs: { keyRing, keyMaterial }, secretOutputNames: secret ? ["keyMaterial"] : [] } },
         });
 
@@ -158,6 +158,14 @@ describe("a workload stack's program: the keys are checked before any resource i
         expect(isWireSecret(verifiers)).toBe(true);
         expect(reveal(verifiers)).toMatchObject({ TITAN_HMAC_SECRET_PRIMARY: K2, TITAN_HMAC_SECRET_SECONDARY: K1 });
         expect(byType(r, T.randomPassword)).toEqual([]);
+    });
+
+    it("a preview checks the same keys (the key stack's last up): good ones pass, none is refused", async () => {
+        expect((await run({ "titan-hmac": { g2: K2, g1: K1 } }, true, true)).error).toBeUndefined();
+        const r = await run(undefined, true, true);
+        expect(r.error).toBeInstanceOf(pulumi.RunError);
+        expect(r.error!.message).toContain('titan-secrets:fleet.keyRing: found "keys", which exports no keyMaterial output');
+        expect(new Set(r.resources.map((x) => x.type))).toEqual(new Set(["pulumi:pulumi:StackReference"]));
     });
 
     for (const [what, material, secret, expected] of [
