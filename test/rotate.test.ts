@@ -453,9 +453,7 @@ describe("stack file edits: shared nodes, merge keys, alias bombs, encodings", (
         ].join("\n");
         expect(() => parseStackFile("x.yaml", bomb)).toThrow(StackFileError);
         expect(() => parseStackFile("x.yaml", bomb)).toThrow(/x\.yaml: its YAML aliases expand past 100 copies/);
-        expect(() => parseStackFile("x.yaml", "config:\n  a: *nope\n")).toThrow(
-            /x\.yaml: the alias \*nope has no anchor &nope before it/,
-        );
+        expect(() => parseStackFile("x.yaml", "config:\n  a: *nope\n")).toThrow(/x\.yaml: the alias \*nope has no anchor &nope before it/);
     });
 
     it("refuses a config that is not a map, and a secret that is not a map", () => {
@@ -474,7 +472,9 @@ describe("stack file edits: shared nodes, merge keys, alias bombs, encodings", (
     });
 
     it("keeps a byte order mark and CRLF line endings, also on a line it adds", () => {
-        const text = "\uFEFF" + stack(["generation: 1", "stage: stable", ...body], ["generation: 1", "stage: stable", ...body]).replace(/\n/g, "\r\n");
+        const text =
+            "\uFEFF" +
+            stack(["generation: 1", "stage: stable", ...body], ["generation: 1", "stage: stable", ...body]).replace(/\n/g, "\r\n");
         const out = applyEdits(parseStackFile("x.yaml", text), [...advance, { secret: "one", key: "incident", value: "INC-1" }]);
         expect(out.startsWith("\uFEFF")).toBe(true);
         expect(out).not.toMatch(/[^\r]\n/);

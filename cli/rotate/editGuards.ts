@@ -135,9 +135,9 @@ export function editProblem(file: string, doc: Document, secret: string, keys: r
     for (const segment of ["config", SECRETS, secret]) {
         const problem = shared(node as Node, at);
         if (problem) return problem;
-        if (!isMap(node)) return `${file}: ${describePath(at)} is not a map, so ${SECRETS}.${secret} cannot be edited in it; nothing was written`;
-        if (node.items.some((p) => isMergeKey(p.key)))
-            return mergeMessage(file, describePath(at), secret);
+        if (!isMap(node))
+            return `${file}: ${describePath(at)} is not a map, so ${SECRETS}.${secret} cannot be edited in it; nothing was written`;
+        if (node.items.some((p) => isMergeKey(p.key))) return mergeMessage(file, describePath(at), secret);
         const pair = (node as YAMLMap).items.find((p) => isScalar(p.key) && p.key.value === segment);
         at.push(segment);
         if (!pair)

@@ -58,8 +58,12 @@ function dataOf(path: string, doc: Document): Record<string, unknown> {
                 `${path}: the alias *${unresolved[1]} has no anchor &${unresolved[1]} before it; define the anchor first or write the value out`,
             );
         if (/^Merge sources must be/.test(message))
-            throw new StackFileError(`${path}: a YAML merge key (<<) merges something that is not a map; merge only maps, or write the keys out`);
-        throw new StackFileError(`${path}: its YAML cannot be resolved to data (${e instanceof Error ? e.name : "error"}); fix it in an editor`);
+            throw new StackFileError(
+                `${path}: a YAML merge key (<<) merges something that is not a map; merge only maps, or write the keys out`,
+            );
+        throw new StackFileError(
+            `${path}: its YAML cannot be resolved to data (${e instanceof Error ? e.name : "error"}); fix it in an editor`,
+        );
     }
 }
 
@@ -196,7 +200,10 @@ export function checkEdited(file: StackFile, edits: SecretEdit[], text: string):
         );
     }
     const encoding = encodingProblem(file.text, text);
-    if (encoding) throw new LayoutError(`${file.path}: the edit cannot be made in this file as it is: ${encoding}; nothing was written; ${byHand(edits)}`);
+    if (encoding)
+        throw new LayoutError(
+            `${file.path}: the edit cannot be made in this file as it is: ${encoding}; nothing was written; ${byHand(edits)}`,
+        );
 }
 
 function describeEdit(e: SecretEdit): string {
@@ -230,9 +237,11 @@ function editInPlace(original: string, edits: SecretEdit[]): string | undefined 
     for (const e of edits) {
         const doc = parseDocument(text, PARSE_OPTIONS);
         const map = doc.getIn(["config", `${PROJECT}:secrets`, e.secret], true);
-        if (!isMap(map) || map.flow) return undefined;
+        if (!isMap(map)) return undefined;
         const pair = map.items.find((p) => isScalar(p.key) && p.key.value === e.key);
         const keyRange = pair && isScalar(pair.key) ? pair.key.range : undefined;
+        // In a flow map ({generation: 1, ...}) a value can be replaced where it is; a key cannot be added or removed by lines.
+        if (map.flow && (e.value === undefined ? pair !== undefined : pair === undefined)) return undefined;
         if (e.value === undefined) {
             if (!pair) continue;
             if (!keyRange || !isScalar(pair.value) || !pair.value.range) return undefined;
