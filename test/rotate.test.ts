@@ -485,6 +485,15 @@ describe("stack file edits: shared nodes, merge keys, alias bombs, encodings", (
         );
     });
 
+    it("an edit whose result would not read back as asked is refused by the invariant (a tag kept on the value)", () => {
+        const text = stack(["generation: !!str 1", "stage: stable", ...body], ["generation: 1", "stage: stable", ...body]);
+        const e = editError(text, [{ secret: "one", key: "generation", value: 2 }]);
+        expect(e).toBeInstanceOf(LayoutError);
+        expect(e.message).toBe(
+            "Pulumi.dev.yaml: the edit of one would not read back as the values asked for (an explicit tag such as !!str on a value?); nothing was written; make it by hand: set secrets.one.generation to 2",
+        );
+    });
+
     it("the invariant refuses a text that changes another secret or config outside the secrets, or loses the BOM or the line endings", () => {
         const text = stack(["generation: &g 1", "stage: stable", ...body], ["generation: *g", "stage: stable", ...body]);
         const file = parseStackFile("x.yaml", text);

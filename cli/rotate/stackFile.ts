@@ -196,7 +196,7 @@ export function checkEdited(file: StackFile, edits: SecretEdit[], text: string):
             ...(outside ? [`change config outside ${PROJECT}:secrets`] : []),
         ];
         throw new LayoutError(
-            `${file.path}: the edit of ${[...edited].join(", ")} would ${what.length > 0 ? what.join(" and ") : "not write exactly its own keys"}; nothing was written; ${byHand(edits)}`,
+            `${file.path}: the edit of ${[...edited].join(", ")} would ${what.length > 0 ? what.join(" and ") : "not read back as the values asked for (an explicit tag such as !!str on a value?)"}; nothing was written; ${byHand(edits)}`,
         );
     }
     const encoding = encodingProblem(file.text, text);
