@@ -504,6 +504,11 @@ describe("stack file edits: shared nodes, merge keys, alias bombs, encodings", (
         expect(() => checkEdited(file, edits, both)).toThrow(
             "x.yaml: the edit of one would also change titan-secrets:secrets.two; nothing was written; make it by hand: set secrets.one.generation to 2",
         );
+        // A secret map shared whole: the two secrets are one object in the parsed data, and must still count as two.
+        const whole = stack(["&w", "generation: 1", "stage: stable", ...body], []).replace("    two:\n", "    two: *w\n");
+        expect(() => checkEdited(parseStackFile("x.yaml", whole), edits, whole.replace("generation: 1", "generation: 2"))).toThrow(
+            "would also change titan-secrets:secrets.two",
+        );
         const outside = text.replace("&g 1", "&g 2").replace("*g", "1").replace("renderDir: rendered", "renderDir: other");
         expect(() => checkEdited(file, edits, outside)).toThrow("would change config outside titan-secrets:secrets");
         const plain = parseStackFile("x.yaml", text.replace("*g", "1"));

@@ -172,9 +172,21 @@ type Data = Record<string, unknown>;
 
 const isRecord = (v: unknown): v is Data => v !== null && typeof v === "object" && !Array.isArray(v);
 
+/**
+ * A deep copy in which nothing is shared: an alias resolves to the same
+ * object as its anchor, and editing that object would edit both, which is
+ * exactly what the check must see (alias expansion is capped when the file
+ * is read, so the copy is bounded).
+ */
+function unshared(v: unknown): unknown {
+    if (Array.isArray(v)) return v.map(unshared);
+    if (isRecord(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unshared(x)]));
+    return v;
+}
+
 /** The data with the edits applied, as plain values (what the edited file must parse to). */
 export function withEdits(data: Data, edits: readonly SecretEdit[]): Data {
-    const out = structuredClone(data);
+    const out = unshared(data) as Data;
     for (const e of edits) {
         const config = out.config;
         const secrets = isRecord(config) ? config[SECRETS] : undefined;
