@@ -415,6 +415,7 @@ describe("stack file edits: shared nodes, merge keys, alias bombs, encodings", (
         const fromTwo = editError(text, [{ secret: "two", key: "stage", value: "overlap" }]);
         expect(fromTwo).toBeInstanceOf(LayoutError);
         expect(fromTwo.message).toContain("titan-secrets:secrets.two.stage is shared through the YAML anchor &s");
+        expect(fromTwo.message).toContain("would silently stop sharing it with titan-secrets:secrets.one");
     });
 
     it("refuses a secret map shared whole (two: *one) and a merge key (<<), and reads the merge as Pulumi does", () => {

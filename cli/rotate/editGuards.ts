@@ -102,7 +102,8 @@ const isMergeKey = (key: unknown) =>
 
 const keyText = (key: unknown) => (isMergeKey(key) ? "<<" : isScalar(key) ? String(key.value) : "(complex key)");
 
-function sharedMessage(file: string, secret: string, node: Node, at: (string | number)[], s: Sharing): string {
+/** `unlink`: the node is an alias that the edit would replace (the others keep their value, this one leaves them). */
+function sharedMessage(file: string, secret: string, node: Node, at: (string | number)[], s: Sharing, unlink = false): string {
     const target = isAlias(node) ? s.targetOf.get(node) : node;
     const uses = target ? (s.usesOf.get(target) ?? []) : [];
     const anchorAt = target ? s.anchorAt.get(target) : undefined;
@@ -114,7 +115,7 @@ function sharedMessage(file: string, secret: string, node: Node, at: (string | n
     return (
         `${file}: ${describePath(at)} is shared through the YAML anchor &${anchor} ` +
         `(written at ${anchorAt ? describePath(anchorAt) : "(unknown)"}, used by *${anchor} at ${uses.map((u) => describePath(u.at)).join(", ") || "(none)"}; ` +
-        `secrets sharing it: ${secrets.join(", ") || "(none)"}), so editing it for ${secret} would also change ${others.join(", ") || "the places that share it"}. ` +
+        `secrets sharing it: ${secrets.join(", ") || "(none)"}), so editing it for ${secret} would ${unlink ? "silently stop sharing it with" : "also change"} ${others.join(", ") || "the places that share it"}. ` +
         `rotate edits only values written out where they are used: write the value out in each place (replace *${anchor} with the value, drop &${anchor}), then run the command again. Nothing was written.`
     );
 }
@@ -128,8 +129,8 @@ function sharedMessage(file: string, secret: string, node: Node, at: (string | n
  */
 export function editProblem(file: string, doc: Document, secret: string, keys: readonly string[]): string | undefined {
     const s = sharingOf(doc);
-    const shared = (n: Node, at: (string | number)[]) =>
-        isAlias(n) || (s.usesOf.get(n)?.length ?? 0) > 0 ? sharedMessage(file, secret, n, at, s) : undefined;
+    const shared = (n: Node, at: (string | number)[], unlink = false) =>
+        isAlias(n) || (s.usesOf.get(n)?.length ?? 0) > 0 ? sharedMessage(file, secret, n, at, s, unlink) : undefined;
     const at: (string | number)[] = [];
     let node: unknown = doc.contents;
     for (const segment of ["config", SECRETS, secret]) {
@@ -154,7 +155,7 @@ export function editProblem(file: string, doc: Document, secret: string, keys: r
         const pair = secretMap.items.find((p) => isScalar(p.key) && p.key.value === key);
         if (!pair) continue;
         for (const n of [...nodesIn(pair.key), ...nodesIn(pair.value)]) {
-            const p = shared(n, [...at, key]);
+            const p = shared(n, [...at, key], isAlias(n) && n === pair.value);
             if (p) return p;
         }
     }
