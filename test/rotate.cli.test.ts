@@ -348,6 +348,32 @@ describe("rotate advance / revert / compromise", () => {
         expect(read("dev")).toBe(withHmac(withHmac(dev, "generation", "1", "2"), "stage", "stable", "overlap"));
     });
 
+    it("advance refuses a stage another secret shares through a YAML anchor (exit 3, nothing written); an alias bomb is exit 2", () => {
+        const shared = read("dev")
+            .replace("kind: hmac\n      generation: 1\n      stage: stable", "kind: hmac\n      generation: &g 1\n      stage: &s stable")
+            .replace("kind: password\n      generation: 1\n      stage: stable", "kind: password\n      generation: *g\n      stage: *s");
+        writeFileSync(file("dev"), shared);
+        const r = rotate("advance", "titan-hmac", "--no-ledger", ...NOW);
+        expect(r.status).toBe(3);
+        expect(r.stderr).toContain("titan-secrets:secrets.titan-hmac.generation is shared through the YAML anchor &g");
+        expect(r.stderr).toContain("secrets sharing it: titan-hmac, titan-redis-password");
+        expect(r.stderr).toContain("would also change titan-secrets:secrets.titan-redis-password");
+        expect(r.stdout).toBe("");
+        expect(read("dev")).toBe(shared);
+
+        const bomb = [
+            "a: &a [x, x, x, x, x, x, x, x, x]",
+            "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]",
+            "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]",
+            "d: [*c, *c, *c, *c, *c, *c, *c, *c, *c]",
+        ];
+        writeFileSync(file("dev"), [...bomb, read("prod")].join("\n"));
+        const b = rotate("status", "--no-ledger", ...NOW);
+        expect(b.status).toBe(2);
+        expect(b.stderr).toMatch(/^rotate: \S+Pulumi\.dev\.yaml: its YAML aliases expand past 100 copies/);
+        expect(b.stderr).not.toContain("ReferenceError");
+    });
+
     it("usage errors exit 2", () => {
         const unknown = rotate("advance", "titan-hamc", "--no-ledger", ...NOW);
         expect(unknown.status).toBe(2);

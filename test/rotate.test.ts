@@ -11,7 +11,7 @@ import { parseArgs } from "../cli/rotate/args";
 import { UsageError } from "../cli/common";
 import { ledgerFromJson } from "../cli/rotate/ledgerSource";
 import { formatPlanMarkdown, formatPlanText, planReport } from "../cli/rotate/planReport";
-import { LayoutError, applyEdits, parseStackFile, rawConfigOf } from "../cli/rotate/stackFile";
+import { LayoutError, StackFileError, applyEdits, checkEdited, parseStackFile, rawConfigOf } from "../cli/rotate/stackFile";
 import { formatStatus, statusReport } from "../cli/rotate/status";
 import { advanceTarget, compromiseTarget, editsFor, legalNextSteps, revertTarget } from "../cli/rotate/steps";
 import { relative } from "../cli/rotate/time";
@@ -371,5 +371,154 @@ describe("ledger files", () => {
         expect(ledgerFromJson({ ledger })).toBe(ledger);
         const named = { ledger: { kind: "hmac" } }; // a secret called "ledger"
         expect(ledgerFromJson(named)).toBe(named);
+    });
+});
+
+describe("stack file edits: shared nodes, merge keys, alias bombs, encodings", () => {
+    /** Two HMAC secrets; `one` and `two` are the lines of each secret's map (indented by 6). */
+    const stack = (one: string[], two: string[], extra: string[] = []) =>
+        [
+            "config:",
+            "  titan-secrets:kubernetes:",
+            "    renderDir: rendered",
+            ...extra,
+            "  titan-secrets:secrets:",
+            "    one:",
+            ...one.map((l) => `      ${l}`),
+            "    two:",
+            ...two.map((l) => `      ${l}`),
+            "",
+        ].join("\n");
+    const body = ["kind: hmac", "verifiers: [a]", "presenters: [b]"];
+    const advance = [
+        { secret: "one", key: "generation", value: 2 },
+        { secret: "one", key: "stage", value: "overlap" },
+    ];
+    const editError = (text: string, edits: Parameters<typeof applyEdits>[1] = advance) => {
+        try {
+            applyEdits(parseStackFile("Pulumi.dev.yaml", text), edits);
+        } catch (e) {
+            return e as Error;
+        }
+        throw new Error("the edit was made");
+    };
+
+    it("refuses a generation/stage that two secrets share through an anchor, from either side, naming both and the fix", () => {
+        const text = stack(["generation: &g 1", "stage: &s stable", ...body], ["generation: *g", "stage: *s", ...body]);
+        const e = editError(text);
+        expect(e).toBeInstanceOf(LayoutError);
+        expect(e.message).toContain("titan-secrets:secrets.one.generation is shared through the YAML anchor &g");
+        expect(e.message).toContain("used by *g at titan-secrets:secrets.two.generation");
+        expect(e.message).toContain("secrets sharing it: one, two");
+        expect(e.message).toContain("would also change titan-secrets:secrets.two");
+        expect(e.message).toContain("replace *g with the value, drop &g");
+        const fromTwo = editError(text, [{ secret: "two", key: "stage", value: "overlap" }]);
+        expect(fromTwo).toBeInstanceOf(LayoutError);
+        expect(fromTwo.message).toContain("titan-secrets:secrets.two.stage is shared through the YAML anchor &s");
+        expect(fromTwo.message).toContain("would silently stop sharing it with titan-secrets:secrets.one");
+    });
+
+    it("refuses a secret map shared whole (two: *one) and a merge key (<<), and reads the merge as Pulumi does", () => {
+        const whole = stack(["&one", "generation: 1", "stage: stable", ...body], []).replace("    two:\n", "    two: *one\n");
+        expect(editError(whole).message).toContain("titan-secrets:secrets.one is shared through the YAML anchor &one");
+        expect(editError(whole, [{ secret: "two", key: "stage", value: "overlap" }]).message).toContain(
+            "titan-secrets:secrets.two is shared through the YAML anchor &one",
+        );
+        const merged = stack(["&one", "generation: 1", "stage: stable", ...body], ["<<: *one", "generation: 3"]);
+        expect(rawConfigOf(parseStackFile("x.yaml", merged)).secrets).toMatchObject({
+            two: { kind: "hmac", generation: 3, stage: "stable", verifiers: ["a"] },
+        });
+        const two = editError(merged, [{ secret: "two", key: "stage", value: "overlap" }]);
+        expect(two).toBeInstanceOf(LayoutError);
+        expect(two.message).toContain("titan-secrets:secrets.two uses a YAML merge key (<<)");
+        expect(two.message).toContain("remove the << line");
+        expect(editError(merged).message).toContain("used by *one at titan-secrets:secrets.two.<<");
+    });
+
+    it("allows an edit next to anchors it does not touch (a shared list of verifiers, an alias outside the secrets)", () => {
+        const text = stack(
+            ["generation: 1", "stage: stable", "kind: hmac", "verifiers: &v [a]", "presenters: [b]"],
+            ["generation: 1", "stage: stable", "kind: hmac", "verifiers: *v", "presenters: [b]"],
+        );
+        const out = applyEdits(parseStackFile("x.yaml", text), advance);
+        expect(out).toBe(text.replace("generation: 1\n      stage: stable", "generation: 2\n      stage: overlap"));
+    });
+
+    it("refuses an alias bomb and an alias without its anchor with a message, not a ReferenceError", () => {
+        const bomb = [
+            "a: &a [x, x, x, x, x, x, x, x, x]",
+            "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]",
+            "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]",
+            "config: {x: [*c, *c, *c, *c, *c, *c, *c, *c, *c]}",
+            "",
+        ].join("\n");
+        expect(() => parseStackFile("x.yaml", bomb)).toThrow(StackFileError);
+        expect(() => parseStackFile("x.yaml", bomb)).toThrow(/x\.yaml: its YAML aliases expand past 100 copies/);
+        expect(() => parseStackFile("x.yaml", "config:\n  a: *nope\n")).toThrow(/x\.yaml: the alias \*nope has no anchor &nope before it/);
+    });
+
+    it("refuses a config that is not a map, and a secret that is not a map", () => {
+        for (const [config, found] of [
+            ["config: [a, b]\n", "a list"],
+            ["config: 5\n", "a number"],
+            ["config:\n", "nothing"],
+        ])
+            expect(() => parseStackFile("x.yaml", config)).toThrow(
+                `x.yaml: "config" holds ${found}, not a map of config keys (titan-secrets:<key>: <value>)`,
+            );
+        const scalar = stack(["generation: 1", "stage: stable", ...body], []).replace("    two:\n", "    two: 5\n");
+        const e = editError(scalar, [{ secret: "two", key: "stage", value: "overlap" }]);
+        expect(e).toBeInstanceOf(LayoutError);
+        expect(e.message).toContain("titan-secrets:secrets.two is not a map of the secret's keys");
+    });
+
+    it("keeps a byte order mark and CRLF line endings, also on a line it adds", () => {
+        const text =
+            "\uFEFF" +
+            stack(["generation: 1", "stage: stable", ...body], ["generation: 1", "stage: stable", ...body]).replace(/\n/g, "\r\n");
+        const out = applyEdits(parseStackFile("x.yaml", text), [...advance, { secret: "one", key: "incident", value: "INC-1" }]);
+        expect(out.startsWith("\uFEFF")).toBe(true);
+        expect(out).not.toMatch(/[^\r]\n/);
+        expect(out).toBe(
+            text
+                .replace("generation: 1\r\n      stage: stable", "generation: 2\r\n      stage: overlap")
+                .replace("presenters: [b]\r\n", "presenters: [b]\r\n      incident: INC-1\r\n"),
+        );
+    });
+
+    it("an edit whose result would not read back as asked is refused by the invariant (a tag kept on the value)", () => {
+        const text = stack(["generation: !!str 1", "stage: stable", ...body], ["generation: 1", "stage: stable", ...body]);
+        const e = editError(text, [{ secret: "one", key: "generation", value: 2 }]);
+        expect(e).toBeInstanceOf(LayoutError);
+        expect(e.message).toBe(
+            "Pulumi.dev.yaml: the edit of one would not read back as the values asked for (an explicit tag such as !!str on a value?); nothing was written; make it by hand: set secrets.one.generation to 2",
+        );
+    });
+
+    it("the invariant refuses a text that changes another secret or config outside the secrets, or loses the BOM or the line endings", () => {
+        const text = stack(["generation: &g 1", "stage: stable", ...body], ["generation: *g", "stage: stable", ...body]);
+        const file = parseStackFile("x.yaml", text);
+        const edits = [{ secret: "one", key: "generation", value: 2 }];
+        // What the Document API alone writes: the anchored value, so both secrets move.
+        const both = text.replace("&g 1", "&g 2");
+        expect(() => checkEdited(file, edits, both)).toThrow(LayoutError);
+        expect(() => checkEdited(file, edits, both)).toThrow(
+            "x.yaml: the edit of one would also change titan-secrets:secrets.two; nothing was written; make it by hand: set secrets.one.generation to 2",
+        );
+        // A secret map shared whole: the two secrets are one object in the parsed data, and must still count as two.
+        const whole = stack(["&w", "generation: 1", "stage: stable", ...body], []).replace("    two:\n", "    two: *w\n");
+        expect(() => checkEdited(parseStackFile("x.yaml", whole), edits, whole.replace("generation: 1", "generation: 2"))).toThrow(
+            "would also change titan-secrets:secrets.two",
+        );
+        const outside = text.replace("&g 1", "&g 2").replace("*g", "1").replace("renderDir: rendered", "renderDir: other");
+        expect(() => checkEdited(file, edits, outside)).toThrow("would change config outside titan-secrets:secrets");
+        const plain = parseStackFile("x.yaml", text.replace("*g", "1"));
+        const edited = text.replace("*g", "1").replace("&g 1", "&g 2");
+        expect(() => checkEdited(plain, edits, edited)).not.toThrow();
+        const crlf = parseStackFile("x.yaml", "\uFEFF" + text.replace("*g", "1").replace(/\n/g, "\r\n"));
+        expect(() => checkEdited(crlf, edits, edited.replace(/\n/g, "\r\n"))).toThrow("its byte order mark would be lost or added");
+        expect(() => checkEdited(crlf, edits, "\uFEFF" + edited.replace(/\n/g, "\r\n").replace("\r\n", "\n"))).toThrow(
+            "its line endings would be mixed",
+        );
     });
 });

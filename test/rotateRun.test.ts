@@ -545,6 +545,20 @@ describe("mainAsync: run and status --stacks with a given driver", () => {
         expect(fleet.ups).toEqual([]);
     });
 
+    it("run refuses to write a key stack stage shared with another secret through a YAML anchor: exit 3, nothing written", async () => {
+        const clock = { program: T0, run: T0 };
+        const { fleet, driverFor } = await twoClusters(clock);
+        const shared =
+            readFileSync(fleet.keyStackFile, "utf8").replace(`${FLEET_SECRET}:\n`, `${FLEET_SECRET}: &ring\n`) + "    titan-other: *ring\n";
+        writeFileSync(fleet.keyStackFile, shared);
+        const m = mainIo(clock);
+        expect(await mainAsync(["run", FLEET_SECRET, "--stacks", "keys,eu,us", "--dir", dir], m.io, driverFor)).toBe(3);
+        expect(m.err()).toContain(`titan-secrets:secrets.${FLEET_SECRET} is shared through the YAML anchor &ring`);
+        expect(m.err()).toContain("would also change titan-secrets:secrets.titan-other");
+        expect(readFileSync(fleet.keyStackFile, "utf8")).toBe(shared);
+        expect(fleet.succeeded()).toEqual([]);
+    });
+
     it("status --stacks keys,eu,us --json goes to fleetStatus", async () => {
         const clock = { program: T0, run: T0 };
         const { driverFor } = await twoClusters(clock);

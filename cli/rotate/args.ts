@@ -83,7 +83,8 @@ Options:
 Exit codes: 0 ok; 1 refused (the model refuses the step or the config, plan
 refused, status --check found an overdue secret); 2 usage error (bad
 arguments, unknown secret, unreadable stack or ledger file); 3 the stack
-file cannot be rewritten without changing its layout (nothing written).
+file cannot be edited without changing something else (a value shared
+through a YAML anchor or merge key, an unusual layout): nothing written.
 `;
 
 export function parseArgs(argv: string[]): ParsedArgs {

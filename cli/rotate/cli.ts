@@ -258,7 +258,7 @@ export async function mainAsync(
     } catch (e) {
         if (e instanceof UsageError || e instanceof StackFileError || e instanceof ConfigError) {
             io.err(`rotate: ${e.message}\n`);
-            return e instanceof ConfigError ? EXIT.refused : EXIT.usage;
+            return e instanceof ConfigError ? EXIT.refused : e instanceof LayoutError ? EXIT.cannotEdit : EXIT.usage;
         }
         throw e;
     }

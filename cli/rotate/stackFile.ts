@@ -1,23 +1,38 @@
-// Pulumi.<stack>.yaml as the rotate command reads and edits it. Edits go
-// through yaml's Document API (parseDocument, setIn/deleteIn, toString), which
-// keeps every comment and every untouched line as it was; a file that does
-// not survive that round trip byte for byte is never rewritten.
+// Pulumi.<stack>.yaml as the rotate command reads and edits it. It is read
+// as Pulumi reads it (go-yaml: aliases resolved, `<<` merge keys merged),
+// with alias expansion capped. Edits go through yaml's Document API
+// (parseDocument, setIn/deleteIn, toString), which keeps every comment and
+// every untouched line as it was; a file that does not survive that round
+// trip byte for byte is edited by byte ranges instead. Either way an edit
+// refuses values shared through anchors/aliases or merge keys
+// (editGuards.ts), and the edited file must parse to the original data with
+// exactly the edits applied, or nothing is written.
 
 import { readFileSync } from "node:fs";
 import { Document, Scalar, isMap, isScalar, parseDocument } from "yaml";
 import { ExchangeKeyPresence, PROJECT, RawConfig, presenceInStackFile, rawConfigFrom } from "../../model";
+import { SecretEdit, dataChanges, editProblem, encodingProblem, sameData, secretKeyPath, withEdits } from "./editGuards";
+
+export type { SecretEdit };
+export { secretKeyPath };
+
+/** `<<` merges as go-yaml (Pulumi's reader) merges it; duplicate keys are errors. */
+const PARSE_OPTIONS = { merge: true, uniqueKeys: true } as const;
+
+/**
+ * The most alias expansions a file may take (yaml's count: uses of an
+ * anchor times the aliases inside it). A stack file needs a handful; an
+ * alias bomb (nested anchors, each used many times) reaches this in a few
+ * lines, and is refused before it takes the memory.
+ */
+export const MAX_ALIAS_COUNT = 100;
 
 export interface StackFile {
     path: string;
     text: string;
     doc: Document;
-}
-
-/** A change to one key of one secret: a value to set, or undefined to remove the key. */
-export interface SecretEdit {
-    secret: string;
-    key: string;
-    value: string | number | boolean | undefined;
+    /** The file's data as Pulumi reads it (aliases and merge keys resolved). */
+    data: Record<string, unknown>;
 }
 
 export class StackFileError extends Error {
@@ -27,8 +42,40 @@ export class StackFileError extends Error {
     }
 }
 
+/** The data of a parsed file; an alias bomb, an alias without its anchor or a bad merge is a StackFileError. */
+function dataOf(path: string, doc: Document): Record<string, unknown> {
+    try {
+        return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as Record<string, unknown>;
+    } catch (e) {
+        const message = e instanceof Error ? e.message : "";
+        if (/^Excessive alias count/.test(message))
+            throw new StackFileError(
+                `${path}: its YAML aliases expand past ${MAX_ALIAS_COUNT} copies (anchors used many times inside other anchors: an alias bomb?); write the values out instead of *aliases`,
+            );
+        const unresolved = /^Unresolved alias \(the anchor must be set before the alias\): (.*)$/.exec(message);
+        if (unresolved)
+            throw new StackFileError(
+                `${path}: the alias *${unresolved[1]} has no anchor &${unresolved[1]} before it; define the anchor first or write the value out`,
+            );
+        if (/^Merge sources must be/.test(message))
+            throw new StackFileError(
+                `${path}: a YAML merge key (<<) merges something that is not a map; merge only maps, or write the keys out`,
+            );
+        throw new StackFileError(
+            `${path}: its YAML cannot be resolved to data (${e instanceof Error ? e.name : "error"}); fix it in an editor`,
+        );
+    }
+}
+
+/** What a value is, in words, without the value (it may be a key pasted in the wrong place). */
+function kindOfValue(v: unknown): string {
+    if (v === null || v === undefined) return "nothing";
+    if (Array.isArray(v)) return "a list";
+    return typeof v === "object" ? "a map" : `a ${typeof v}`;
+}
+
 export function parseStackFile(path: string, text: string): StackFile {
-    const doc = parseDocument(text, { keepSourceTokens: false });
+    const doc = parseDocument(text, PARSE_OPTIONS);
     if (doc.errors.length > 0) {
         // yaml's own message quotes the offending line, which may be a value
         // (an exchange key pasted in plain text): say where and what kind only.
@@ -39,7 +86,12 @@ export function parseStackFile(path: string, text: string): StackFile {
         );
     }
     if (!isMap(doc.contents)) throw new StackFileError(`${path}: expected a map with a "config" key at the top level`);
-    return { path, text, doc };
+    const data = dataOf(path, doc);
+    if (Object.hasOwn(data, "config") && kindOfValue(data.config) !== "a map")
+        throw new StackFileError(
+            `${path}: "config" holds ${kindOfValue(data.config)}, not a map of config keys (${PROJECT}:<key>: <value>); fix it in an editor`,
+        );
+    return { path, text, doc, data };
 }
 
 export function readStackFile(path: string): StackFile {
@@ -55,44 +107,54 @@ export function readStackFile(path: string): StackFile {
 /** The file would change beyond the edited keys: nothing is written. */
 export class LayoutError extends StackFileError {}
 
+function configOf(file: StackFile): Record<string, unknown> {
+    return (file.data.config as Record<string, unknown> | undefined) ?? {};
+}
+
 /**
  * The program's config from the file: every `titan-secrets:<key>` as
  * `<key>` (what the program reads with pulumi.Config("titan-secrets")).
  */
 export function rawConfigOf(file: StackFile): RawConfig {
-    return rawConfigFrom((file.doc.toJS() as { config?: Record<string, unknown> } | null)?.config ?? {});
+    return rawConfigFrom(configOf(file));
 }
 
 /** The exchange keys the file holds (which fields, whether secure), read without decrypting anything. */
 export function exchangeKeysOf(file: StackFile): ExchangeKeyPresence {
-    const config = (file.doc.toJS() as { config?: Record<string, unknown> } | null)?.config ?? {};
-    return presenceInStackFile(config[`${PROJECT}:exchangeKeys`]);
+    return presenceInStackFile(configOf(file)[`${PROJECT}:exchangeKeys`]);
 }
 
-/** Path of a secret's key in the document. */
-export function secretKeyPath(secret: string, key: string): string[] {
-    return ["config", `${PROJECT}:secrets`, secret, key];
-}
-
-/** The value written in the file for a secret's key, or undefined. */
+/** The value a secret's key has in the file's data (aliases resolved), or undefined. */
 export function secretValue(file: StackFile, secret: string, key: string): unknown {
-    const v = file.doc.getIn(secretKeyPath(secret, key));
-    return v !== null && typeof v === "object" && "toJSON" in v ? (v as { toJSON(): unknown }).toJSON() : v;
+    const secrets = configOf(file)[`${PROJECT}:secrets`] as Record<string, unknown> | undefined;
+    const map = secrets !== null && typeof secrets === "object" && Object.hasOwn(secrets, secret) ? secrets[secret] : undefined;
+    return map !== null && typeof map === "object" && Object.hasOwn(map, key) ? (map as Record<string, unknown>)[key] : undefined;
 }
 
 /**
  * Applies the edits and returns the new text, changing nothing else.
  *
- * A file that reads back byte for byte through the Document API (the
- * committed stack files) is edited with it: setIn/deleteIn, toString. Other
- * layouts (e.g. the unindented lists `pulumi config set` writes) would be
- * re-indented by toString, so there each edit replaces, inserts or removes
- * only the bytes of its own key, at the positions the parsed document
- * gives. Either way the result must parse to exactly the edited config, or
- * nothing is written (LayoutError).
+ * Refused first (LayoutError) when a node on the way to an edited key is
+ * shared through an anchor/alias or a merge key, or is not a map
+ * (editProblem). A file that reads back byte for byte through the Document
+ * API (the committed stack files) is edited with it: setIn/deleteIn,
+ * toString. Other layouts (the unindented lists `pulumi config set` writes,
+ * a byte order mark, CRLF line endings) would be rewritten by toString, so
+ * there each edit replaces, inserts or removes only the bytes of its own
+ * key, at the positions the parsed document gives, in the file's line
+ * ending. Either way the result must parse to the original data with
+ * exactly these edits applied (no other secret, nothing outside the
+ * secrets), with the same byte order mark and line endings, or nothing is
+ * written (LayoutError).
  */
 export function applyEdits(file: StackFile, edits: SecretEdit[]): string {
-    const doc = parseDocument(file.text);
+    if (edits.length === 0) return file.text;
+    for (const secret of new Set(edits.map((e) => e.secret))) {
+        const keys = edits.filter((e) => e.secret === secret).map((e) => e.key);
+        const problem = editProblem(file.path, file.doc, secret, keys);
+        if (problem) throw new LayoutError(problem);
+    }
+    const doc = parseDocument(file.text, PARSE_OPTIONS);
     for (const e of edits) {
         const path = secretKeyPath(e.secret, e.key);
         if (e.value === undefined) {
@@ -101,22 +163,51 @@ export function applyEdits(file: StackFile, edits: SecretEdit[]): string {
             doc.setIn(path, e.value);
         }
     }
-    const roundTrips = parseDocument(file.text).toString() === file.text;
+    const roundTrips = parseDocument(file.text, PARSE_OPTIONS).toString() === file.text;
     const text = roundTrips ? doc.toString() : editInPlace(file.text, edits);
-    if (text === undefined || !sameData(parseDocument(text).toJS(), doc.toJS())) {
+    if (text === undefined)
+        throw new LayoutError(`${file.path}: the edit cannot be made without changing other lines (unusual layout); ${byHand(edits)}`);
+    checkEdited(file, edits, text);
+    return text;
+}
+
+const byHand = (edits: SecretEdit[]) => `make it by hand: ${edits.map(describeEdit).join(", ")}`;
+
+/**
+ * The invariant, on the text about to be written (LayoutError when it does
+ * not hold): it parses to the original data with exactly the edits applied,
+ * so no secret but the edited ones and nothing outside the secrets changed,
+ * and it keeps the original's byte order mark and line endings.
+ */
+export function checkEdited(file: StackFile, edits: SecretEdit[], text: string): void {
+    let after: StackFile;
+    try {
+        after = parseStackFile(file.path, text);
+    } catch (e) {
+        if (!(e instanceof StackFileError)) throw e;
+        throw new LayoutError(`${file.path}: the edited file would not read back (${e.message}); nothing was written; ${byHand(edits)}`);
+    }
+    if (!sameData(after.data, withEdits(file.data, edits))) {
+        const edited = new Set(edits.map((e) => e.secret));
+        const { secrets, outside } = dataChanges(file.data, after.data);
+        const others = secrets.filter((s) => !edited.has(s)).map((s) => `${PROJECT}:secrets.${s}`);
+        const what = [
+            ...(others.length > 0 ? [`also change ${others.join(", ")}`] : []),
+            ...(outside ? [`change config outside ${PROJECT}:secrets`] : []),
+        ];
         throw new LayoutError(
-            `${file.path}: the edit cannot be made without changing other lines (unusual layout); make it by hand: ${edits.map(describeEdit).join(", ")}`,
+            `${file.path}: the edit of ${[...edited].join(", ")} would ${what.length > 0 ? what.join(" and ") : "not read back as the values asked for (an explicit tag such as !!str on a value?)"}; nothing was written; ${byHand(edits)}`,
         );
     }
-    return text;
+    const encoding = encodingProblem(file.text, text);
+    if (encoding)
+        throw new LayoutError(
+            `${file.path}: the edit cannot be made in this file as it is: ${encoding}; nothing was written; ${byHand(edits)}`,
+        );
 }
 
 function describeEdit(e: SecretEdit): string {
     return e.value === undefined ? `remove secrets.${e.secret}.${e.key}` : `set secrets.${e.secret}.${e.key} to ${JSON.stringify(e.value)}`;
-}
-
-function sameData(a: unknown, b: unknown): boolean {
-    return JSON.stringify(a) === JSON.stringify(b);
 }
 
 const lineStart = (text: string, at: number) => text.lastIndexOf("\n", at - 1) + 1;
@@ -140,13 +231,17 @@ function scalarText(value: string | number | boolean, like?: Scalar): string {
 
 /** The edits as byte-range changes of the original text; undefined where that is not possible. */
 function editInPlace(original: string, edits: SecretEdit[]): string | undefined {
+    // A line it adds ends as the file's lines do (CRLF in a file written on Windows).
+    const eol = original.includes("\r\n") ? "\r\n" : "\n";
     let text = original;
     for (const e of edits) {
-        const doc = parseDocument(text);
+        const doc = parseDocument(text, PARSE_OPTIONS);
         const map = doc.getIn(["config", `${PROJECT}:secrets`, e.secret], true);
-        if (!isMap(map) || map.flow) return undefined;
+        if (!isMap(map)) return undefined;
         const pair = map.items.find((p) => isScalar(p.key) && p.key.value === e.key);
         const keyRange = pair && isScalar(pair.key) ? pair.key.range : undefined;
+        // In a flow map ({generation: 1, ...}) a value can be replaced where it is; a key cannot be added or removed by lines.
+        if (map.flow && (e.value === undefined ? pair !== undefined : pair === undefined)) return undefined;
         if (e.value === undefined) {
             if (!pair) continue;
             if (!keyRange || !isScalar(pair.value) || !pair.value.range) return undefined;
@@ -162,8 +257,8 @@ function editInPlace(original: string, edits: SecretEdit[]): string | undefined 
             if (!isScalar(first) || !first.range || !lastNode?.range) return undefined;
             const indent = first.range[0] - lineStart(text, first.range[0]);
             const at = lineEnd(text, lastNode.range[1]);
-            const before = text.slice(0, at) + (at === text.length && !text.endsWith("\n") ? "\n" : "");
-            text = before + `${" ".repeat(indent)}${e.key}: ${scalarText(e.value)}\n` + text.slice(at);
+            const before = text.slice(0, at) + (at === text.length && !text.endsWith("\n") ? eol : "");
+            text = before + `${" ".repeat(indent)}${e.key}: ${scalarText(e.value)}${eol}` + text.slice(at);
         }
     }
     return text;
