@@ -14,5 +14,8 @@ export * from "./rolloutStatus";
 export * from "./annotations";
 export * from "./time";
 export * from "./names";
+export * from "./configNames";
+export * from "./kubernetesNames";
+export * from "./keyId";
 export * from "./schema";
 export * from "./fleet";
