@@ -447,7 +447,7 @@ function asConsumerIssues(issues: ConfigIssue[]): ConfigIssue[] {
         if (!i.key.startsWith(secretsKey)) return i;
         const rest = i.key.slice(secretsKey.length);
         // The secret itself (a removal) and its consumers are this stack's; its other fields are the key ring's.
-        const own = /^(\.[A-Za-z0-9_-]+|\["[^"]*"\])(\.(verifiers|presenters)|$)/.test(rest);
+        const own = /^(\.[A-Za-z0-9_-]+|\["([^"\\]|\\.)*"\])(\.(verifiers|presenters)|$)/.test(rest);
         return own ? { ...i, key: configKey(["consumers"]) + rest } : { ...i, key: `${i.key} (as the key ring declares it)` };
     });
 }

@@ -151,6 +151,19 @@ describe("3. the names JavaScript reserves are refused in every map and list of 
     });
 });
 
+describe("3. a name never forges a line of the message", () => {
+    it("a line break in a map key is quoted in the key the error names", () => {
+        let message = "";
+        try {
+            parseConfig(titanConfig({ k: hmac(1, "stable"), "x\nwarning: all clear": hmac(1, "stable", { envPrefix: "X" }) }));
+        } catch (e) {
+            message = (e as Error).message;
+        }
+        expect(message).toContain('titan-secrets:secrets["x\\nwarning: all clear"]: found the secret name "x\\nwarning: all clear"');
+        expect(message.split("\n").filter((line) => line.startsWith("warning:"))).toEqual([]);
+    });
+});
+
 describe("3. key IDs name one key across the stack", () => {
     const y = (extra: Record<string, unknown>, generation = 1, stage = "stable") => hmac(generation, stage, { envPrefix: "Y", ...extra });
 
