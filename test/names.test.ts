@@ -5,7 +5,17 @@
 
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { CONFIG_SECTIONS, ConfigError, KEY_ID, KeyRingSecrets, RawConfig, parseConfig, rawConfigFrom } from "../model";
+import {
+    CONFIG_SECTIONS,
+    ConfigError,
+    KEY_ID,
+    KeyRingSecrets,
+    RawConfig,
+    checkExchangeKeys,
+    parseConfig,
+    presenceOf,
+    rawConfigFrom,
+} from "../model";
 import { FLEET_SECRET, fleetStackConfigs } from "../harness/fleet";
 import { TITAN_SERVICES, hmac, titanConfig } from "./support/fleet";
 
@@ -64,6 +74,15 @@ describe("3. the names JavaScript reserves are refused in every map and list of 
         );
         expect(issues.join("\n")).toContain('titan-secrets:services.prototype: found the name "prototype"');
         expect(issues.join("\n")).toContain(`titan-secrets:removeSecrets[0]: found "constructor"; allowed: ${RESERVED}`);
+    });
+
+    it("in exchangeKeys, read apart as secrets (only which fields are there)", () => {
+        const spec = parseConfig(titanConfig({ k: hmac(1, "stable") }));
+        const present = presenceOf(JSON.parse('{"__proto__": {"g1": {"apiKey": "v"}}, "b": {"constructor": {"apiSecret": "v"}}}'));
+        expect(checkExchangeKeys(spec, present, true).map((i) => `${i.key}: found ${i.found}`)).toEqual([
+            'titan-secrets:exchangeKeys.__proto__.g1.apiKey: found the name "__proto__"',
+            'titan-secrets:exchangeKeys.b.constructor.apiSecret: found the name "constructor"',
+        ]);
     });
 
     it("in a fleet: a cluster, a key ring and a consumers entry", () => {
