@@ -44,7 +44,8 @@ export function checkKeyIds(secrets: Map<string, SecretSpec>): ConfigIssue[] {
         if (secondary(s)) ids.push(["previousKeyId", s.previousKeyId, s.generation - 1]);
         for (const [field, id, generation] of ids) {
             if (clashing.has(`${s.name}/${field}`) || id === `${s.name}-g${generation}`) continue;
-            const match = /^(.+)-g(\d+)$/.exec(id.toLowerCase());
+            // <secret>-g<N>, or the fresh form <secret>-g<N>-<i> a returning generation gets (ledger.ts freshKeyId).
+            const match = /^(.+)-g(\d+)(-\d+)?$/.exec(id.toLowerCase());
             if (!match || match[1] === s.name || !secrets.has(match[1])) continue;
             issues.push({
                 key: configKey(["secrets", s.name, field]),

@@ -11,8 +11,11 @@ import {
     KEY_ID,
     KeyRingSecrets,
     RawConfig,
+    Ledger,
     checkExchangeKeys,
+    freshKeyId,
     parseConfig,
+    planRotation,
     presenceOf,
     rawConfigFrom,
 } from "../model";
@@ -32,6 +35,8 @@ function refused(raw: RawConfig, stack = "dev", keyRing?: KeyRingSecrets): strin
 const accepted = (raw: RawConfig, stack = "dev") => expect(() => parseConfig(raw, stack)).not.toThrow();
 /** A config as the stack file gives it (JSON, so `__proto__` is an own key, as YAML and Pulumi give it). */
 const fromJson = (raw: RawConfig): RawConfig => JSON.parse(JSON.stringify(raw).replace(/"RESERVED"/g, '"__proto__"')) as RawConfig;
+const T0 = new Date("2026-11-01T00:00:00Z");
+const hours = (h: number) => new Date(T0.getTime() + h * 3_600_000);
 const RESERVED = "any name but __proto__, constructor, prototype (JavaScript reserves them";
 
 describe("3. the names JavaScript reserves are refused in every map and list of the config", () => {
@@ -211,6 +216,31 @@ describe("3. key IDs name one key across the stack", () => {
             'titan-secrets:secrets.x.keyId: found "K1" for both generations (previousKeyId "k1", compared ignoring case)',
         );
         accepted(titanConfig({ x: hmac(2, "stable"), y: y({ keyId: "y-2026" }) }));
+    });
+
+    it("another secret's fresh form (<secret>-g<N>-<i>, for a generation that comes back) is its too", () => {
+        expect(refused(titanConfig({ x: hmac(2, "stable"), y: y({ keyId: "x-g3-2" }) }))).toContain(
+            'titan-secrets:secrets.y.keyId: found "x-g3-2", which is the default key ID of secret "x" at generation 3; allowed: a key ID outside every other secret\'s defaults (<secret>-g<N>): x has, had or will have that one',
+        );
+    });
+
+    it("a retired key ID is not given to a new key in another case", () => {
+        const ledger = (keyId: string) => {
+            let l: Ledger = {};
+            const steps: [RawConfig, Date][] = [
+                [titanConfig({ k: hmac(2, "stable", { keyId: "K-2026" }) }), T0],
+                [titanConfig({ k: hmac(3, "overlap", { keyId: "k-2026b", previousKeyId: "K-2026" }) }), hours(30)],
+                [titanConfig({ k: hmac(3, "stable", { keyId: "k-2026b" }) }), hours(60)],
+            ];
+            for (const [raw, now] of steps) l = planRotation(parseConfig(raw), l, now).ledger;
+            return () =>
+                planRotation(parseConfig(titanConfig({ k: hmac(4, "overlap", { keyId, previousKeyId: "k-2026b" }) })), l, hours(90));
+        };
+        expect(ledger("k-2026")).toThrow(
+            'titan-secrets:secrets.k.keyId: found "k-2026" for the new key of generation 4, but that key ID named a key that has been retired',
+        );
+        expect(ledger("k-2026c")).not.toThrow();
+        expect(freshKeyId("k", 3, ["K-G3"])).toBe("k-g3-2");
     });
 
     it("the charset is one a header value and a file name can hold", () => {
