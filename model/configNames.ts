@@ -65,19 +65,22 @@ function stackParts(stack: string): { org?: string; project: string; name: strin
     return { project: PROJECT, name: stack };
 }
 
+/** Whether two stack names may name one stack: same project and stack, and the organization is the same or one is not said. */
+function mayBeOneStack(a: string, b: string): boolean {
+    const p = stackParts(a);
+    const q = stackParts(b);
+    return p.name === q.name && p.project === q.project && (p.org === undefined || q.org === undefined || p.org === q.org);
+}
+
 /**
  * A key stack's clusters: never itself, and each once, whatever the form it
  * is written in (`eu/a` and `eu-a` become one resource name; `eu` and
  * `org/titan-secrets/eu` may be one stack). A workload stack does not follow
- * itself.
+ * itself. `stack` is this stack's name as Pulumi gives it (no organization).
  */
 export function checkFleetNames(fleet: FleetSpec, stack: string): ConfigIssue[] {
     const issues: ConfigIssue[] = [];
-    const self = stackParts(stack);
-    const isSelf = (c: string) => {
-        const p = stackParts(c);
-        return p.name === self.name && p.project === self.project && (p.org === undefined || self.org === undefined || p.org === self.org);
-    };
+    const isSelf = (c: string) => mayBeOneStack(c, stack);
     if (fleet.role === "workloads" && isSelf(fleet.keyRing)) {
         issues.push({
             key: configKey(["fleet", "keyRing"]),
@@ -96,14 +99,7 @@ export function checkFleetNames(fleet: FleetSpec, stack: string): ConfigIssue[] 
                 fix: `pulumi config rm --path 'fleet.clusters[${i}]'`,
             });
         }
-        const p = stackParts(c);
-        const j = fleet.clusters.findIndex((d, k) => {
-            if (k >= i) return false;
-            const q = stackParts(d);
-            const sameStack =
-                q.name === p.name && q.project === p.project && (q.org === undefined || p.org === undefined || q.org === p.org);
-            return sameStack || clusterResourceName(d) === clusterResourceName(c);
-        });
+        const j = fleet.clusters.findIndex((d, k) => k < i && (mayBeOneStack(c, d) || clusterResourceName(d) === clusterResourceName(c)));
         if (j >= 0) {
             const d = fleet.clusters[j];
             issues.push({
