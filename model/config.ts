@@ -2,7 +2,8 @@
 // part and fill fixed defaults; zod reports every problem with its path,
 // which we turn into our own sentences. The cross-references zod cannot see
 // (unknown services, roles, generations, one owner per backend) are checked
-// below.
+// below; names across the whole config (key IDs, clusters, workloads,
+// delivered variables, the objects built from them) in configNames.ts.
 
 import { z } from "zod";
 import { ConfigError, ConfigIssue, PROJECT, closest, configKey, configPath, show } from "./errors";
