@@ -76,7 +76,7 @@ function mayBeOneStack(a: string, b: string): boolean {
  * A key stack's clusters: never itself, and each once, whatever the form it
  * is written in (`eu/a` and `eu-a` become one resource name; `eu` and
  * `org/titan-secrets/eu` may be one stack). A workload stack does not follow
- * itself. `stack` is this stack's name as Pulumi gives it (no organization).
+ * itself. `stack` is this stack's name, bare (pulumi.getStack()) or qualified.
  */
 export function checkFleetNames(fleet: FleetSpec, stack: string): ConfigIssue[] {
     const issues: ConfigIssue[] = [];
