@@ -6,7 +6,7 @@
 
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ANNOTATION_CONSUMES, ANNOTATION_STAGES, ServiceSpec, WORKLOAD_KINDS, WorkloadPlan } from "../model";
+import { ANNOTATION_CONSUMES, ANNOTATION_STAGES, MANAGED_BY, ServiceSpec, WORKLOAD_KINDS, WorkloadPlan } from "../model";
 import { RolloutTarget } from "./rolloutWait";
 
 export interface SecretRef {
@@ -42,7 +42,8 @@ export type RolloutWaiter = (target: RolloutTarget, rollingFor: string) => Promi
 /** Deployment annotation: the provider does not await; the program's own wait does (rolloutWait.ts). */
 export const SKIP_AWAIT = { "pulumi.com/skipAwait": "true" };
 
-export const MANAGED_BY = { "app.kubernetes.io/managed-by": "titan-secrets" };
+/** The program's own label (model/names.ts: the config may not replace it). */
+export { MANAGED_BY };
 
 /** The container env: plain values from config and deliveries, then secret references, sorted. */
 export function containerEnv(plain: Record<string, string>, refs: SecretRef[]): k8s.types.input.core.v1.EnvVar[] {

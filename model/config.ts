@@ -2,7 +2,8 @@
 // part and fill fixed defaults; zod reports every problem with its path,
 // which we turn into our own sentences. The cross-references zod cannot see
 // (unknown services, roles, generations, one owner per backend) are checked
-// below.
+// below; names across the whole config (key IDs, clusters, workloads,
+// delivered variables, the objects built from them) in configNames.ts.
 
 import { z } from "zod";
 import { ConfigError, ConfigIssue, PROJECT, closest, configKey, configPath, show } from "./errors";
@@ -13,6 +14,7 @@ import {
     NAME,
     apiKeySecretSchema,
     awsSchema,
+    nameMap,
     consumersSchema,
     fleetSchema,
     hmacSecretSchema,
@@ -25,6 +27,7 @@ import {
     storesSchema,
 } from "./schema";
 import { checkServerConfig } from "./serverConfig";
+import { checkDeliveredEnv, checkFleetNames, checkKeyIds, checkMonitoringLabels, checkObjectNames, checkWorkloads } from "./configNames";
 import { BackendSpec, BackendType, SecretKind, SecretSpec, ServiceSpec, StackSpec, StoresSpec } from "./types";
 
 /** The fixed default of a schema field (`.default(x)`), read from the schema itself. */
@@ -122,13 +125,18 @@ function allowedFor(issue: z.core.$ZodIssue, describe: string | undefined): stri
             if (issue.origin === "string") return "a non-empty string";
             return `a number >= ${issue.minimum}`;
         case "too_big":
+            if (issue.origin === "string") return `at most ${issue.maximum} characters`;
+            if (issue.origin === "array") return `a list of at most ${issue.maximum} item(s)`;
             return `a number <= ${issue.maximum}`;
         case "invalid_format":
+            // A pattern given its rule in words (`.regex(re, rule)`) says the rule; zod's own message names the pattern.
+            if (issue.format === "regex" && !issue.message.startsWith("Invalid string")) return issue.message;
             return issue.format === "regex"
                 ? `text matching ${(issue as { pattern?: string }).pattern ?? "the allowed pattern"}`
                 : issue.format;
         case "invalid_key":
-            return "environment variable names (letters, digits, _; not starting with a digit)";
+            // The key's own rule (an environment variable name, a label key, text).
+            return issue.issues.length > 0 ? `keys that are ${allowedFor(issue.issues[0] as z.core.$ZodIssue, undefined)}` : issue.message;
         default:
             return issue.message;
     }
@@ -168,8 +176,16 @@ function schemaAt(schema: z.ZodType, path: PropertyKey[], input: unknown, resolv
 
 function unwrap(s: z.ZodType | undefined): z.ZodType | undefined {
     let cur = s;
-    while (cur instanceof z.ZodOptional || cur instanceof z.ZodDefault) cur = cur._zod.def.innerType as z.ZodType;
-    return cur;
+    for (;;) {
+        if (cur instanceof z.ZodOptional || cur instanceof z.ZodDefault) cur = cur._zod.def.innerType as z.ZodType;
+        else if (isNameMap(cur)) cur = cur._zod.def.out as z.ZodType;
+        else return cur;
+    }
+}
+
+/** A schema.ts nameMap: a check of the input's own keys piped into the record. */
+function isNameMap(s: z.ZodType | undefined): s is z.ZodPipe {
+    return s instanceof z.ZodPipe && s._zod.def.in instanceof z.ZodTransform;
 }
 
 /** A field's documentation, from whichever layer (optional, default, the type) carries it. */
@@ -177,7 +193,12 @@ export function descriptionOf(s: z.ZodType | undefined): string | undefined {
     let cur = s;
     while (cur) {
         if (cur.description) return cur.description;
-        cur = cur instanceof z.ZodOptional || cur instanceof z.ZodDefault ? (cur._zod.def.innerType as z.ZodType) : undefined;
+        cur =
+            cur instanceof z.ZodOptional || cur instanceof z.ZodDefault
+                ? (cur._zod.def.innerType as z.ZodType)
+                : isNameMap(cur)
+                  ? (cur._zod.def.out as z.ZodType)
+                  : undefined;
     }
     return undefined;
 }
@@ -227,7 +248,9 @@ function zodIssues(root: ConfigSection, schema: z.ZodType, input: unknown, error
                 ),
             };
         }
-        return { key: configKey(path), found: show(issue.input), allowed: allowedFor(issue, descriptionOf(field)) };
+        // A check of schema.ts may say what it found in words (`params.found`): a reserved name, not a value.
+        const found = issue.code === "custom" && typeof issue.params?.found === "string" ? issue.params.found : show(issue.input);
+        return { key: configKey(path), found, allowed: allowedFor(issue, descriptionOf(field)) };
     });
 }
 
@@ -246,11 +269,11 @@ function parseOne<T extends z.ZodType>(
 
 /**
  * Parses a map entry by entry, so one bad entry does not hide the checks of
- * the others. Returns the entries that parsed. A name such as `constructor`
- * is an entry like any other: entries are read as own properties only.
+ * the others. Returns the entries that parsed. The names JavaScript reserves
+ * (`__proto__`, `constructor`, `prototype`) are refused (nameMap).
  */
 function parseEach<T extends z.ZodType>(root: ConfigSection, raw: unknown, schema: T, issues: ConfigIssue[]): [string, z.output<T>][] {
-    const map = parseOne(root, z.record(z.string(), z.unknown()), raw ?? {}, issues);
+    const map = parseOne(root, nameMap(z.string(), z.unknown()), raw ?? {}, issues);
     if (map === undefined) return [];
     const parsed: [string, z.output<T>][] = [];
     for (const [name, value] of Object.entries(map)) {
@@ -332,7 +355,10 @@ export function parseConfig(raw: RawConfig, stack = "dev", keyRing?: KeyRingSecr
     }
     issues.push(...checkRemovals(removed, secrets));
     issues.push(...checkBackendOwners(secrets));
-    if (issues.length === 0) issues.push(...checkDelivery(secrets, services));
+    issues.push(...checkKeyIds(secrets), ...checkObjectNames(secrets), ...checkWorkloads(services), ...checkFleetNames(fleet, stack));
+    issues.push(...checkDeliveredEnv(secrets, services));
+    if (monitoring) issues.push(...checkMonitoringLabels(monitoring));
+    if (issues.length === 0) issues.push(...checkDelivery(secrets));
 
     const stores: StoresSpec = {};
     if (storesRaw?.vault) stores.vault = { ...storesRaw.vault, path: storesRaw.vault.path ?? `titan/${stack}` };
@@ -382,10 +408,13 @@ function checkRole(raw: RawConfig, role: keyof typeof ROLE_SECTIONS): ConfigIssu
 /** The key ring's secrets: HMAC keys only, with no consumers of their own (each cluster names them under `consumers`). */
 function keyRingSecretsRaw(raw: RawConfig): RawConfig {
     if (raw.secrets === null || typeof raw.secrets !== "object" || Array.isArray(raw.secrets)) return raw;
-    const secrets: Record<string, unknown> = {};
-    for (const [name, v] of Object.entries(raw.secrets as Record<string, unknown>)) {
-        secrets[name] = v !== null && typeof v === "object" && !Array.isArray(v) ? { verifiers: [], presenters: [], ...v } : v;
-    }
+    // fromEntries defines each name as an own property: an assignment would turn `__proto__` into the prototype (gone before any check).
+    const secrets = Object.fromEntries(
+        Object.entries(raw.secrets as Record<string, unknown>).map(([name, v]) => [
+            name,
+            v !== null && typeof v === "object" && !Array.isArray(v) ? { verifiers: [], presenters: [], ...v } : v,
+        ]),
+    );
     return { ...raw, secrets };
 }
 
@@ -395,7 +424,7 @@ function followedSecretsRaw(
     keyRing: KeyRingSecrets | undefined,
     issues: ConfigIssue[],
 ) {
-    const secrets: Record<string, unknown> = {};
+    const secrets: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
     for (const [name, c] of Object.entries(consumers)) {
         if (keyRing === undefined) continue;
         if (!Object.hasOwn(keyRing, name)) {
@@ -419,7 +448,7 @@ function asConsumerIssues(issues: ConfigIssue[]): ConfigIssue[] {
         if (!i.key.startsWith(secretsKey)) return i;
         const rest = i.key.slice(secretsKey.length);
         // The secret itself (a removal) and its consumers are this stack's; its other fields are the key ring's.
-        const own = /^(\.[A-Za-z0-9_-]+|\["[^"]*"\])(\.(verifiers|presenters)|$)/.test(rest);
+        const own = /^(\.[A-Za-z0-9_-]+|\["([^"\\]|\\.)*"\])(\.(verifiers|presenters)|$)/.test(rest);
         return own ? { ...i, key: configKey(["consumers"]) + rest } : { ...i, key: `${i.key} (as the key ring declares it)` };
     });
 }
@@ -561,10 +590,10 @@ function checkSecret(
             fix: `pulumi config set --path '${configPath(["secrets", s.name, "previousKeyId"])}' <key ID of generation ${s.generation - 1}>`,
         });
     }
-    if (hasSecondary(s.stage) && s.keyId === s.previousKeyId) {
+    if (hasSecondary(s.stage) && s.keyId.toLowerCase() === s.previousKeyId.toLowerCase()) {
         issues.push({
             key: at("keyId"),
-            found: `${JSON.stringify(s.keyId)} for both generations`,
+            found: `${JSON.stringify(s.keyId)} for both generations${s.keyId === s.previousKeyId ? "" : ` (previousKeyId ${JSON.stringify(s.previousKeyId)}, compared ignoring case)`}`,
             allowed: "a key ID that differs from the previous generation's",
         });
     }
@@ -638,8 +667,8 @@ function checkBackend(s: SecretSpec): ConfigIssue[] {
     return issues;
 }
 
-/** Two secrets may not deliver the same variable or file to one service. */
-function checkDelivery(secrets: Map<string, SecretSpec>, services: Map<string, ServiceSpec>): ConfigIssue[] {
+/** Two secrets may not deliver the same variable or file to one service (a user's variable: checkDeliveredEnv). */
+function checkDelivery(secrets: Map<string, SecretSpec>): ConfigIssue[] {
     const issues: ConfigIssue[] = [];
     const owner = new Map<string, string>(); // "<service>/<VAR or path>" -> secret
     for (const s of secrets.values()) {
@@ -680,14 +709,6 @@ function checkDelivery(secrets: Map<string, SecretSpec>, services: Map<string, S
                         break;
                     }
                     owner.set(k, s.name);
-                    const env = services.get(svc)?.env;
-                    if (env && Object.hasOwn(env, v)) {
-                        issues.push({
-                            key: configKey(["services", svc, "env", v]),
-                            found: `a plain value for ${v}, which secret ${JSON.stringify(s.name)} delivers`,
-                            allowed: "environment names that no secret delivers to this service",
-                        });
-                    }
                 }
             }
         }

@@ -32,12 +32,16 @@ export class ConfigError extends Error {
     }
 }
 
-/** `titan-secrets:<path>` for a path like ["secrets", "hmac-main", "stage"]. */
+/**
+ * `titan-secrets:<path>` for a path like ["secrets", "hmac-main", "stage"].
+ * A name with other characters is quoted as JSON, so that a line break in a
+ * map key cannot start a line of its own in the message.
+ */
 export function configKey(path: readonly (string | number)[]): string {
     const [head, ...rest] = path;
     let key = `${PROJECT}:${String(head)}`;
     for (const seg of rest) {
-        key += typeof seg === "number" ? `[${seg}]` : /^[A-Za-z0-9_-]+$/.test(seg) ? `.${seg}` : `["${seg}"]`;
+        key += typeof seg === "number" ? `[${seg}]` : /^[A-Za-z0-9_-]+$/.test(seg) ? `.${seg}` : `[${JSON.stringify(seg)}]`;
     }
     return key;
 }

@@ -4,6 +4,7 @@
 // The program checks only that they are there (never what they are).
 
 import { ConfigIssue, configKey } from "./errors";
+import { RESERVED_NAMES } from "./schema";
 import { specView } from "./stages";
 import { StackSpec } from "./types";
 
@@ -37,6 +38,20 @@ export function checkExchangeKeys(spec: StackSpec, present: Set<string>, storedA
             found: "API keys stored in plain text in the stack file",
             allowed: "secure values only",
             fix: "remove them, revoke them at the exchange, create new ones and set them with pulumi config set --secret --path ...",
+        });
+    }
+    // The schema's nameMap never sees these (they are read apart, as secrets): the same names are refused here.
+    for (const entry of present) {
+        const reserved = entry
+            .split("/")
+            .slice(0, 2)
+            .find((n) => RESERVED_NAMES.includes(n));
+        if (reserved === undefined) continue;
+        const [secret, gen, field] = entry.split("/");
+        issues.push({
+            key: configKey(["exchangeKeys", secret, gen, field]),
+            found: `the name ${JSON.stringify(reserved)}`,
+            allowed: `any name but ${RESERVED_NAMES.join(", ")} (JavaScript reserves them)`,
         });
     }
     for (const s of apiKeys) {

@@ -83,7 +83,8 @@ export function ledgerEntry(
 export function freshKeyId(secret: string, generation: number, retired: readonly string[] = []): string {
     const base = defaultKeyId(secret, generation);
     let id = base;
-    for (let i = 2; retired.includes(id); i++) id = `${base}-${i}`;
+    const taken = new Set(retired.map((r) => r.toLowerCase()));
+    for (let i = 2; taken.has(id.toLowerCase()); i++) id = `${base}-${i}`;
     return id;
 }
 

@@ -19,6 +19,18 @@ export function verificationJobName(secret: string, generation: number): string 
     return `verify-${secret}-g${generation}`;
 }
 
+/** The label the program puts on every object it makes (a user's label may not replace it). */
+export const MANAGED_BY: Readonly<Record<string, string>> = { "app.kubernetes.io/managed-by": "titan-secrets" };
+
+/**
+ * The Pulumi resource name of the StackReference a key stack reads a
+ * cluster's ledger through: two clusters whose names map to the same one
+ * would be a duplicate URN (`eu/a` and `eu-a`), so the config refuses them.
+ */
+export function clusterResourceName(stack: string): string {
+    return `fleet-${stack.replace(/\//g, "-")}`;
+}
+
 /**
  * The resource types of a service's workload: each kind the program declares
  * (`workload`), and its patch for a workload owned elsewhere. The policy pack,

@@ -10,6 +10,8 @@
 // parseConfig and documented here with `computedDefault`.
 
 import { z } from "zod";
+import { KEY_ID, KEY_ID_RULE } from "./keyId";
+import { DNS_LABEL_MAX, LABEL_KEY_RULE, LABEL_VALUE_RULE, isLabelKey, isLabelValue } from "./kubernetesNames";
 
 export const STAGES = ["stable", "overlap", "revert", "compromised"] as const;
 export const KINDS = ["hmac", "password", "apiKey"] as const;
@@ -18,17 +20,78 @@ export const BACKENDS = ["rds", "elasticache", "redis", "nats"] as const;
 /** A Kubernetes-style name: lower-case letters, digits and '-'. */
 export const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-export const KEY_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const FILE = /^[a-z][a-z0-9_]{0,30}$/;
 const USERNAME = /^[a-zA-Z_][a-zA-Z0-9_-]{0,62}$/;
 const AWS_ID = /^[a-zA-Z][a-zA-Z0-9-]{0,62}$/;
+
+/**
+ * Names JavaScript gives a meaning of their own: as a map key, `__proto__`
+ * vanishes (zod and every object spread drop it, or it replaces the map's
+ * prototype) and the others shadow built-ins. Refused wherever config names
+ * something: every map of the schema is a `nameMap`, every listed name a `name`.
+ */
+export const RESERVED_NAMES: readonly string[] = ["__proto__", "constructor", "prototype"];
+const RESERVED_RULE = `any name but ${RESERVED_NAMES.join(", ")} (JavaScript reserves them: the entry would vanish or shadow a built-in)`;
+
+/**
+ * A map of config (name -> value). zod skips an own `__proto__` key of its
+ * input before any key check, so the reserved names are looked for on the
+ * input itself, before the record parses it.
+ */
+export function nameMap<K extends z.core.$ZodRecordKey, V extends z.ZodType>(key: K, value: V) {
+    return z.preprocess(refuseReservedKeys, z.record(key, value));
+}
+
+/** A nameMap that is empty when absent (the default sits inside the pipe: outside it, the JSON Schema loses it). */
+export function nameMapOrEmpty<K extends z.core.$ZodRecordKey, V extends z.ZodType>(key: K, value: V) {
+    return z.preprocess(refuseReservedKeys, z.record(key, value).default({} as never));
+}
+
+function refuseReservedKeys(input: unknown, ctx: z.core.$RefinementCtx): unknown {
+    if (input !== null && typeof input === "object" && !Array.isArray(input)) {
+        for (const k of Object.keys(input)) {
+            if (RESERVED_NAMES.includes(k)) {
+                ctx.addIssue({
+                    code: "custom",
+                    message: RESERVED_RULE,
+                    path: [k],
+                    input: k,
+                    params: { found: `the name ${JSON.stringify(k)}` },
+                });
+            }
+        }
+    }
+    return input;
+}
+
+/**
+ * Free text a person writes (an image, an incident ID, a command): no
+ * control or invisible formatting character, which would forge a line of
+ * the tools' output (a newline in `incident` printed its own "warning:") or
+ * hide part of the value. `multiline` lets a kubeconfig's contents keep
+ * their line breaks and tabs.
+ */
+export const CONTROL = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+const CONTROL_BUT_LINES = /(?![\t\n\r])[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+export const TEXT_RULE = "text without control characters (no line breaks, tabs or invisible formatting characters)";
+export function text(options: { multiline?: boolean } = {}) {
+    const re = options.multiline ? CONTROL_BUT_LINES : CONTROL;
+    const rule = options.multiline ? "text without control characters other than line breaks and tabs" : TEXT_RULE;
+    return z.string().refine((v) => !re.test(v), { message: rule });
+}
+
+/** A name listed in config (a secret to remove, a stack): text, and never a reserved name. */
+function name(schema: z.ZodString = text()) {
+    return schema.refine((v) => !RESERVED_NAMES.includes(v), { message: RESERVED_RULE });
+}
 
 /** Documentation of a default that parseConfig computes (shown in the reference and the JSON Schema). */
 function computedDefault<T extends z.ZodType>(schema: T, text: string): T {
     return schema.meta({ computedDefault: text }) as T;
 }
 
-const envMap = z.record(z.string().regex(ENV_NAME), z.string());
+const ENV_RULE = "an environment variable name: letters, digits and _, not starting with a digit";
+const envMap = nameMapOrEmpty(z.string().regex(ENV_NAME, ENV_RULE), text());
 
 export const WORKLOAD_KINDS = ["Deployment", "StatefulSet", "DaemonSet"] as const;
 
@@ -40,12 +103,13 @@ export const ownedElsewhereSchema = z.strictObject({
         .string()
         .regex(NAME)
         .max(63)
-        .optional()
-        .describe("The container that gets the credentials (default: the workload's name)."),
+        .describe(
+            "The container that gets the credentials, by its name in the owner's pod template. Required: the patch merges into the container of that name, and a name the pod does not have would add a container without an image, which the API server refuses in the middle of an up.",
+        ),
 });
 
 export const serviceSchema = z.strictObject({
-    image: z.string().min(1).optional().describe("Container image (required unless `ownedElsewhere`)."),
+    image: text().min(1).optional().describe("Container image (required unless `ownedElsewhere`)."),
     ownedElsewhere: ownedElsewhereSchema
         .optional()
         .describe(
@@ -58,9 +122,9 @@ export const serviceSchema = z.strictObject({
             "The workload the program declares for the service: a Deployment, a StatefulSet (rolls pod by pod, e.g. Redis or NATS) or a DaemonSet (one pod per node). The same waits and order apply to each.",
         ),
     replicas: z.number().int().min(0).max(1000).default(1).describe("Pod count (not for a DaemonSet: one pod per node)."),
-    env: envMap.default({}).describe("Plain (not secret) environment variables, name to value."),
+    env: envMap.describe("Plain (not secret) environment variables, name to value."),
     port: z.number().int().min(1).max(65535).optional().describe("Container port, if the service listens on one."),
-    args: z.array(z.string()).optional().describe("Container arguments, e.g. a server's config file flag."),
+    args: z.array(text()).optional().describe("Container arguments, e.g. a server's config file flag."),
     runAs: z
         .strictObject({
             user: z.number().int().min(1).max(2_147_483_647).describe("UID the containers run as (never 0)."),
@@ -73,7 +137,7 @@ export const serviceSchema = z.strictObject({
         })
         .optional()
         .describe(
-            "The non-root user and group of the service's containers. Files are then delivered at 0440 owned by that group (fsGroup), never world-readable; without it at 0400, readable by root only.",
+            "The non-root user and group of the service's containers. Files are then delivered at 0440 owned by that group (fsGroup), never world-readable; without it at 0400, readable by root only. Not with `ownedElsewhere`: the patch cannot set the pod's fsGroup, which is what makes 0440 files readable to the group.",
         ),
 });
 
@@ -84,16 +148,18 @@ const generation = z
     .max(1_000_000)
     .describe("The generation the stage is about: the new one in `overlap` and `revert`; an integer from 1.");
 const stage = z.enum(STAGES).describe("`stable`, `overlap`, `revert` or `compromised` (docs/DESIGN.md, the stages).");
-const services = (role: string) => z.array(z.string()).describe(role);
+const services = (role: string) => z.array(name()).describe(role);
 
 /** Fields every kind of secret has. */
 const secretCommon = {
     generation,
     stage,
-    keyId: computedDefault(z.string().regex(KEY_ID), "`<secret>-g<generation>`")
+    keyId: computedDefault(z.string().regex(KEY_ID, KEY_ID_RULE), "`<secret>-g<generation>`")
         .optional()
-        .describe("Key ID of `generation`, what signatures and logs name it by."),
-    previousKeyId: computedDefault(z.string().regex(KEY_ID), "`<secret>-g<generation-1>`")
+        .describe(
+            "Key ID of `generation`, what signatures and logs name it by: 1 to 63 ASCII letters, digits, '.', '_' or '-', starting with a letter or digit, unique across every secret of the stack (compared ignoring case), and never `<other secret>-g<N>`, another secret's default.",
+        ),
+    previousKeyId: computedDefault(z.string().regex(KEY_ID, KEY_ID_RULE), "`<secret>-g<generation-1>`")
         .optional()
         .describe("Key ID of the previous generation while it is live; required when `keyId` is declared and the stage keeps a secondary."),
     verifiers: services(
@@ -115,7 +181,7 @@ const secretCommon = {
         .describe(
             "Skip the minimum-overlap wait and the verification proof for this step; the plan and the ledger say so. Remove it afterwards.",
         ),
-    incident: z.string().min(1).optional().describe("Incident ID; required with `compromised`."),
+    incident: text().min(1).optional().describe("Incident ID; required with `compromised`."),
 };
 
 const maxAgeDays = (days: number) =>
@@ -143,13 +209,12 @@ export const hmacSecretSchema = z.strictObject({
 });
 
 /** Redis ACL rules and NATS subjects are checked against their servers' grammars in serverConfig.ts. */
-const permissions = (what: string, byDefault: string) => z.string().min(1).default(byDefault).describe(what);
+const permissions = (what: string, byDefault: string) => text().min(1).default(byDefault).describe(what);
 
 const rdsBackend = z.strictObject({
     type: z.literal("rds").describe("An AWS RDS instance's master password: one slot, so no `overlap`."),
     identifier: z.string().regex(AWS_ID).describe("The RDS instance identifier whose master password this secret is."),
-    instanceClass: z
-        .string()
+    instanceClass: text()
         .min(1)
         .describe("The instance's class, e.g. db.r6g.large (the AWS provider requires it; only the password is changed)."),
     username: z.string().regex(USERNAME).default("titan").describe("The master user."),
@@ -190,9 +255,9 @@ export const passwordSecretSchema = z.strictObject({
 });
 
 export const verificationSchema = z.strictObject({
-    image: z.string().min(1).describe("Image of the Job that proves a new key works."),
-    command: z.array(z.string()).min(1).describe("Its command, e.g. a minimum-size test order in lab mode."),
-    env: envMap.default({}).describe("Plain environment variables of the Job."),
+    image: text().min(1).describe("Image of the Job that proves a new key works."),
+    command: z.array(text()).min(1).describe("Its command, e.g. a minimum-size test order in lab mode."),
+    env: envMap.describe("Plain environment variables of the Job."),
     timeoutSeconds: z.number().int().min(10).max(3600).default(600).describe("Seconds before the Job is failed."),
 });
 
@@ -213,20 +278,23 @@ export const apiKeySecretSchema = z.strictObject({
 export const secretSchema = z.discriminatedUnion("kind", [hmacSecretSchema, passwordSecretSchema, apiKeySecretSchema]);
 
 export const kubernetesSchema = z.strictObject({
-    namespace: z.string().regex(NAME).default("titan").describe("Namespace of every object (it must exist)."),
-    renderDir: z
+    namespace: z
         .string()
+        .regex(NAME)
+        .max(DNS_LABEL_MAX)
+        .default("titan")
+        .describe("Namespace of every object (it must exist): an RFC 1123 label, at most 63 lower-case letters, digits and '-'."),
+    renderDir: text()
         .min(1)
         .optional()
         .describe("Render manifests into this folder instead of applying them (dev). Rendered Secrets hold plaintext (mode 0600)."),
-    kubeconfig: z
-        .string()
+    kubeconfig: text({ multiline: true })
         .min(1)
         .optional()
         .describe(
             "A kubeconfig file (path or contents); default: KUBECONFIG or ~/.kube/config. The provider and the roll-out waits both use it.",
         ),
-    context: z.string().min(1).optional().describe("kubeconfig context of the cluster; default: the current one."),
+    context: text().min(1).optional().describe("kubeconfig context of the cluster; default: the current one."),
     rolloutTimeoutSeconds: z
         .number()
         .int()
@@ -239,7 +307,7 @@ export const kubernetesSchema = z.strictObject({
 export const storesSchema = z.strictObject({
     vault: z
         .strictObject({
-            address: z.string().min(1).optional().describe("Vault address; default: VAULT_ADDR."),
+            address: text().min(1).optional().describe("Vault address; default: VAULT_ADDR."),
             mount: z
                 .string()
                 .regex(/^[a-zA-Z0-9_-]+$/)
@@ -256,7 +324,7 @@ export const storesSchema = z.strictObject({
             prefix: computedDefault(z.string().regex(/^[a-zA-Z0-9/_+=.@-]*$/), "`titan/<stack>/`")
                 .optional()
                 .describe("Name prefix; the secret's name follows."),
-            kmsKeyId: z.string().min(1).optional().describe("KMS key of the secrets; default: the account's."),
+            kmsKeyId: text().min(1).optional().describe("KMS key of the secrets; default: the account's."),
         })
         .optional()
         .describe("AWS Secrets Manager: one secret per credential, a version per generation."),
@@ -264,7 +332,10 @@ export const storesSchema = z.strictObject({
 
 export const monitoringSchema = z.strictObject({
     prometheusRule: z.boolean().default(false).describe("Own a PrometheusRule that alerts on auth_failures while a rotation is under way."),
-    labels: z.record(z.string(), z.string()).default({}).describe("Labels the Prometheus operator selects rules by."),
+    labels: nameMapOrEmpty(
+        z.string().refine(isLabelKey, { message: LABEL_KEY_RULE }),
+        z.string().refine(isLabelValue, { message: LABEL_VALUE_RULE }),
+    ).describe("Labels the Prometheus operator selects rules by (Kubernetes label keys and values)."),
 });
 
 export const awsSchema = z.strictObject({
@@ -276,26 +347,23 @@ export const awsSchema = z.strictObject({
 });
 
 /** exchangeKeys.<secret>.g<N>.apiKey / .apiSecret, secure values (their presence is checked in exchangeKeys.ts). */
-export const exchangeKeysSchema = z
-    .record(
-        z.string(),
-        z.record(z.string().regex(/^g\d+$/), z.strictObject({ apiKey: z.string().optional(), apiSecret: z.string().optional() })),
-    )
-    .describe(
-        "Secure: `<secret>.g<N>.apiKey` and `.apiSecret` for each live generation of each API key (pulumi config set --secret --path ...).",
-    );
+export const exchangeKeysSchema = nameMap(
+    name(),
+    nameMap(z.string().regex(/^g\d+$/), z.strictObject({ apiKey: z.string().optional(), apiSecret: z.string().optional() })),
+).describe(
+    "Secure: `<secret>.g<N>.apiKey` and `.apiSecret` for each live generation of each API key (pulumi config set --secret --path ...).",
+);
 
 export const removeSecretsSchema = z
-    .array(z.string())
+    .array(name())
     .describe(
         "Secrets to remove in this up: each must have left `secrets` at `stable`; its consumers roll without it (presenters first), then its keys and objects are deleted. Remove the entry after the up.",
     );
 
 /** A stack of the same project (`eu`) or of another (`organization/titan-secrets/eu`). */
-const stackName = z
-    .string()
-    .regex(/^([A-Za-z0-9_.-]+\/){0,2}[A-Za-z0-9_.-]+$/)
-    .describe("A stack name: `eu` (same organization and project) or `<organization>/<project>/<stack>`.");
+const stackName = name(z.string().regex(/^([A-Za-z0-9_.-]+\/){0,2}[A-Za-z0-9_.-]+$/)).describe(
+    "A stack name: `eu` (same organization and project) or `<organization>/<project>/<stack>`.",
+);
 
 /**
  * One key ring, many clusters (docs/DESIGN.md, "Many clusters"): the stack
@@ -332,15 +400,13 @@ export const fleetSchema = z
     ])
     .describe("The stack's part in a fleet of clusters: `all` (default), `keys` or `workloads`.");
 
-export const consumersSchema = z
-    .record(
-        z.string(),
-        z.strictObject({
-            verifiers: services("Services of this cluster that accept the key."),
-            presenters: services("Services of this cluster that sign or log in with it."),
-        }),
-    )
-    .describe("A workload stack's consumers of each secret of its key ring (only with fleet.role `workloads`).");
+export const consumerSchema = z.strictObject({
+    verifiers: services("Services of this cluster that accept the key."),
+    presenters: services("Services of this cluster that sign or log in with it."),
+});
+export const consumersSchema = nameMap(text(), consumerSchema).describe(
+    "A workload stack's consumers of each secret of its key ring (only with fleet.role `workloads`).",
+);
 
 /**
  * Every key of the project's namespace, `titan-secrets:<key>`, and what it
@@ -349,8 +415,8 @@ export const consumersSchema = z
  */
 export const CONFIG_SECTIONS = {
     kubernetes: kubernetesSchema,
-    services: z.record(z.string(), serviceSchema).describe("Workloads by name (a Kubernetes name)."),
-    secrets: z.record(z.string(), secretSchema).describe("Secrets by name (at most 40 lower-case letters, digits and '-')."),
+    services: nameMap(text(), serviceSchema).describe("Workloads by name (a Kubernetes name)."),
+    secrets: nameMap(text(), secretSchema).describe("Secrets by name (at most 40 lower-case letters, digits and '-')."),
     removeSecrets: removeSecretsSchema,
     exchangeKeys: exchangeKeysSchema,
     stores: storesSchema,

@@ -217,7 +217,8 @@ export function checkTransition(prev: LedgerEntry | undefined, s: SecretSpec, no
     for (const g of specView(s).live) {
         const keyId = g === s.generation ? s.keyId : s.previousKeyId;
         const recorded = prev.keys.find((k) => k.generation === g);
-        if (!recorded && (prev.retiredKeyIds ?? []).includes(keyId)) {
+        // Compared ignoring case, as across secrets (configNames.ts checkKeyIds).
+        if (!recorded && (prev.retiredKeyIds ?? []).some((r) => r.toLowerCase() === keyId.toLowerCase())) {
             const field = g === s.generation ? "keyId" : "previousKeyId";
             const fresh = freshKeyId(s.name, g, prev.retiredKeyIds);
             issues.push({

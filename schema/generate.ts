@@ -13,9 +13,10 @@ import {
     CONFIG_KEYS,
     CONFIG_SECTIONS,
     PROJECT,
+    RESERVED_NAMES,
     apiKeySecretSchema,
     backendSchema,
-    consumersSchema,
+    consumerSchema,
     fleetSchema,
     hmacSecretSchema,
     passwordSecretSchema,
@@ -143,6 +144,9 @@ export function configReference(): string {
         "is refused. Bad values fail the preview before any resource changes, each",
         "naming the key, what was found and what is allowed.",
         "",
+        `No name in the config (a map's key, a listed name) is ${RESERVED_NAMES.map((n) => `\`${n}\``).join(" or ")} (refused), and text`,
+        "values hold no control characters (line breaks only in `kubeconfig`).",
+        "",
     ];
     const section = (title: string, node: Json, intro?: string) => {
         out.push(`## ${title}`, "");
@@ -200,7 +204,7 @@ export function configReference(): string {
     }
     section(
         "`consumers` (map of secret name to object; fleet.role `workloads`)",
-        jsonSchemaOf(consumersSchema.valueType),
+        jsonSchemaOf(consumerSchema),
         String(CONFIG_SECTIONS.consumers.description ?? ""),
     );
     return out.join("\n").replace(/\n{3,}/g, "\n\n");

@@ -93,7 +93,7 @@ const cases: [string, RawConfig, string][] = [
     [
         "a key ID with a space",
         one(hmac(1, "stable", { keyId: "brain key" })),
-        'titan-secrets:secrets.hmac-main.keyId: found "brain key"; allowed: text matching',
+        "titan-secrets:secrets.hmac-main.keyId: found \"brain key\"; allowed: a key ID of 1 to 63 ASCII letters, digits, '.', '_' or '-', starting with a letter or digit (no spaces or control characters: it is sent as an HTTP header value and used as a file name).",
     ],
     [
         "a secret name Kubernetes cannot use",
@@ -173,7 +173,7 @@ const cases: [string, RawConfig, string][] = [
     [
         "a newline in Redis permissions (it would add a second, passwordless ACL user)",
         one(pw(1, "stable", { backend: { type: "redis", permissions: "~* +@all\nuser evil on nopass ~* +@all" } })),
-        'titan-secrets:secrets.hmac-main.backend.permissions: found the rule(s) "+@all\\nuser", "evil", "on", "nopass" (with a line break or tab, which would start another ACL line); allowed: Redis ACL rules separated by single spaces that grant or limit access',
+        'titan-secrets:secrets.hmac-main.backend.permissions: found "~* +@all\\nuser evil on nopass ~* +@all"; allowed: text without control characters (no line breaks, tabs or invisible formatting characters).',
     ],
     [
         "nopass in Redis permissions",

@@ -105,12 +105,13 @@ describe("7. a ledger that cannot be read fails closed", () => {
         expect(p.ledger.k.forced?.guards).toEqual(["unreadable ledger row"]);
     });
 
-    it("a secret or service named constructor or __proto__ is a row like any other", () => {
-        const ledger = applied([titanConfig({ constructor: hmac(1, "stable") }), T0]);
-        expect(Object.keys(ledger)).toEqual(["constructor"]);
-        expect(plan(titanConfig({ constructor: hmac(2, "overlap") }), ledger, hours(1)).secrets[0].entry.stage).toBe("overlap");
+    it("a ledger row named constructor or __proto__ is a row like any other (the config refuses such names: names.test.ts)", () => {
+        expect(refusal(() => plan(titanConfig({ constructor: hmac(1, "stable") })))).toContain(
+            'titan-secrets:secrets.constructor: found the name "constructor"',
+        );
         // No row for a secret the ledger never had, whatever its name.
-        expect(plan(titanConfig({ constructor: hmac(1, "stable") }), {}, T0).secrets[0].previous).toBeUndefined();
+        const none = plan(titanConfig({ k: hmac(1, "stable") }), readLedger(JSON.parse('{"constructor": {"kind": "hmac"}}')).ledger, T0);
+        expect(none.secrets[0].previous).toBeUndefined();
         const read = readLedger(JSON.parse('{"__proto__": {"kind": "hmac"}}'));
         expect([...read.unreadable.keys()]).toEqual(["__proto__"]);
         expect(Object.getPrototypeOf(read.ledger)).toBeNull();

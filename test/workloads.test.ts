@@ -108,7 +108,7 @@ describe("workloads owned elsewhere", () => {
     const ELSEWHERE = {
         ...SERVICES,
         "titan-execution-rs": { ownedElsewhere: { kind: "StatefulSet", name: "execution", container: "engine" } },
-        "titan-brain": { ownedElsewhere: { kind: "Deployment", name: "brain" } },
+        "titan-brain": { ownedElsewhere: { kind: "Deployment", name: "brain", container: "brain" } },
     };
 
     it("get a server-side-apply patch of only the rotation's fields, under the program's field manager, never forced", async () => {
@@ -151,7 +151,10 @@ describe("workloads owned elsewhere", () => {
         const run = await runProgram(
             titanConfig(
                 { "hmac-main": hmac(1, "stable") },
-                { ...ELSEWHERE, "titan-brain": { ownedElsewhere: { kind: "Deployment", name: "brain" }, image: "x", replicas: 3 } },
+                {
+                    ...ELSEWHERE,
+                    "titan-brain": { ownedElsewhere: { kind: "Deployment", name: "brain", container: "brain" }, image: "x", replicas: 3 },
+                },
             ),
             {},
             T0,
