@@ -16,6 +16,7 @@ import {
     KeyRingExport,
     Ledger,
     StackSpec,
+    clusterResourceName,
     configKey,
     followKeyRing,
     keyRingGuard,
@@ -80,7 +81,7 @@ async function outputOf(ref: pulumi.StackReference, stack: string, output: strin
 /** A cluster's last ledger. A stack that does not exist stops the up with the command that creates it. */
 async function readReport(stack: string, key: string): Promise<ClusterReport> {
     const raw = await outputOf(
-        new pulumi.StackReference(`fleet-${stack.replace(/\//g, "-")}`, { name: qualified(stack) }),
+        new pulumi.StackReference(clusterResourceName(stack), { name: qualified(stack) }),
         stack,
         "ledger",
         key,

@@ -15,7 +15,7 @@ export const SIGNATURE_HEADER = "x-titan-signature";
 /**
  * A key ID: 1 to 63 letters, digits, '.', '_' or '-', starting with a letter
  * or digit (no space, no control character: it is a header value and a log
- * field). The same rule as the program's config (model/schema.ts KEY_ID;
+ * field). The same rule as the program's config (model/keyId.ts KEY_ID;
  * test/consumer.test.ts keeps the two equal), copied so that this library
  * needs nothing of the program.
  */

@@ -11,6 +11,7 @@
 
 import { z } from "zod";
 import { ConfigIssue, configKey } from "./errors";
+import { nameMap } from "./schema";
 import { describePoint, heldView, ledgerView, specView, SecretView } from "./stages";
 import { ClusterStanding, Ledger, LedgerEntry, SecretSpec, StackSpec } from "./types";
 import type { KeyRingSecrets } from "./config";
@@ -23,7 +24,7 @@ export interface KeyRingExport {
 
 const keyRingSchema = z.object({
     clusters: z.array(z.string().min(1)).min(1),
-    secrets: z.record(z.string(), z.record(z.string(), z.unknown())),
+    secrets: nameMap(z.string(), z.record(z.string(), z.unknown())),
 });
 
 /**
