@@ -12,8 +12,8 @@ let backend: string;
 let ran: string[][];
 let pending: { type: string; resource: { urn: string } }[];
 
-function lock(pid: number, host: string, text?: string): void {
-    const dir = join(backend, ".pulumi", "locks", "organization", "titan-secrets", "prod");
+function lock(pid: number, host: string, text?: string, project = "titan-secrets"): void {
+    const dir = join(backend, ".pulumi", "locks", "organization", project, "prod");
     mkdirSync(dir, { recursive: true });
     writeFileSync(
         join(dir, `${pid}.json`),
@@ -77,5 +77,23 @@ describe("rotate recover", () => {
         expect(formatRecover(r)).toMatch(
             /Pending operations of the interrupted up: creating titan-hmac-presenters, updating titan-sentinel\./,
         );
+    });
+
+    it("touches only this project's locks: another project's stack of the same name is left alone", () => {
+        lock(4242, "runner-1", undefined, "other-project");
+        const r = recover("prod", pulumi, host([]));
+        expect(r.removedLocks).toEqual([]);
+        expect(ran.some((a) => a[0] === "cancel")).toBe(false);
+        expect(formatRecover(r)).toContain("Stack prod holds no stale lock.");
+        // The older layout (one namespace of stacks, .pulumi/locks/<stack>/) is this backend's only project.
+        const legacy = join(backend, ".pulumi", "locks", "prod");
+        mkdirSync(legacy, { recursive: true });
+        writeFileSync(join(legacy, "1.json"), JSON.stringify({ pid: 1, hostname: "runner-1" }));
+        expect(recover("prod", pulumi, host([])).removedLocks.map((l) => l.pid)).toEqual([1]);
+    });
+
+    it("refuses a stack name that could walk out of the locks folder", () => {
+        expect(() => recover("../prod", pulumi, host([]))).toThrow(/is not a stack name/);
+        expect(ran.some((a) => a[0] === "cancel")).toBe(false);
     });
 });

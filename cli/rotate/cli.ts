@@ -5,10 +5,10 @@
 
 import { writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
-import { ConfigError, StackSpec, StagePoint, admitRotation, describePoint, parseConfig, parseInstant } from "../../model";
+import { ConfigError, StackSpec, StagePoint, admitRotation, describePoint, parseConfig } from "../../model";
 import { Backend, backendFor } from "../backend";
 import { Runner, ToolIo, UsageError, processToolIo } from "../common";
-import { ParsedArgs, USAGE, parseArgs } from "./args";
+import { ParsedArgs, STACK_NAME, USAGE, parseArgs } from "./args";
 import { LedgerFileError, LedgerSource, ledgerFromFile, ledgerFromStack, noLedger } from "./ledgerSource";
 import { formatPlanMarkdown, formatPlanText, planReport, refusalOf } from "./planReport";
 import {
@@ -66,11 +66,9 @@ class Refusal extends Error {
 function context(args: ParsedArgs, io: Io): Context {
     const fromFile = args.values.file ? /^Pulumi\.(.+)\.ya?ml$/.exec(basename(args.values.file))?.[1] : undefined;
     const stack = args.values.stack ?? fromFile ?? "dev";
-    if (!/^[A-Za-z0-9._-]+$/.test(stack)) throw new UsageError(`--stack: ${JSON.stringify(stack)} is not a stack name`);
+    if (!STACK_NAME.test(stack)) throw new UsageError(`--stack: ${JSON.stringify(stack)} is not a stack name`);
     const path = args.values.file ? resolve(args.values.file) : join(resolve(args.values.dir ?? io.repo), `Pulumi.${stack}.yaml`);
-    const nowText = args.values.now;
-    const now = nowText === undefined ? io.now() : parseInstant(nowText);
-    if (now === undefined) throw new UsageError(`--now: ${JSON.stringify(nowText)} is not an ISO time such as 2026-11-01T00:00:00Z`);
+    const now = args.now ?? io.now();
     const file = readStackFile(path);
     const backend = backendFor(io.repo, stack, io.run, args.values.backend, io.env);
     const ledger = args.values.ledger
@@ -111,7 +109,7 @@ function warnDropped(c: Context): void {
 
 function status(c: Context): number {
     const spec = specOf(c.file, c.stack);
-    const dueSoonDays = Number(c.args.values["due-within"] ?? 14);
+    const dueSoonDays = c.args.dueWithin ?? 14;
     const report = statusReport(spec, c.ledger.ledger, c.now, { ...meta(c), dueSoonDays });
     c.io.out(c.args.flags.json ? JSON.stringify(report, null, 2) + "\n" : formatStatus(report));
     return c.args.flags.check && report.overdue.length > 0 ? EXIT.refused : EXIT.ok;
@@ -234,9 +232,9 @@ export async function mainAsync(
     }
     const fleet = args.command === "run" || (args.command === "status" && args.values.stacks !== undefined);
     if (!fleet || args.flags.help) return main(argv, io);
-    const stacks = args.values.stacks!.split(",");
+    const stacks = args.stacks!;
     const dir = resolve(args.values.dir ?? io.repo);
-    const fleetIo = { out: io.out, err: io.err, now: () => (args.values.now ? (parseInstant(args.values.now) ?? io.now()) : io.now()) };
+    const fleetIo = { out: io.out, err: io.err, now: () => args.now ?? io.now() };
     try {
         const backend = backendFor(io.repo, stacks[0], io.run, args.values.backend, io.env);
         const driver = driverFor
@@ -249,7 +247,7 @@ export async function mainAsync(
             {
                 secret: args.secret!,
                 stacks,
-                generation: args.values.generation ? Number(args.values.generation) : undefined,
+                generation: args.generation,
                 resumeCommand: (g) => `${shown} --generation ${g}${args.flags.parallel ? " --parallel" : ""}`,
                 parallel: args.flags.parallel === true,
             },
