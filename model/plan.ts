@@ -184,10 +184,18 @@ function secretsRoot(spec: StackSpec): "secrets" | "consumers" {
 }
 
 /** The last ledger's rows that did not parse: refused unless `force` (or the removal) acknowledges them. */
+/**
+ * The last ledger's unreadable rows that this config does not acknowledge
+ * (with `force` on the secret, or its removal in removeSecrets): the program
+ * moves nothing while one is left, and `rotate` says it cannot read them.
+ */
+export function unacknowledgedRows(spec: StackSpec, unreadable: ReadonlyMap<string, string>): [string, string][] {
+    return [...unreadable].filter(([name]) => !(spec.secrets.get(name)?.force || spec.removed.has(name)));
+}
+
 function unreadableRows(spec: StackSpec, unreadable: ReadonlyMap<string, string>): ConfigIssue[] {
     const issues: ConfigIssue[] = [];
-    for (const [name, why] of unreadable) {
-        if (spec.secrets.get(name)?.force || spec.removed.has(name)) continue;
+    for (const [name, why] of unacknowledgedRows(spec, unreadable)) {
         issues.push({
             key: configKey([secretsRoot(spec), name]),
             found: `a row of the last up's ledger that cannot be read (${why})`,

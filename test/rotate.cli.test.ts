@@ -355,7 +355,7 @@ describe("rotate advance / revert / compromise", () => {
         expect(rotate("frobnicate").status).toBe(2);
         expect(rotate("status", "--now", "tomorrow").status).toBe(2);
         expect(rotate("status", "--stack", "nope", "--no-ledger").status).toBe(2);
-        expect(rotate("status", "--ledger", join(dir, "missing.json")).status).toBe(2);
+        expect(rotate("status", "--ledger", join(dir, "missing.json")).status).toBe(4);
         expect(rotate("--help").stdout).toContain("Exit codes: 0 ok; 1 refused");
     });
 });

@@ -5,11 +5,11 @@
 
 import { writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
-import { ConfigError, StackSpec, StagePoint, admitRotation, describePoint, parseConfig } from "../../model";
+import { ConfigError, StackSpec, StagePoint, admitRotation, describePoint, parseConfig, unacknowledgedRows } from "../../model";
 import { Backend, backendFor } from "../backend";
 import { Runner, ToolIo, UsageError, processToolIo } from "../common";
 import { ParsedArgs, STACK_NAME, USAGE, parseArgs } from "./args";
-import { LedgerFileError, LedgerSource, ledgerFromFile, ledgerFromStack, noLedger } from "./ledgerSource";
+import { LedgerReadError, LedgerSource, ledgerFromFile, ledgerFromStack, noLedger } from "./ledgerSource";
 import { formatPlanMarkdown, formatPlanText, planReport, refusalOf } from "./planReport";
 import {
     LayoutError,
@@ -28,7 +28,8 @@ import { automationDriver } from "./automation";
 import { FleetDriver, fleetStatus, runRotation } from "./fleet";
 import { RotateCommand, editsFor, legalNextSteps, slotsOf, targetOf } from "./steps";
 
-export const EXIT = { ok: 0, refused: 1, usage: 2, cannotEdit: 3 } as const;
+/** 4: the ledger (or a row of it) could not be read: nothing is reported as due, none or first seen from what was not read. */
+export const EXIT = { ok: 0, refused: 1, usage: 2, cannotEdit: 3, cannotRead: 4 } as const;
 
 export interface Io extends ToolIo {
     writeFile(path: string, text: string): void;
@@ -107,8 +108,24 @@ function warnDropped(c: Context): void {
         );
 }
 
+/**
+ * Stops with exit 4 on ledger rows that did not parse: `rows` are every one
+ * (status: it cannot tell their age) or the ones the config does not
+ * acknowledge with force or removeSecrets (plan and the steps, which the
+ * program would refuse for them).
+ */
+function requireReadable(c: Context, rows: [string, string][]): void {
+    if (rows.length === 0) return;
+    throw new LedgerReadError(
+        `cannot read the ledger of stack ${c.stack} (${c.ledger.note}): ${rows.map(([name, why]) => `the row of ${name} does not parse (${why})`).join("; ")}. ` +
+            "Without it that secret's stage, age and guards cannot be checked. Restore the ledger (pulumi stack history; pulumi stack export of the last good version, then import), " +
+            `or acknowledge the row for one up: pulumi config set --path 'secrets.<secret>.force' true (plan and advance then go on; the next up rewrites the row)`,
+    );
+}
+
 function status(c: Context): number {
     const spec = specOf(c.file, c.stack);
+    requireReadable(c, [...c.ledger.unreadable]);
     const dueSoonDays = c.args.dueWithin ?? 14;
     const report = statusReport(spec, c.ledger.ledger, c.now, { ...meta(c), dueSoonDays });
     c.io.out(c.args.flags.json ? JSON.stringify(report, null, 2) + "\n" : formatStatus(report));
@@ -116,7 +133,9 @@ function status(c: Context): number {
 }
 
 function plan(c: Context): number {
-    const report = planReport(specOf(c.file, c.stack), c.ledger.ledger, c.now, meta(c), exchangeKeysOf(c.file), c.ledger.unreadable);
+    const spec = specOf(c.file, c.stack);
+    requireReadable(c, unacknowledgedRows(spec, c.ledger.unreadable));
+    const report = planReport(spec, c.ledger.ledger, c.now, meta(c), exchangeKeysOf(c.file), c.ledger.unreadable);
     const a = c.args.flags;
     c.io.out(a.json ? JSON.stringify(report, null, 2) + "\n" : a.markdown ? formatPlanMarkdown(report) : formatPlanText(report));
     return report.refused ? EXIT.refused : EXIT.ok;
@@ -154,8 +173,10 @@ function step(c: Context, command: RotateCommand): number {
 
     // The model decides, on the file as it would be: the same refusals as the program.
     const afterFile = parseStackFile(c.file.path, text);
+    const afterSpec = specOf(afterFile, c.stack);
+    requireReadable(c, unacknowledgedRows(afterSpec, c.ledger.unreadable));
     try {
-        admitRotation(specOf(afterFile, c.stack), c.ledger.ledger, c.now, exchangeKeysOf(afterFile), c.ledger.unreadable);
+        admitRotation(afterSpec, c.ledger.ledger, c.now, exchangeKeysOf(afterFile), c.ledger.unreadable);
     } catch (e) {
         if (e instanceof ConfigError) throw new Refusal(e.message, { refusal: refusalOf(e), secret: name, from, to });
         throw e;
@@ -240,7 +261,11 @@ export async function mainAsync(
         const driver = driverFor
             ? await driverFor(stacks, dir)
             : await automationDriver(io.repo, dir, backend, stacks, io.env, (t) => io.err(t));
-        if (args.command === "status") return await fleetStatus(driver, stacks, fleetIo, args.flags.json === true);
+        if (args.command === "status")
+            return await fleetStatus(driver, stacks, fleetIo, args.flags.json === true, {
+                check: args.flags.check === true,
+                dueSoonDays: args.dueWithin,
+            });
         const shown = `npm run rotate -- run ${args.secret} --stacks ${stacks.join(",")}${args.values.dir ? ` --dir ${args.values.dir}` : ""}${args.values.backend ? ` --backend ${args.values.backend}` : ""}`;
         return await runRotation(
             driver,
@@ -254,6 +279,11 @@ export async function mainAsync(
             fleetIo,
         );
     } catch (e) {
+        if (e instanceof LedgerReadError) {
+            if (args.flags.json) io.out(JSON.stringify({ error: e.message, cannotRead: true }, null, 2) + "\n");
+            io.err(`rotate: ${e.message}\n`);
+            return EXIT.cannotRead;
+        }
         if (e instanceof UsageError || e instanceof StackFileError || e instanceof ConfigError) {
             io.err(`rotate: ${e.message}\n`);
             return e instanceof ConfigError ? EXIT.refused : EXIT.usage;
@@ -288,7 +318,12 @@ export function main(argv: string[], io: Io): number {
             else io.err(`rotate: refused: ${e.message}\n`);
             return EXIT.refused;
         }
-        if (e instanceof UsageError || e instanceof StackFileError || e instanceof LedgerFileError) {
+        if (e instanceof LedgerReadError) {
+            if (json) io.out(JSON.stringify({ error: e.message, cannotRead: true }, null, 2) + "\n");
+            io.err(`rotate: ${e.message}\n`);
+            return EXIT.cannotRead;
+        }
+        if (e instanceof UsageError || e instanceof StackFileError) {
             const cannotEdit = e instanceof LayoutError;
             if (json) io.out(JSON.stringify({ error: e.message, usage: !cannotEdit }, null, 2) + "\n");
             io.err(`rotate: ${e.message}\n${e instanceof UsageError ? "Run with --help for usage.\n" : ""}`);
