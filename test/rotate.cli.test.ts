@@ -84,7 +84,7 @@ describe("rotate status", () => {
         const r = rotate("status", "--json", "--no-ledger", ...NOW);
         expect(r.status).toBe(0);
         const report = JSON.parse(r.stdout);
-        expect(Object.keys(report)).toEqual(["stack", "file", "now", "ledger", "dueSoonDays", "secrets", "overdue", "dueSoon"]);
+        expect(Object.keys(report)).toEqual(["stack", "file", "now", "ledger", "dueSoonDays", "secrets", "overdue", "dueSoon", "refused"]);
         expect(report).toMatchObject({
             stack: "dev",
             file: "Pulumi.dev.yaml",

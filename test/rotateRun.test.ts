@@ -458,6 +458,18 @@ describe("rotate status --stacks", () => {
         expect(early.out()).toContain(`Overdue: none\nDue within 1 days: ${FLEET_SECRET}\n`);
     });
 
+    it("a clock earlier than the key ring's ledger is refused (exit 1), with the record it is behind", async () => {
+        const clock = { program: hours(2), run: hours(2) };
+        const fleet = await stableFleet(clock);
+        clock.run = hours(1);
+        const early = capture(clock);
+        expect(await fleetStatus(fleet, ALL, early.io, false, { check: true })).toBe(1);
+        expect(early.err()).toContain(
+            `rotate: refused: the clock (${hours(1).toISOString()}) is earlier than the last up's ledger: ${FLEET_SECRET}: stable at generation 1 applied at ${hours(2).toISOString()}`,
+        );
+        expect(early.out()).toBe("");
+    });
+
     it("a cluster whose ledger cannot be read stops it (never shown as not run yet)", async () => {
         const clock = { program: T0, run: T0 };
         const fleet = await stableFleet(clock);

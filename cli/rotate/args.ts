@@ -84,7 +84,8 @@ Commands:
                                          that resumes; safe to run again. --parallel: the clusters
                                          of one step side by side (every verifiers' step, then
                                          every presenters' step)
-  status --stacks KEYS,C1,C2             the key ring and every cluster at once
+  status --stacks KEYS,C1,C2 [--check] [--due-within DAYS]
+                                         the key ring and every cluster at once, with due dates
 
 Options:
   --stack S        stack (default: dev); the file is Pulumi.<S>.yaml
@@ -98,14 +99,22 @@ Options:
                    to, PULUMI_BACKEND_URL; default for every other stack)
   --no-ledger      use no ledger: every secret is first seen
   --now ISO        the clock, e.g. 2026-11-01T00:00:00Z (default: now)
-  --json           machine-readable output (every command)
-  --check          status: exit 1 when a secret is overdue
-  --due-within N   status: days ahead that count as due soon (default 14)
+  --json           machine-readable output
+  --check          status: exit 1 when a secret is overdue or refused
+  --due-within N   status: days ahead that count as due soon (0-3650, default 14)
+  --generation N   run: the generation to rotate to (1-1000000)
+
+Each command takes only the options it reads (run: --stacks, --generation,
+--parallel, --dir, --backend, --now; recover: --stack, --backend, --json);
+an option it would ignore, or one given twice, is a usage error.
 
 Exit codes: 0 ok; 1 refused (the model refuses the step or the config, plan
-refused, status --check found an overdue secret); 2 usage error (bad
-arguments, unknown secret, unreadable stack or ledger file); 3 the stack
-file cannot be rewritten without changing its layout (nothing written).
+refused, a clock earlier than the ledger, status --check found an overdue
+or refused secret); 2 usage error (bad arguments, unknown secret, unreadable
+stack file); 3 the stack file cannot be rewritten without changing its
+layout (nothing written); 4 the ledger cannot be read (the backend refused,
+no pulumi, a ledger file or row that does not parse): nothing is reported
+about what was not read; --no-ledger treats every secret as first seen.
 `;
 
 /**

@@ -5,7 +5,16 @@
 
 import { writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
-import { ConfigError, StackSpec, StagePoint, admitRotation, describePoint, parseConfig, unacknowledgedRows } from "../../model";
+import {
+    ConfigError,
+    StackSpec,
+    StagePoint,
+    admitRotation,
+    clockBehind,
+    describePoint,
+    parseConfig,
+    unacknowledgedRows,
+} from "../../model";
 import { Backend, backendFor } from "../backend";
 import { Runner, ToolIo, UsageError, processToolIo } from "../common";
 import { ParsedArgs, STACK_NAME, USAGE, parseArgs } from "./args";
@@ -77,6 +86,12 @@ function context(args: ParsedArgs, io: Io): Context {
         : args.flags["no-ledger"]
           ? noLedger("--no-ledger")
           : ledgerFromStack(backend, stack);
+    // A clock behind the ledger would show negative ages and overlaps, and a step written now would be refused at the up.
+    const behind = clockBehind(ledger.ledger, now);
+    if (behind)
+        throw new Refusal(
+            `${behind}. rotate refuses a clock earlier than what the ledger records: ${args.now ? "give --now at or after that time" : "set this machine's clock right"}`,
+        );
     return { args, io, stack, file, now, backend, ledger };
 }
 
@@ -129,7 +144,7 @@ function status(c: Context): number {
     const dueSoonDays = c.args.dueWithin ?? 14;
     const report = statusReport(spec, c.ledger.ledger, c.now, { ...meta(c), dueSoonDays });
     c.io.out(c.args.flags.json ? JSON.stringify(report, null, 2) + "\n" : formatStatus(report));
-    return c.args.flags.check && report.overdue.length > 0 ? EXIT.refused : EXIT.ok;
+    return c.args.flags.check && (report.overdue.length > 0 || report.refused.length > 0) ? EXIT.refused : EXIT.ok;
 }
 
 function plan(c: Context): number {

@@ -25,6 +25,7 @@ import {
     LedgerEntry,
     StackSpec,
     admitRotation,
+    clockBehind,
     describePoint,
     parseConfig,
     readLedger,
@@ -197,6 +198,11 @@ export async function fleetStatus(
     for (const secret of spec.secrets.keys()) {
         const st = await readState(d, keyStack, clusters, secret);
         const s = st.spec.secrets.get(secret)!;
+        const behind = clockBehind(st.keyLedger, now);
+        if (behind) {
+            io.err(`rotate: refused: ${behind}. rotate refuses a clock earlier than what the ledger records\n`);
+            return 1;
+        }
         const due = statusRow(s, st.key, now, dueSoonDays);
         if (due.overdue) overdue.push(secret);
         if (due.dueSoon) dueSoon.push(secret);
