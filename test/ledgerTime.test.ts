@@ -87,7 +87,9 @@ describe("a clock earlier than the ledger", () => {
         // Retiring g1 with force at a clock before +1h: without the clock guard the ledger
         // would say stable g2 applied before key g2 was created.
         const forced = withHmac({ generation: 2, stage: "stable", force: true });
-        expect(refusal(forced, ledger, hours(0.5))).toMatch(/found the clock \(2026-11-01T00:30:00\.000Z\) is earlier than the last up's ledger/);
+        expect(refusal(forced, ledger, hours(0.5))).toMatch(
+            /found the clock \(2026-11-01T00:30:00\.000Z\) is earlier than the last up's ledger/,
+        );
         const later = planRotation(specOf(forced), ledger, hours(2)).ledger["titan-hmac"];
         const key = later.keys.find((k) => k.generation === 2)!;
         expect(Date.parse(later.stageAppliedAt)).toBeGreaterThanOrEqual(Date.parse(key.createdAt));
@@ -121,7 +123,9 @@ describe("ledger fields this version does not know", () => {
         );
         expect(read.ledger["titan-redis-password"]).toEqual(ledger["titan-redis-password"]); // the other rows are read
         const keys = (row.keys as Record<string, unknown>[]).map((k, i) => (i === 0 ? { ...k, revokedAt: "x" } : k));
-        expect(readLedger({ "titan-hmac": { ...row, keys } }).unreadable.get("titan-hmac")).toMatch(/^keys\.0: field "revokedAt" that this version does not know/);
+        expect(readLedger({ "titan-hmac": { ...row, keys } }).unreadable.get("titan-hmac")).toMatch(
+            /^keys\.0: field "revokedAt" that this version does not know/,
+        );
         const guard = { ...(row.guard as object), minimumSoakHours: 48 };
         expect(readLedger({ "titan-hmac": { ...row, guard } }).unreadable.get("titan-hmac")).toMatch(/^guard: field "minimumSoakHours"/);
         // The program then moves nothing until a person looks (or acknowledges with force).
@@ -149,11 +153,15 @@ describe("rotate status: a secret the stack file dropped", () => {
         const report = JSON.parse(r.out);
         const row = report.secrets.find((s: { secret: string }) => s.secret === "titan-hmac");
         expect(row).toMatchObject({ removed: true, config: null, applied: { stage: "overlap", generation: 2 } });
-        expect(row.refused).toContain("titan-secrets:secrets.titan-hmac: found its removal while it is overlap at generation 2, with two keys live");
+        expect(row.refused).toContain(
+            "titan-secrets:secrets.titan-hmac: found its removal while it is overlap at generation 2, with two keys live",
+        );
         expect(report.refused).toEqual(["titan-hmac"]);
         const text = rotate(["status"], ledger, hours(2));
         expect(text.out).toContain("titan-hmac (hmac)\n  stage:    overlap at generation 2");
-        expect(text.out).toContain("  config:   (not in the stack file: removed)\n  REFUSED:  titan-secrets:secrets.titan-hmac: found its removal while it is overlap");
+        expect(text.out).toContain(
+            "  config:   (not in the stack file: removed)\n  REFUSED:  titan-secrets:secrets.titan-hmac: found its removal while it is overlap",
+        );
         expect(text.out).toContain("Refused at the next up: titan-hmac\n");
         expect(rotate(["status", "--check"], ledger, hours(2)).code).toBe(EXIT.refused);
     });
