@@ -138,6 +138,26 @@ describe("rotation-due.yml: a ledger that cannot be read keeps the issue open", 
         );
     });
 
+    it("preview.yml: the rotation plan of a stack whose ledger cannot be read is no plan, said in the comment, and the step fails", () => {
+        const preview = readWorkflow(join(WORKFLOWS, "preview.yml"));
+        const r = runStep(preview, "preview", stepOf(preview, "preview", "rotation plan"), {
+            ...ctx,
+            expressions: {
+                ...ctx.expressions,
+                "matrix.stack": "prod",
+                "github.event.pull_request.head.repo.full_name == github.repository": "true",
+                "matrix.stack == 'dev' && 'titan-dev' || secrets.PULUMI_CONFIG_PASSPHRASE": "",
+                "steps.backend.outputs.url": "",
+            },
+        });
+        expect(r.status).not.toBe(0);
+        const plan = readFileSync(join(ctx.temp, "rotate-plan.md"), "utf8");
+        expect(plan).toBe(
+            "### Rotation plan: stack `prod`\n\n:x: **No rotation plan** (rotate plan exited 4): cannot read the ledger of stack prod from the backend pulumi is logged in to: error: [401] Unauthorized: your access token has expired. " +
+                "Without it no secret's age, due date or guard can be checked. Fix the access, or pass the ledger with --ledger FILE (pulumi stack output --stack prod ledger --json), or --no-ledger to treat every secret as first seen\n",
+        );
+    });
+
     it("no issue open and no report at all: one is opened with a cannot-read row", async () => {
         const issues: Issue[] = [];
         const { rec, run } = issueStep(issues); // the status step never ran (e.g. npm ci failed)
