@@ -2,11 +2,12 @@
 // live or foreign one is refused with the command for a person, an unreadable
 // one stops everything, and pending creates are cleared.
 
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { PulumiRunner, RecoverError, formatRecover, recover } from "../cli/rotate/recover";
+import { PulumiRunner, RecoverError, RecoverReadError, formatRecover, recover } from "../cli/rotate/recover";
+import { EXIT, Io, main } from "../cli/rotate/cli";
 
 let backend: string;
 let ran: string[][];
@@ -95,5 +96,37 @@ describe("rotate recover", () => {
     it("refuses a stack name that could walk out of the locks folder", () => {
         expect(() => recover("../prod", pulumi, host([]))).toThrow(/is not a stack name/);
         expect(ran.some((a) => a[0] === "cancel")).toBe(false);
+    });
+
+    it("a backend that does not answer is 'cannot read' (exit 4), never 'no stale lock'", () => {
+        const expired: PulumiRunner = (args) => {
+            ran.push(args);
+            return { status: 255, stdout: "", stderr: "error: [401] Unauthorized: your access token has expired\n" };
+        };
+        expect(() => recover("prod", expired, host([]))).toThrow(
+            new RecoverReadError("cannot read the stack: pulumi whoami failed: error: [401] Unauthorized: your access token has expired"),
+        );
+        const garbled: PulumiRunner = (args) => (args[0] === "whoami" ? pulumi(args) : { status: 0, stdout: "<html>", stderr: "" });
+        expect(() => recover("prod", garbled, host([]))).toThrow(
+            new RecoverReadError("cannot read the stack: pulumi stack export printed no JSON"),
+        );
+        // Through the CLI: exit 4 with the reason.
+        mkdirSync(join(backend, "bin"));
+        writeFileSync(join(backend, "bin", "pulumi"), "#!/bin/sh\nexit 99\n");
+        chmodSync(join(backend, "bin", "pulumi"), 0o755);
+        let err = "";
+        const io: Io = {
+            out: () => undefined,
+            err: (t) => void (err += t),
+            repo: backend,
+            run: (_cmd, args) => expired(args),
+            writeFile: () => undefined,
+            now: () => new Date(),
+            hostname: "runner-1",
+            pulumiRunning: () => false,
+            env: { PATH: join(backend, "bin") },
+        };
+        expect(main(["recover", "--stack", "prod", "--backend", "login"], io)).toBe(EXIT.cannotRead);
+        expect(err).toBe("rotate: cannot read the stack: pulumi whoami failed: error: [401] Unauthorized: your access token has expired\n");
     });
 });

@@ -113,8 +113,9 @@ refused, a clock earlier than the ledger, status --check found an overdue
 or refused secret); 2 usage error (bad arguments, unknown secret, unreadable
 stack file); 3 the stack file cannot be rewritten without changing its
 layout (nothing written); 4 the ledger cannot be read (the backend refused,
-no pulumi, a ledger file or row that does not parse): nothing is reported
-about what was not read; --no-ledger treats every secret as first seen.
+no pulumi, a ledger file or row that does not parse; recover: the stack's
+state): nothing is reported about what was not read; --no-ledger treats
+every secret as first seen.
 `;
 
 /**

@@ -31,7 +31,7 @@ import {
     readStackFile,
     secretValue,
 } from "./stackFile";
-import { PulumiRunner, RecoverError, formatRecover, recover, thisHost } from "./recover";
+import { PulumiRunner, RecoverError, RecoverReadError, formatRecover, recover, thisHost } from "./recover";
 import { formatStatus, statusReport } from "./status";
 import { automationDriver } from "./automation";
 import { FleetDriver, fleetStatus, runRotation } from "./fleet";
@@ -244,6 +244,7 @@ function recoverStack(args: ParsedArgs, io: Io): number {
     try {
         report = recover(stack, pulumi, io);
     } catch (e) {
+        if (e instanceof RecoverReadError) throw new LedgerReadError(e.message);
         if (e instanceof RecoverError) throw new Refusal(e.message);
         throw e;
     }
