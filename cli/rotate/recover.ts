@@ -61,6 +61,9 @@ export interface RecoverReport {
 
 export class RecoverError extends Error {}
 
+/** The backend did not answer (whoami, stack export): nothing is known about the stack's locks or state (rotate exits 4). */
+export class RecoverReadError extends RecoverError {}
+
 /**
  * The lock files of this project's stack in a file:// backend (none for other
  * backends): `.pulumi/locks/organization/<project>/<stack>/` (a backend that
@@ -108,11 +111,12 @@ export function parseLock(file: string, text: string): LockInfo {
 }
 
 function json(r: ReturnType<PulumiRunner>, what: string): unknown {
-    if (r.status !== 0) throw new RecoverError(`${what} failed: ${r.stderr.trim().split("\n").pop() ?? `exit ${r.status}`}`);
+    if (r.status !== 0)
+        throw new RecoverReadError(`cannot read the stack: ${what} failed: ${r.stderr.trim().split("\n").pop() ?? `exit ${r.status}`}`);
     try {
         return JSON.parse(r.stdout);
     } catch {
-        throw new RecoverError(`${what} printed no JSON`);
+        throw new RecoverReadError(`cannot read the stack: ${what} printed no JSON`);
     }
 }
 
