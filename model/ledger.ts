@@ -155,45 +155,57 @@ const generationNumber = z.number().int().min(1).max(1_000_000);
 // whatever it recorded (a guard, a pending revocation) for the version that
 // wrote it; refused, the secret does not move until a person looks (see
 // readLedger), as for any row that does not parse.
-const entrySchema = z.strictObject({
-    kind: z.enum(KINDS),
-    generation: generationNumber,
-    stage: z.enum(STAGES),
-    stageAppliedAt: isoTime,
-    presenterKeyId: z.string().min(1),
-    verifierKeyIds: z.array(z.string().min(1)).min(1),
-    keys: z.array(z.strictObject({ generation: generationNumber, keyId: z.string().min(1), createdAt: isoTime })).min(1),
-    dueAt: isoTime,
-    incident: z.string().optional(),
-    verified: z.strictObject({ generation: generationNumber, at: isoTime }).optional(),
-    pendingRevocations: z.array(z.strictObject({ generation: generationNumber, keyId: z.string() })).optional(),
-    verifiers: z.array(z.string()).optional(),
-    presenters: z.array(z.string()).optional(),
-    guard: z
-        .strictObject({
-            minOverlapHours: z
-                .number()
-                .int()
-                .min(0)
-                .max(24 * 365),
-            verification: z.boolean(),
-        })
-        .optional(),
-    retiredKeyIds: z.array(z.string()).optional(),
-    forced: z.strictObject({ at: isoTime, guards: z.array(z.string()) }).optional(),
-    presentersHeldAt: generationNumber.optional(),
-    clusters: z
-        .record(
-            z.string(),
-            z.strictObject({
-                verifiers: z.array(generationNumber),
-                presenters: z.array(generationNumber),
-                stage: z.enum(STAGES),
-                generation: generationNumber,
-            }),
-        )
-        .optional(),
-});
+const entrySchema = z
+    .strictObject({
+        kind: z.enum(KINDS),
+        generation: generationNumber,
+        stage: z.enum(STAGES),
+        stageAppliedAt: isoTime,
+        presenterKeyId: z.string().min(1),
+        verifierKeyIds: z.array(z.string().min(1)).min(1),
+        keys: z.array(z.strictObject({ generation: generationNumber, keyId: z.string().min(1), createdAt: isoTime })).min(1),
+        dueAt: isoTime,
+        incident: z.string().optional(),
+        verified: z.strictObject({ generation: generationNumber, at: isoTime }).optional(),
+        pendingRevocations: z.array(z.strictObject({ generation: generationNumber, keyId: z.string() })).optional(),
+        verifiers: z.array(z.string()).optional(),
+        presenters: z.array(z.string()).optional(),
+        guard: z
+            .strictObject({
+                minOverlapHours: z
+                    .number()
+                    .int()
+                    .min(0)
+                    .max(24 * 365),
+                verification: z.boolean(),
+            })
+            .optional(),
+        retiredKeyIds: z.array(z.string()).optional(),
+        forced: z.strictObject({ at: isoTime, guards: z.array(z.string()) }).optional(),
+        presentersHeldAt: generationNumber.optional(),
+        clusters: z
+            .record(
+                z.string(),
+                z.strictObject({
+                    verifiers: z.array(generationNumber),
+                    presenters: z.array(generationNumber),
+                    stage: z.enum(STAGES),
+                    generation: generationNumber,
+                }),
+            )
+            .optional(),
+    })
+    .superRefine((row, ctx) => {
+        // The program records a stage at or after the creation of its generation's key
+        // (the clock guard, clockBehind): a row that says otherwise was not written by it.
+        const key = row.keys.find((k) => k.generation === row.generation);
+        if (key && Date.parse(row.stageAppliedAt) < Date.parse(key.createdAt))
+            ctx.addIssue({
+                code: "custom",
+                path: ["stageAppliedAt"],
+                message: `${row.stage} at generation ${row.generation} applied at ${row.stageAppliedAt}, before its key ${key.keyId} was created (${key.createdAt}): a stage is never applied before its key existed`,
+            });
+    });
 
 /** The ledger of the last up, and the rows it could not read (secret -> why). */
 export interface LedgerRead {

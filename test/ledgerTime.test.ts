@@ -112,6 +112,19 @@ describe("a clock earlier than the ledger", () => {
     });
 });
 
+describe("a row that says a stage was applied before its key existed", () => {
+    it("is not read (the program never writes one): the secret does not move until a person looks", () => {
+        const ledger = overlapLedger();
+        const row = ledger["titan-hmac"];
+        const backdated = { ...row, stageAppliedAt: hours(0.5).toISOString() }; // key g2 created at +1h
+        const read = readLedger({ ...ledger, "titan-hmac": backdated });
+        expect(read.unreadable.get("titan-hmac")).toBe(
+            "stageAppliedAt: overlap at generation 2 applied at 2026-11-01T00:30:00.000Z, before its key titan-hmac-g2 was created (2026-11-01T01:00:00.000Z): a stage is never applied before its key existed",
+        );
+        expect(readLedger({ ...ledger, "titan-hmac": { ...row, stageAppliedAt: hours(1).toISOString() } }).unreadable.size).toBe(0);
+    });
+});
+
 describe("ledger fields this version does not know", () => {
     it("refuse the row (named, with the field), at any depth, instead of being dropped", () => {
         const ledger = overlapLedger();
