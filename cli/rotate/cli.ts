@@ -11,6 +11,7 @@ import {
     StagePoint,
     admitRotation,
     clockBehind,
+    configPath,
     describePoint,
     parseConfig,
     unacknowledgedRows,
@@ -131,10 +132,14 @@ function warnDropped(c: Context): void {
  */
 function requireReadable(c: Context, rows: [string, string][]): void {
     if (rows.length === 0) return;
+    const secrets = rows.map(([name]) => name).filter((name) => name !== "(the whole ledger)");
+    const acknowledge =
+        secrets.length > 0
+            ? `, or acknowledge ${secrets.length > 1 ? "each row" : "the row"} for one up: ${secrets.map((name) => `pulumi config set --path '${configPath(["secrets", name, "force"])}' true`).join("; ")} (plan and advance then go on; the next up rewrites the row)`
+            : "";
     throw new LedgerReadError(
-        `cannot read the ledger of stack ${c.stack} (${c.ledger.note}): ${rows.map(([name, why]) => `the row of ${name} does not parse (${why})`).join("; ")}. ` +
-            "Without it that secret's stage, age and guards cannot be checked. Restore the ledger (pulumi stack history; pulumi stack export of the last good version, then import), " +
-            `or acknowledge the row for one up: pulumi config set --path 'secrets.<secret>.force' true (plan and advance then go on; the next up rewrites the row)`,
+        `cannot read the ledger of stack ${c.stack} (${c.ledger.note}): ${rows.map(([name, why]) => (name === "(the whole ledger)" ? `the ledger ${why}` : `the row of ${name} does not parse (${why})`)).join("; ")}. ` +
+            `Without it no secret's stage, age or guards can be checked. Restore the ledger (pulumi stack history; pulumi stack export of the last good version, then import)${acknowledge}`,
     );
 }
 

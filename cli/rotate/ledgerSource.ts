@@ -65,7 +65,8 @@ export function ledgerFromFile(path: string): LedgerSource {
  * output, requireStack); any other failure is a failure to read.
  */
 function noLedgerAnswer(stderr: string, stack: string): string | undefined {
-    if (/current stack does not have output property 'ledger'/.test(stderr)) return `stack ${stack} has no ledger output yet`;
+    if (/current stack does not have output property 'ledger'|current stack has no output properties/.test(stderr))
+        return `stack ${stack} has no ledger output yet`;
     if (stderr.includes(`no stack named '${stack}' found`)) return `there is no stack ${stack} yet`;
     return undefined;
 }
