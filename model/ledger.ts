@@ -108,56 +108,117 @@ export function presenterKey(e: LedgerEntry): LedgerKey | undefined {
     return e.keys.find((k) => k.keyId === e.presenterKeyId);
 }
 
+/** The latest time a ledger records as past: when a stage was applied, a key created, a verification or a force recorded. */
+export interface LastRecord {
+    secret: string;
+    at: string;
+    /** What happened then, for a person: "overlap at generation 2 applied", "key titan-hmac-g2 created", ... */
+    what: string;
+}
+
+/**
+ * The ledger's latest record of something that happened (dueAt is a future
+ * date and not one). A clock earlier than it is refused by the program and
+ * by `rotate`: it would record a stage as applied before the last one (or a
+ * forced retirement before its key existed), and measure minOverlapHours
+ * and ages backwards.
+ */
+export function lastRecord(ledger: Ledger): LastRecord | undefined {
+    let last: LastRecord | undefined;
+    const see = (secret: string, at: string | undefined, what: string) => {
+        if (at !== undefined && (last === undefined || Date.parse(at) > Date.parse(last.at))) last = { secret, at, what };
+    };
+    for (const [secret, e] of Object.entries(ledger)) {
+        see(secret, e.stageAppliedAt, `${e.stage} at generation ${e.generation} applied`);
+        for (const k of e.keys) see(secret, k.createdAt, `key ${k.keyId} created`);
+        see(secret, e.verified?.at, `generation ${e.verified?.generation} verified`);
+        see(secret, e.forced?.at, `force recorded`);
+    }
+    return last;
+}
+
+/** Why `now` is refused for this ledger (it is earlier than the ledger's last record), or undefined. */
+export function clockBehind(ledger: Ledger, now: Date): string | undefined {
+    const last = lastRecord(ledger);
+    if (last === undefined || now.getTime() >= Date.parse(last.at)) return undefined;
+    return `the clock (${now.toISOString()}) is earlier than the last up's ledger: ${last.secret}: ${last.what} at ${last.at}`;
+}
+
 export function isOverdue(entry: LedgerEntry, now: Date): boolean {
     return Date.parse(entry.dueAt) <= now.getTime();
 }
 
 const generationNumber = z.number().int().min(1).max(1_000_000);
 
-const entrySchema = z.object({
-    kind: z.enum(KINDS),
-    generation: generationNumber,
-    stage: z.enum(STAGES),
-    stageAppliedAt: isoTime,
-    presenterKeyId: z.string().min(1),
-    verifierKeyIds: z.array(z.string().min(1)).min(1),
-    keys: z.array(z.object({ generation: generationNumber, keyId: z.string().min(1), createdAt: isoTime })).min(1),
-    dueAt: isoTime,
-    incident: z.string().optional(),
-    verified: z.object({ generation: generationNumber, at: isoTime }).optional(),
-    pendingRevocations: z.array(z.object({ generation: generationNumber, keyId: z.string() })).optional(),
-    verifiers: z.array(z.string()).optional(),
-    presenters: z.array(z.string()).optional(),
-    guard: z
-        .object({
-            minOverlapHours: z
-                .number()
-                .int()
-                .min(0)
-                .max(24 * 365),
-            verification: z.boolean(),
-        })
-        .optional(),
-    retiredKeyIds: z.array(z.string()).optional(),
-    forced: z.object({ at: isoTime, guards: z.array(z.string()) }).optional(),
-    presentersHeldAt: generationNumber.optional(),
-    clusters: z
-        .record(
-            z.string(),
-            z.object({
-                verifiers: z.array(generationNumber),
-                presenters: z.array(generationNumber),
-                stage: z.enum(STAGES),
-                generation: generationNumber,
-            }),
-        )
-        .optional(),
-});
+// Strict at every level: a field this version does not know (written by a
+// newer version, or by hand) refuses the row instead of being dropped. Dropped,
+// it would be gone from the next ledger this version writes, and with it
+// whatever it recorded (a guard, a pending revocation) for the version that
+// wrote it; refused, the secret does not move until a person looks (see
+// readLedger), as for any row that does not parse.
+const entrySchema = z
+    .strictObject({
+        kind: z.enum(KINDS),
+        generation: generationNumber,
+        stage: z.enum(STAGES),
+        stageAppliedAt: isoTime,
+        presenterKeyId: z.string().min(1),
+        verifierKeyIds: z.array(z.string().min(1)).min(1),
+        keys: z.array(z.strictObject({ generation: generationNumber, keyId: z.string().min(1), createdAt: isoTime })).min(1),
+        dueAt: isoTime,
+        incident: z.string().optional(),
+        verified: z.strictObject({ generation: generationNumber, at: isoTime }).optional(),
+        pendingRevocations: z.array(z.strictObject({ generation: generationNumber, keyId: z.string() })).optional(),
+        verifiers: z.array(z.string()).optional(),
+        presenters: z.array(z.string()).optional(),
+        guard: z
+            .strictObject({
+                minOverlapHours: z
+                    .number()
+                    .int()
+                    .min(0)
+                    .max(24 * 365),
+                verification: z.boolean(),
+            })
+            .optional(),
+        retiredKeyIds: z.array(z.string()).optional(),
+        forced: z.strictObject({ at: isoTime, guards: z.array(z.string()) }).optional(),
+        presentersHeldAt: generationNumber.optional(),
+        clusters: z
+            .record(
+                z.string(),
+                z.strictObject({
+                    verifiers: z.array(generationNumber),
+                    presenters: z.array(generationNumber),
+                    stage: z.enum(STAGES),
+                    generation: generationNumber,
+                }),
+            )
+            .optional(),
+    })
+    .superRefine((row, ctx) => {
+        // The program records a stage at or after the creation of its generation's key
+        // (the clock guard, clockBehind): a row that says otherwise was not written by it.
+        const key = row.keys.find((k) => k.generation === row.generation);
+        if (key && Date.parse(row.stageAppliedAt) < Date.parse(key.createdAt))
+            ctx.addIssue({
+                code: "custom",
+                path: ["stageAppliedAt"],
+                message: `${row.stage} at generation ${row.generation} applied at ${row.stageAppliedAt}, before its key ${key.keyId} was created (${key.createdAt}): a stage is never applied before its key existed`,
+            });
+    });
 
 /** The ledger of the last up, and the rows it could not read (secret -> why). */
 export interface LedgerRead {
     ledger: Ledger;
     unreadable: Map<string, string>;
+}
+
+function describeRowIssue(i: z.core.$ZodIssue): string {
+    const where = i.path.join(".") || "the row";
+    if (i.code === "unrecognized_keys")
+        return `${where}: field${i.keys.length > 1 ? "s" : ""} ${i.keys.map((k) => JSON.stringify(k)).join(", ")} that this version does not know (written by a newer version or by hand; refused rather than dropped)`;
+    return `${where}: ${i.message}`;
 }
 
 /**
@@ -177,7 +238,7 @@ export function readLedger(raw: unknown): LedgerRead {
     for (const [name, row] of Object.entries(raw as Record<string, unknown>)) {
         const parsed = entrySchema.safeParse(row);
         if (parsed.success) ledger[name] = parsed.data as LedgerEntry;
-        else unreadable.set(name, parsed.error.issues.map((i) => `${i.path.join(".") || "the row"}: ${i.message}`).join("; "));
+        else unreadable.set(name, parsed.error.issues.map(describeRowIssue).join("; "));
     }
     return { ledger, unreadable };
 }

@@ -3,7 +3,7 @@
 
 import { formatConsumes, formatStages } from "./annotations";
 import { ConfigError, ConfigIssue, configKey, configPath } from "./errors";
-import { emptyLedger, isOverdue, ledgerEntry } from "./ledger";
+import { clockBehind, emptyLedger, isOverdue, lastRecord, ledgerEntry } from "./ledger";
 import { ExchangeKeyPresence, checkExchangeKeys } from "./exchangeKeys";
 import { Following, followedView } from "./fleet";
 import {
@@ -82,7 +82,12 @@ export function planRotation(
     unreadable: ReadonlyMap<string, string> = new Map(),
     follow?: Following,
 ): Plan {
-    const issues: ConfigIssue[] = [...unreadableRows(spec, unreadable), ...removedSecrets(spec, previous), ...(follow?.issues ?? [])];
+    const issues: ConfigIssue[] = [
+        ...clockIssues(spec, previous, now),
+        ...unreadableRows(spec, unreadable),
+        ...removedSecrets(spec, previous),
+        ...(follow?.issues ?? []),
+    ];
     const transitions: SecretTransition[] = [];
     for (const s of spec.secrets.values()) {
         const prev = rowOf(previous, s.name);
@@ -184,10 +189,37 @@ function secretsRoot(spec: StackSpec): "secrets" | "consumers" {
 }
 
 /** The last ledger's rows that did not parse: refused unless `force` (or the removal) acknowledges them. */
+/**
+ * A clock earlier than the ledger's last record: every time this up writes
+ * (a stage applied, a key created, a force) would come before what the
+ * ledger already holds, and the overlap guard would measure backwards.
+ */
+function clockIssues(spec: StackSpec, previous: Ledger, now: Date): ConfigIssue[] {
+    const behind = clockBehind(previous, now);
+    const last = lastRecord(previous);
+    if (behind === undefined || last === undefined) return [];
+    return [
+        {
+            key: configKey([secretsRoot(spec), last.secret]),
+            found: behind,
+            allowed: `a clock at or after ${last.at}: a stage is never recorded as applied before the last one, nor a key used before it existed`,
+            fix: "set this machine's clock right (timedatectl; a CI runner's clock is the provider's), then run the up again",
+        },
+    ];
+}
+
+/**
+ * The last ledger's unreadable rows that this config does not acknowledge
+ * (with `force` on the secret, or its removal in removeSecrets): the program
+ * moves nothing while one is left, and `rotate` says it cannot read them.
+ */
+export function unacknowledgedRows(spec: StackSpec, unreadable: ReadonlyMap<string, string>): [string, string][] {
+    return [...unreadable].filter(([name]) => !(spec.secrets.get(name)?.force || spec.removed.has(name)));
+}
+
 function unreadableRows(spec: StackSpec, unreadable: ReadonlyMap<string, string>): ConfigIssue[] {
     const issues: ConfigIssue[] = [];
-    for (const [name, why] of unreadable) {
-        if (spec.secrets.get(name)?.force || spec.removed.has(name)) continue;
+    for (const [name, why] of unacknowledgedRows(spec, unreadable)) {
         issues.push({
             key: configKey([secretsRoot(spec), name]),
             found: `a row of the last up's ledger that cannot be read (${why})`,
@@ -204,7 +236,7 @@ function unreadableRows(spec: StackSpec, unreadable: ReadonlyMap<string, string>
  * in removeSecrets (reviewed in the same change), from a stage with one live
  * key, and from a row that records its consumers.
  */
-function removedSecrets(spec: StackSpec, previous: Ledger): ConfigIssue[] {
+export function removedSecrets(spec: StackSpec, previous: Ledger): ConfigIssue[] {
     const issues: ConfigIssue[] = [];
     for (const name of Object.keys(previous)) {
         if (spec.secrets.has(name)) continue;

@@ -156,11 +156,21 @@ describe("rotate and the program refuse the same configs", () => {
                 writeFileSync(ledgerPath, JSON.stringify(ledger));
 
                 const plan = rotate(["plan", "--file", file, "--ledger", ledgerPath, "--now", T0.toISOString(), "--json"]);
-                const report = JSON.parse(plan.out) as { refused: boolean; refusal?: { message: string } };
+                const report = JSON.parse(plan.out) as {
+                    refused?: boolean;
+                    refusal?: { message: string };
+                    cannotRead?: boolean;
+                    error?: string;
+                };
                 const program = await programRefusal(text, JSON.parse(readFileSync(ledgerPath, "utf8")));
-                expect(report.refused, `rotate: ${report.refusal?.message}\nprogram: ${program}`).toBe(program !== undefined);
+                // A ledger row rotate cannot read stops it with exit 4 (cannotRead) where the program refuses the up.
+                const refused = report.refused === true || report.cannotRead === true;
+                expect(refused, `rotate: ${report.refusal?.message ?? report.error}\nprogram: ${program}`).toBe(program !== undefined);
                 if (program !== undefined) {
-                    expect(program).toContain(report.refusal!.message);
+                    if (report.cannotRead) {
+                        expect(plan.code).toBe(EXIT.cannotRead);
+                        expect(program).toContain("a row of the last up's ledger that cannot be read");
+                    } else expect(program).toContain(report.refusal!.message);
                     refusedBoth++;
                 } else acceptedBoth++;
 

@@ -2,18 +2,19 @@
 // live or foreign one is refused with the command for a person, an unreadable
 // one stops everything, and pending creates are cleared.
 
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { PulumiRunner, RecoverError, formatRecover, recover } from "../cli/rotate/recover";
+import { PulumiRunner, RecoverError, RecoverReadError, formatRecover, recover } from "../cli/rotate/recover";
+import { EXIT, Io, main } from "../cli/rotate/cli";
 
 let backend: string;
 let ran: string[][];
 let pending: { type: string; resource: { urn: string } }[];
 
-function lock(pid: number, host: string, text?: string): void {
-    const dir = join(backend, ".pulumi", "locks", "organization", "titan-secrets", "prod");
+function lock(pid: number, host: string, text?: string, project = "titan-secrets"): void {
+    const dir = join(backend, ".pulumi", "locks", "organization", project, "prod");
     mkdirSync(dir, { recursive: true });
     writeFileSync(
         join(dir, `${pid}.json`),
@@ -77,5 +78,55 @@ describe("rotate recover", () => {
         expect(formatRecover(r)).toMatch(
             /Pending operations of the interrupted up: creating titan-hmac-presenters, updating titan-sentinel\./,
         );
+    });
+
+    it("touches only this project's locks: another project's stack of the same name is left alone", () => {
+        lock(4242, "runner-1", undefined, "other-project");
+        const r = recover("prod", pulumi, host([]));
+        expect(r.removedLocks).toEqual([]);
+        expect(ran.some((a) => a[0] === "cancel")).toBe(false);
+        expect(formatRecover(r)).toContain("Stack prod holds no stale lock.");
+        // The older layout (one namespace of stacks, .pulumi/locks/<stack>/) is this backend's only project.
+        const legacy = join(backend, ".pulumi", "locks", "prod");
+        mkdirSync(legacy, { recursive: true });
+        writeFileSync(join(legacy, "1.json"), JSON.stringify({ pid: 1, hostname: "runner-1" }));
+        expect(recover("prod", pulumi, host([])).removedLocks.map((l) => l.pid)).toEqual([1]);
+    });
+
+    it("refuses a stack name that could walk out of the locks folder", () => {
+        expect(() => recover("../prod", pulumi, host([]))).toThrow(/is not a stack name/);
+        expect(ran.some((a) => a[0] === "cancel")).toBe(false);
+    });
+
+    it("a backend that does not answer is 'cannot read' (exit 4), never 'no stale lock'", () => {
+        const expired: PulumiRunner = (args) => {
+            ran.push(args);
+            return { status: 255, stdout: "", stderr: "error: [401] Unauthorized: your access token has expired\n" };
+        };
+        expect(() => recover("prod", expired, host([]))).toThrow(
+            new RecoverReadError("cannot read the stack: pulumi whoami failed: error: [401] Unauthorized: your access token has expired"),
+        );
+        const garbled: PulumiRunner = (args) => (args[0] === "whoami" ? pulumi(args) : { status: 0, stdout: "<html>", stderr: "" });
+        expect(() => recover("prod", garbled, host([]))).toThrow(
+            new RecoverReadError("cannot read the stack: pulumi stack export printed no JSON"),
+        );
+        // Through the CLI: exit 4 with the reason.
+        mkdirSync(join(backend, "bin"));
+        writeFileSync(join(backend, "bin", "pulumi"), "#!/bin/sh\nexit 99\n");
+        chmodSync(join(backend, "bin", "pulumi"), 0o755);
+        let err = "";
+        const io: Io = {
+            out: () => undefined,
+            err: (t) => void (err += t),
+            repo: backend,
+            run: (_cmd, args) => expired(args),
+            writeFile: () => undefined,
+            now: () => new Date(),
+            hostname: "runner-1",
+            pulumiRunning: () => false,
+            env: { PATH: join(backend, "bin") },
+        };
+        expect(main(["recover", "--stack", "prod", "--backend", "login"], io)).toBe(EXIT.cannotRead);
+        expect(err).toBe("rotate: cannot read the stack: pulumi whoami failed: error: [401] Unauthorized: your access token has expired\n");
     });
 });

@@ -84,7 +84,7 @@ describe("rotate status", () => {
         const r = rotate("status", "--json", "--no-ledger", ...NOW);
         expect(r.status).toBe(0);
         const report = JSON.parse(r.stdout);
-        expect(Object.keys(report)).toEqual(["stack", "file", "now", "ledger", "dueSoonDays", "secrets", "overdue", "dueSoon"]);
+        expect(Object.keys(report)).toEqual(["stack", "file", "now", "ledger", "dueSoonDays", "secrets", "overdue", "dueSoon", "refused"]);
         expect(report).toMatchObject({
             stack: "dev",
             file: "Pulumi.dev.yaml",
@@ -381,7 +381,7 @@ describe("rotate advance / revert / compromise", () => {
         expect(rotate("frobnicate").status).toBe(2);
         expect(rotate("status", "--now", "tomorrow").status).toBe(2);
         expect(rotate("status", "--stack", "nope", "--no-ledger").status).toBe(2);
-        expect(rotate("status", "--ledger", join(dir, "missing.json")).status).toBe(2);
+        expect(rotate("status", "--ledger", join(dir, "missing.json")).status).toBe(4);
         expect(rotate("--help").stdout).toContain("Exit codes: 0 ok; 1 refused");
     });
 });

@@ -59,6 +59,7 @@ describe("arguments", () => {
             secret: "titan-hmac",
             values: { stack: "prod", now: "2026-11-01T00:00:00Z" },
             flags: { json: true },
+            now: new Date("2026-11-01T00:00:00Z"),
         });
         expect(parseArgs(["--help"]).flags.help).toBe(true);
     });
@@ -67,12 +68,15 @@ describe("arguments", () => {
         [["rotate"], 'unknown command "rotate"; commands: status, plan, advance, revert, compromise, recover, run'],
         [["advance"], "advance needs the name of a secret"],
         [["status", "extra"], 'unexpected argument "extra"'],
-        [["status", "--markdown"], "--markdown does not apply to status"],
+        [
+            ["status", "--markdown"],
+            "--markdown does not apply to status; it takes: --stack, --dir, --file, --ledger, --backend, --no-ledger, --now, --json, --help, --check, --due-within",
+        ],
         [["plan", "--stack"], "--stack needs a value"],
         [["compromise", "s"], "compromise needs --incident <incident ID>"],
         [["status", "--bogus"], "unknown option --bogus"],
         [["plan", "--json", "--markdown"], "give --json or --markdown, not both"],
-        [["status", "--due-within", "soon"], '--due-within needs a whole number of days, found "soon"'],
+        [["status", "--due-within", "soon"], '--due-within needs a whole number of days from 0 to 3650 in decimal digits, found "soon"'],
     ])("refuses %j: %s", (argv, message) => {
         expect(() => parseArgs(argv as string[])).toThrow(new UsageError(message));
     });

@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { Io, mainAsync } from "../cli/rotate/cli";
 import { FleetDriver, FleetIo, fleetStatus, runRotation } from "../cli/rotate/fleet";
+import { LedgerReadError } from "../cli/rotate/ledgerSource";
 import { UsageError } from "../cli/common";
 import { Ledger, ledgerView, standingOf } from "../model";
 import { FLEET_SECRET, fleetStackConfigs } from "../harness/fleet";
@@ -421,6 +422,9 @@ describe("rotate status --stacks", () => {
             [FLEET_SECRET]: {
                 config: { stage: "overlap", generation: 2 },
                 keyRing: { stage: "overlap", generation: 2, at: T0.toISOString() },
+                dueAt: expect.stringMatching(/^2027-.*Z$/),
+                overdue: false,
+                dueSoon: false,
                 clusters: {
                     eu: { verifiers: [2, 1], presenters: [1], stage: "overlap", generation: 2, presentersHeldAt: 1 },
                     us: { verifiers: [1], presenters: [1], stage: "stable", generation: 1, presentersHeldAt: null },
@@ -432,6 +436,63 @@ describe("rotate status --stacks", () => {
         expect(await fleetStatus(fleet, ALL, text.io, false)).toBe(0);
         expect(text.out()).toContain("  eu: follows overlap at generation 2; verifiers g2+g1, presenters g1 (presenters held on g1)\n");
         expect(text.out()).toContain("  us: follows stable at generation 1; verifiers g1, presenters g1\n");
+    });
+
+    it("--check exits 1 when a secret of the key ring is overdue; the due date is the key ring's", async () => {
+        const clock = { program: T0, run: T0 };
+        const fleet = await stableFleet(clock);
+        const keysLedger = (await fleet.ledger("keys")) as Ledger;
+        const dueAt = keysLedger[FLEET_SECRET].dueAt;
+        clock.run = new Date(Date.parse(dueAt) + 3_600_000);
+        const late = capture(clock);
+        expect(await fleetStatus(fleet, ALL, late.io, false, { check: true })).toBe(1);
+        expect(late.out()).toContain(`due ${dueAt} (OVERDUE)`);
+        expect(late.out()).toContain(`Overdue: ${FLEET_SECRET}\n`);
+        expect(await fleetStatus(fleet, ALL, capture(clock).io, false)).toBe(0); // without --check: shown, exit 0
+        const json = capture(clock);
+        expect(await fleetStatus(fleet, ALL, json.io, true, { check: true })).toBe(1);
+        expect(JSON.parse(json.out())[FLEET_SECRET]).toMatchObject({ dueAt, overdue: true });
+        clock.run = new Date(Date.parse(dueAt) - 3_600_000);
+        const early = capture(clock);
+        expect(await fleetStatus(fleet, ALL, early.io, false, { check: true, dueSoonDays: 1 })).toBe(0);
+        expect(early.out()).toContain(`Overdue: none\nDue within 1 days: ${FLEET_SECRET}\n`);
+    });
+
+    it("a clock earlier than the key ring's ledger is refused (exit 1), with the record it is behind", async () => {
+        const clock = { program: hours(2), run: hours(2) };
+        const fleet = await stableFleet(clock);
+        clock.run = hours(1);
+        const early = capture(clock);
+        expect(await fleetStatus(fleet, ALL, early.io, false, { check: true })).toBe(1);
+        expect(early.err()).toContain(
+            `rotate: refused: the clock (${hours(1).toISOString()}) is earlier than the last up's ledger: ${FLEET_SECRET}: stable at generation 1 applied at ${hours(2).toISOString()}`,
+        );
+        expect(early.out()).toBe("");
+    });
+
+    it("a cluster whose ledger cannot be read stops it (never shown as not run yet)", async () => {
+        const clock = { program: T0, run: T0 };
+        const fleet = await stableFleet(clock);
+        const failing = (fail: (stack: string) => unknown): FleetDriver => ({
+            keyStackFile: fleet.keyStackFile,
+            ledger: async (stack) => (stack === "us" ? fail(stack) : fleet.ledger(stack)),
+            up: (stack) => fleet.up(stack),
+            writeKeyStackFile: (text) => fleet.writeKeyStackFile(text),
+        });
+        const expired = failing(() => {
+            throw new Error("error: [401] Unauthorized: your access token has expired");
+        });
+        await expect(fleetStatus(expired, ALL, capture(clock).io, false)).rejects.toThrow(
+            new LedgerReadError("cannot read the ledger of stack us: error: [401] Unauthorized: your access token has expired"),
+        );
+        const garbled = failing(() => ({ [FLEET_SECRET]: { kind: "hmac", generation: "two" } }));
+        await expect(fleetStatus(garbled, ALL, capture(clock).io, false, { check: true })).rejects.toThrow(
+            /^cannot read the ledger of stack us for titan-hmac: /,
+        );
+        // run stops too, before any up.
+        fleet.clearRecord();
+        await expect(run(expired, capture(clock).io)).rejects.toThrow(LedgerReadError);
+        expect(fleet.ups).toEqual([]);
     });
 
     // A workload stack parsed without its key ring has no secrets: status must not print "{}" and succeed.
@@ -557,6 +618,33 @@ describe("mainAsync: run and status --stacks with a given driver", () => {
         expect(m.err()).toContain("would also change titan-secrets:secrets.titan-other");
         expect(readFileSync(fleet.keyStackFile, "utf8")).toBe(shared);
         expect(fleet.succeeded()).toEqual([]);
+    });
+
+    it("status --stacks --check: exit 1 on an overdue secret; exit 4 with the reason when a stack's ledger cannot be read", async () => {
+        const clock = { program: T0, run: T0 };
+        const { fleet, driverFor } = await twoClusters(clock);
+        clock.run = new Date(Date.parse(((await fleet.ledger("keys")) as Ledger)[FLEET_SECRET].dueAt) + 1000);
+        const overdue = mainIo(clock);
+        expect(await mainAsync(["status", "--stacks", "keys,eu,us", "--check"], overdue.io, driverFor)).toBe(1);
+        expect(overdue.out()).toContain(`Overdue: ${FLEET_SECRET}\n`);
+        expect(await mainAsync(["status", "--stacks", "keys,eu,us"], mainIo(clock).io, driverFor)).toBe(0);
+        const broken = async (): Promise<FleetDriver> => ({
+            keyStackFile: fleet.keyStackFile,
+            ledger: async (stack) => {
+                if (stack === "eu") throw new Error("error: no pulumi on PATH");
+                return fleet.ledger(stack);
+            },
+            up: (stack) => fleet.up(stack),
+            writeKeyStackFile: (text) => fleet.writeKeyStackFile(text),
+        });
+        const unread = mainIo(clock);
+        expect(await mainAsync(["status", "--stacks", "keys,eu,us", "--check", "--json"], unread.io, broken)).toBe(4);
+        expect(unread.err()).toBe("rotate: cannot read the ledger of stack eu: error: no pulumi on PATH\n");
+        expect(JSON.parse(unread.out())).toEqual({
+            error: "cannot read the ledger of stack eu: error: no pulumi on PATH",
+            cannotRead: true,
+        });
+        expect(unread.out()).not.toContain("Overdue");
     });
 
     it("status --stacks keys,eu,us --json goes to fleetStatus", async () => {

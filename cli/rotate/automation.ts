@@ -7,8 +7,8 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { LocalWorkspace, LocalWorkspaceOptions, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { Backend, localEngineEnv } from "../backend";
-import { UsageError } from "../common";
 import { FleetDriver } from "./fleet";
+import { LedgerReadError } from "./ledgerSource";
 
 /** The environment scripts/pulumi.sh gives the repository's engine (its plugin links are made by running it once). */
 function repoEnv(repo: string, env: NodeJS.ProcessEnv): Record<string, string> {
@@ -25,11 +25,12 @@ export async function automationDriver(
     onOutput: (text: string) => void,
 ): Promise<FleetDriver> {
     const unavailable = backend.unavailable();
-    if (unavailable) throw new UsageError(`cannot reach the stacks: ${unavailable}`);
+    // Stacks that cannot be reached are stacks whose ledgers cannot be read (exit 4), not a usage error.
+    if (unavailable) throw new LedgerReadError(`cannot reach the stacks: ${unavailable}`);
     let options: LocalWorkspaceOptions;
     if (backend.kind === "repo") {
         const r = backend.run(["version"]); // links the providers into PULUMI_HOME, as every repo command does
-        if (r.status !== 0) throw new UsageError(`scripts/pulumi.sh version failed: ${r.stderr.trim()}`);
+        if (r.status !== 0) throw new LedgerReadError(`cannot reach the stacks: scripts/pulumi.sh version failed: ${r.stderr.trim()}`);
         options = { pulumiCommand: await PulumiCommand.get({ root: join(repo, ".engine") }), envVars: repoEnv(repo, env) };
     } else {
         options = { pulumiCommand: await PulumiCommand.get({ skipVersionCheck: true }) };
@@ -40,10 +41,15 @@ export async function automationDriver(
         if (!s) {
             // The repository's own backend is a sandbox: its stacks are made on first use. On the
             // operator's backend a stack that does not exist is an error (a typo must not create one).
-            s =
-                backend.kind === "repo"
-                    ? await LocalWorkspace.createOrSelectStack({ stackName: name, workDir: dir }, options)
-                    : await LocalWorkspace.selectStack({ stackName: name, workDir: dir }, options);
+            try {
+                s =
+                    backend.kind === "repo"
+                        ? await LocalWorkspace.createOrSelectStack({ stackName: name, workDir: dir }, options)
+                        : await LocalWorkspace.selectStack({ stackName: name, workDir: dir }, options);
+            } catch (e) {
+                const why = (e instanceof Error ? e.message : String(e)).trim().split("\n").filter(Boolean).pop() ?? "no message";
+                throw new LedgerReadError(`cannot reach stack ${name} in ${backend.description}: ${why}`);
+            }
             stacks.set(name, s);
         }
         return s;

@@ -5,11 +5,21 @@
 
 import { writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
-import { ConfigError, StackSpec, StagePoint, admitRotation, describePoint, parseConfig, parseInstant } from "../../model";
+import {
+    ConfigError,
+    StackSpec,
+    StagePoint,
+    admitRotation,
+    clockBehind,
+    configPath,
+    describePoint,
+    parseConfig,
+    unacknowledgedRows,
+} from "../../model";
 import { Backend, backendFor } from "../backend";
 import { Runner, ToolIo, UsageError, processToolIo } from "../common";
-import { ParsedArgs, USAGE, parseArgs } from "./args";
-import { LedgerFileError, LedgerSource, ledgerFromFile, ledgerFromStack, noLedger } from "./ledgerSource";
+import { ParsedArgs, STACK_NAME, USAGE, parseArgs } from "./args";
+import { LedgerReadError, LedgerSource, ledgerFromFile, ledgerFromStack, noLedger } from "./ledgerSource";
 import { formatPlanMarkdown, formatPlanText, planReport, refusalOf } from "./planReport";
 import {
     LayoutError,
@@ -22,13 +32,14 @@ import {
     readStackFile,
     secretValue,
 } from "./stackFile";
-import { PulumiRunner, RecoverError, formatRecover, recover, thisHost } from "./recover";
+import { PulumiRunner, RecoverError, RecoverReadError, formatRecover, recover, thisHost } from "./recover";
 import { formatStatus, statusReport } from "./status";
 import { automationDriver } from "./automation";
 import { FleetDriver, fleetStatus, runRotation } from "./fleet";
 import { RotateCommand, editsFor, legalNextSteps, slotsOf, targetOf } from "./steps";
 
-export const EXIT = { ok: 0, refused: 1, usage: 2, cannotEdit: 3 } as const;
+/** 4: the ledger (or a row of it) could not be read: nothing is reported as due, none or first seen from what was not read. */
+export const EXIT = { ok: 0, refused: 1, usage: 2, cannotEdit: 3, cannotRead: 4 } as const;
 
 export interface Io extends ToolIo {
     writeFile(path: string, text: string): void;
@@ -66,11 +77,9 @@ class Refusal extends Error {
 function context(args: ParsedArgs, io: Io): Context {
     const fromFile = args.values.file ? /^Pulumi\.(.+)\.ya?ml$/.exec(basename(args.values.file))?.[1] : undefined;
     const stack = args.values.stack ?? fromFile ?? "dev";
-    if (!/^[A-Za-z0-9._-]+$/.test(stack)) throw new UsageError(`--stack: ${JSON.stringify(stack)} is not a stack name`);
+    if (!STACK_NAME.test(stack)) throw new UsageError(`--stack: ${JSON.stringify(stack)} is not a stack name`);
     const path = args.values.file ? resolve(args.values.file) : join(resolve(args.values.dir ?? io.repo), `Pulumi.${stack}.yaml`);
-    const nowText = args.values.now;
-    const now = nowText === undefined ? io.now() : parseInstant(nowText);
-    if (now === undefined) throw new UsageError(`--now: ${JSON.stringify(nowText)} is not an ISO time such as 2026-11-01T00:00:00Z`);
+    const now = args.now ?? io.now();
     const file = readStackFile(path);
     const backend = backendFor(io.repo, stack, io.run, args.values.backend, io.env);
     const ledger = args.values.ledger
@@ -78,6 +87,12 @@ function context(args: ParsedArgs, io: Io): Context {
         : args.flags["no-ledger"]
           ? noLedger("--no-ledger")
           : ledgerFromStack(backend, stack);
+    // A clock behind the ledger would show negative ages and overlaps, and a step written now would be refused at the up.
+    const behind = clockBehind(ledger.ledger, now);
+    if (behind)
+        throw new Refusal(
+            `${behind}. rotate refuses a clock earlier than what the ledger records: ${args.now ? "give --now at or after that time" : "set this machine's clock right"}`,
+        );
     return { args, io, stack, file, now, backend, ledger };
 }
 
@@ -109,16 +124,38 @@ function warnDropped(c: Context): void {
         );
 }
 
+/**
+ * Stops with exit 4 on ledger rows that did not parse: `rows` are every one
+ * (status: it cannot tell their age) or the ones the config does not
+ * acknowledge with force or removeSecrets (plan and the steps, which the
+ * program would refuse for them).
+ */
+function requireReadable(c: Context, rows: [string, string][]): void {
+    if (rows.length === 0) return;
+    const secrets = rows.map(([name]) => name).filter((name) => name !== "(the whole ledger)");
+    const acknowledge =
+        secrets.length > 0
+            ? `, or acknowledge ${secrets.length > 1 ? "each row" : "the row"} for one up: ${secrets.map((name) => `pulumi config set --path '${configPath(["secrets", name, "force"])}' true`).join("; ")} (plan and advance then go on; the next up rewrites the row)`
+            : "";
+    throw new LedgerReadError(
+        `cannot read the ledger of stack ${c.stack} (${c.ledger.note}): ${rows.map(([name, why]) => (name === "(the whole ledger)" ? `the ledger ${why}` : `the row of ${name} does not parse (${why})`)).join("; ")}. ` +
+            `Without it no secret's stage, age or guards can be checked. Restore the ledger (pulumi stack history; pulumi stack export of the last good version, then import)${acknowledge}`,
+    );
+}
+
 function status(c: Context): number {
     const spec = specOf(c.file, c.stack);
-    const dueSoonDays = Number(c.args.values["due-within"] ?? 14);
+    requireReadable(c, [...c.ledger.unreadable]);
+    const dueSoonDays = c.args.dueWithin ?? 14;
     const report = statusReport(spec, c.ledger.ledger, c.now, { ...meta(c), dueSoonDays });
     c.io.out(c.args.flags.json ? JSON.stringify(report, null, 2) + "\n" : formatStatus(report));
-    return c.args.flags.check && report.overdue.length > 0 ? EXIT.refused : EXIT.ok;
+    return c.args.flags.check && (report.overdue.length > 0 || report.refused.length > 0) ? EXIT.refused : EXIT.ok;
 }
 
 function plan(c: Context): number {
-    const report = planReport(specOf(c.file, c.stack), c.ledger.ledger, c.now, meta(c), exchangeKeysOf(c.file), c.ledger.unreadable);
+    const spec = specOf(c.file, c.stack);
+    requireReadable(c, unacknowledgedRows(spec, c.ledger.unreadable));
+    const report = planReport(spec, c.ledger.ledger, c.now, meta(c), exchangeKeysOf(c.file), c.ledger.unreadable);
     const a = c.args.flags;
     c.io.out(a.json ? JSON.stringify(report, null, 2) + "\n" : a.markdown ? formatPlanMarkdown(report) : formatPlanText(report));
     return report.refused ? EXIT.refused : EXIT.ok;
@@ -156,8 +193,10 @@ function step(c: Context, command: RotateCommand): number {
 
     // The model decides, on the file as it would be: the same refusals as the program.
     const afterFile = parseStackFile(c.file.path, text);
+    const afterSpec = specOf(afterFile, c.stack);
+    requireReadable(c, unacknowledgedRows(afterSpec, c.ledger.unreadable));
     try {
-        admitRotation(specOf(afterFile, c.stack), c.ledger.ledger, c.now, exchangeKeysOf(afterFile), c.ledger.unreadable);
+        admitRotation(afterSpec, c.ledger.ledger, c.now, exchangeKeysOf(afterFile), c.ledger.unreadable);
     } catch (e) {
         if (e instanceof ConfigError) throw new Refusal(e.message, { refusal: refusalOf(e), secret: name, from, to });
         throw e;
@@ -210,6 +249,7 @@ function recoverStack(args: ParsedArgs, io: Io): number {
     try {
         report = recover(stack, pulumi, io);
     } catch (e) {
+        if (e instanceof RecoverReadError) throw new LedgerReadError(e.message);
         if (e instanceof RecoverError) throw new Refusal(e.message);
         throw e;
     }
@@ -234,28 +274,37 @@ export async function mainAsync(
     }
     const fleet = args.command === "run" || (args.command === "status" && args.values.stacks !== undefined);
     if (!fleet || args.flags.help) return main(argv, io);
-    const stacks = args.values.stacks!.split(",");
+    const stacks = args.stacks!;
     const dir = resolve(args.values.dir ?? io.repo);
-    const fleetIo = { out: io.out, err: io.err, now: () => (args.values.now ? (parseInstant(args.values.now) ?? io.now()) : io.now()) };
+    const fleetIo = { out: io.out, err: io.err, now: () => args.now ?? io.now() };
     try {
         const backend = backendFor(io.repo, stacks[0], io.run, args.values.backend, io.env);
         const driver = driverFor
             ? await driverFor(stacks, dir)
             : await automationDriver(io.repo, dir, backend, stacks, io.env, (t) => io.err(t));
-        if (args.command === "status") return await fleetStatus(driver, stacks, fleetIo, args.flags.json === true);
+        if (args.command === "status")
+            return await fleetStatus(driver, stacks, fleetIo, args.flags.json === true, {
+                check: args.flags.check === true,
+                dueSoonDays: args.dueWithin,
+            });
         const shown = `npm run rotate -- run ${args.secret} --stacks ${stacks.join(",")}${args.values.dir ? ` --dir ${args.values.dir}` : ""}${args.values.backend ? ` --backend ${args.values.backend}` : ""}`;
         return await runRotation(
             driver,
             {
                 secret: args.secret!,
                 stacks,
-                generation: args.values.generation ? Number(args.values.generation) : undefined,
+                generation: args.generation,
                 resumeCommand: (g) => `${shown} --generation ${g}${args.flags.parallel ? " --parallel" : ""}`,
                 parallel: args.flags.parallel === true,
             },
             fleetIo,
         );
     } catch (e) {
+        if (e instanceof LedgerReadError) {
+            if (args.flags.json) io.out(JSON.stringify({ error: e.message, cannotRead: true }, null, 2) + "\n");
+            io.err(`rotate: ${e.message}\n`);
+            return EXIT.cannotRead;
+        }
         if (e instanceof UsageError || e instanceof StackFileError || e instanceof ConfigError) {
             io.err(`rotate: ${e.message}\n`);
             return e instanceof ConfigError ? EXIT.refused : e instanceof LayoutError ? EXIT.cannotEdit : EXIT.usage;
@@ -290,7 +339,12 @@ export function main(argv: string[], io: Io): number {
             else io.err(`rotate: refused: ${e.message}\n`);
             return EXIT.refused;
         }
-        if (e instanceof UsageError || e instanceof StackFileError || e instanceof LedgerFileError) {
+        if (e instanceof LedgerReadError) {
+            if (json) io.out(JSON.stringify({ error: e.message, cannotRead: true }, null, 2) + "\n");
+            io.err(`rotate: ${e.message}\n`);
+            return EXIT.cannotRead;
+        }
+        if (e instanceof UsageError || e instanceof StackFileError) {
             const cannotEdit = e instanceof LayoutError;
             if (json) io.out(JSON.stringify({ error: e.message, usage: !cannotEdit }, null, 2) + "\n");
             io.err(`rotate: ${e.message}\n${e instanceof UsageError ? "Run with --help for usage.\n" : ""}`);

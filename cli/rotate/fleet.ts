@@ -25,6 +25,7 @@ import {
     LedgerEntry,
     StackSpec,
     admitRotation,
+    clockBehind,
     describePoint,
     parseConfig,
     readLedger,
@@ -33,6 +34,8 @@ import {
 import { UsageError } from "../common";
 import { applyEdits, exchangeKeysOf, parseStackFile, rawConfigOf, readStackFile, secretValue } from "./stackFile";
 import { editsFor } from "./steps";
+import { LedgerReadError } from "./ledgerSource";
+import { statusRow } from "./status";
 
 /** The stacks of a fleet as `run` drives them (the Automation API in the CLI; the same calls in the tests). */
 export interface FleetDriver {
@@ -85,10 +88,19 @@ async function readState(d: FleetDriver, keyStack: string, clusters: string[], s
         throw new UsageError(
             `--stacks leaves out ${missing.join(", ")}, which the key ring lists under fleet.clusters: a rotation moves every cluster`,
         );
+    // A stack whose ledger cannot be read stops the run and the status (exit 4):
+    // read as empty, it would look like a cluster that has not run yet.
     const ledgerOf = async (stack: string): Promise<Ledger> => {
-        const { ledger, unreadable } = readLedger(await d.ledger(stack));
+        let raw: unknown;
+        try {
+            raw = await d.ledger(stack);
+        } catch (e) {
+            const why = (e instanceof Error ? e.message : String(e)).trim().split("\n").filter(Boolean).pop() ?? "no message";
+            throw new LedgerReadError(`cannot read the ledger of stack ${stack}: ${why}`);
+        }
+        const { ledger, unreadable } = readLedger(raw);
         const why = unreadable.get(secret) ?? unreadable.get("(the whole ledger)");
-        if (why) throw new UsageError(`the ledger of ${stack} cannot be read for ${secret} (${why})`);
+        if (why) throw new LedgerReadError(`cannot read the ledger of stack ${stack} for ${secret}: ${why}`);
         return ledger;
     };
     const rowOf = async (stack: string): Promise<LedgerEntry | undefined> => {
@@ -150,8 +162,26 @@ function formatStanding(c: Cluster): string {
     return `${c.stack}: follows ${describePoint(c.row)}; verifiers ${g(c.standing.verifiers)}, presenters ${g(c.standing.presenters)}${held}`;
 }
 
-/** `rotate status --stacks`: the key ring and every cluster at once, for each secret of the ring. */
-export async function fleetStatus(d: FleetDriver, stacks: string[], io: FleetIo, json: boolean): Promise<number> {
+export interface FleetStatusOptions {
+    /** Exit 1 when a secret of the key ring is overdue (status --check). */
+    check?: boolean;
+    /** Days ahead that count as due soon (status --due-within). */
+    dueSoonDays?: number;
+}
+
+/**
+ * `rotate status --stacks`: the key ring and every cluster at once, for each
+ * secret of the ring, with its due date from the key ring's ledger. Exit 1
+ * with --check when one is overdue; a stack whose ledger cannot be read stops
+ * it (LedgerReadError, exit 4).
+ */
+export async function fleetStatus(
+    d: FleetDriver,
+    stacks: string[],
+    io: FleetIo,
+    json: boolean,
+    o: FleetStatusOptions = {},
+): Promise<number> {
     const [keyStack, ...clusters] = stacks;
     const file = readStackFile(d.keyStackFile);
     const spec = parseConfig(rawConfigOf(file), keyStack);
@@ -159,28 +189,49 @@ export async function fleetStatus(d: FleetDriver, stacks: string[], io: FleetIo,
         throw new UsageError(
             `${basename(d.keyStackFile)}: the first of --stacks must be the key stack (fleet.role keys), found role ${spec.fleet.role}`,
         );
+    const now = io.now();
+    const dueSoonDays = o.dueSoonDays ?? 14;
     const report: Record<string, unknown> = {};
     const lines: string[] = [];
+    const overdue: string[] = [];
+    const dueSoon: string[] = [];
     for (const secret of spec.secrets.keys()) {
         const st = await readState(d, keyStack, clusters, secret);
         const s = st.spec.secrets.get(secret)!;
+        const behind = clockBehind(st.keyLedger, now);
+        if (behind) {
+            io.err(`rotate: refused: ${behind}. rotate refuses a clock earlier than what the ledger records\n`);
+            return 1;
+        }
+        const due = statusRow(s, st.key, now, dueSoonDays);
+        if (due.overdue) overdue.push(secret);
+        if (due.dueSoon) dueSoon.push(secret);
         report[secret] = {
             config: { stage: s.stage, generation: s.generation },
             keyRing: st.key ? { stage: st.key.stage, generation: st.key.generation, at: st.key.stageAppliedAt } : null,
+            dueAt: due.dueAt ?? null,
+            overdue: due.overdue,
+            dueSoon: due.dueSoon,
             clusters: Object.fromEntries(
                 st.clusters.map((c) => [c.stack, c.row ? { ...c.standing!, presentersHeldAt: c.row.presentersHeldAt ?? null } : null]),
             ),
         };
+        const dueText = due.dueAt ? `; due ${due.dueAt}${due.overdue ? " (OVERDUE)" : due.dueSoon ? " (due soon)" : ""}` : "";
         lines.push(
             `${secret}: key ring ${keyStack} ${st.key ? `at ${describePoint(st.key)} (since ${st.key.stageAppliedAt})` : "has not run"}` +
                 (st.key && (st.key.stage !== s.stage || st.key.generation !== s.generation)
                     ? `; its file says ${describePoint(s)} (not applied yet)`
-                    : ""),
+                    : "") +
+                dueText,
             ...st.clusters.map((c) => `  ${formatStanding(c)}`),
         );
     }
+    lines.push(
+        overdue.length > 0 ? `Overdue: ${overdue.join(", ")}` : "Overdue: none",
+        dueSoon.length > 0 ? `Due within ${dueSoonDays} days: ${dueSoon.join(", ")}` : `Due within ${dueSoonDays} days: none`,
+    );
     io.out(json ? JSON.stringify(report, null, 2) + "\n" : lines.join("\n") + "\n");
-    return 0;
+    return o.check && overdue.length > 0 ? 1 : 0;
 }
 
 export interface RunOptions {

@@ -12,6 +12,8 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { PROJECT } from "../../model";
+import { STACK_NAME } from "./args";
 
 /** Runs the pulumi CLI with these arguments (the same backend and passphrase as the stack's ups). */
 export type PulumiRunner = (args: string[]) => { status: number | null; stdout: string; stderr: string };
@@ -59,23 +61,31 @@ export interface RecoverReport {
 
 export class RecoverError extends Error {}
 
-/** The lock files of a stack in a file:// backend (none for other backends). */
-export function locksOf(backendUrl: string, stack: string): LockInfo[] {
+/** The backend did not answer (whoami, stack export): nothing is known about the stack's locks or state (rotate exits 4). */
+export class RecoverReadError extends RecoverError {}
+
+/**
+ * The lock files of this project's stack in a file:// backend (none for other
+ * backends): `.pulumi/locks/organization/<project>/<stack>/` (a backend that
+ * holds several projects, each with its own stacks) or
+ * `.pulumi/locks/<stack>/` (the older layout, one namespace of stacks). Only
+ * those two folders: another project's stack of the same name is not ours to
+ * unlock.
+ */
+export function locksOf(backendUrl: string, stack: string, project: string = PROJECT): LockInfo[] {
     if (!backendUrl.startsWith("file://")) return [];
+    if (!STACK_NAME.test(stack)) throw new RecoverError(`${JSON.stringify(stack)} is not a stack name`);
     const root = join(fileURLToPath(backendUrl.split("?")[0]), ".pulumi", "locks");
     const out: LockInfo[] = [];
-    const walk = (dir: string, depth: number) => {
-        if (!existsSync(dir)) return;
+    for (const dir of [join(root, "organization", project, stack), join(root, stack)]) {
+        if (!existsSync(dir)) continue;
         for (const entry of readdirSync(dir, { withFileTypes: true })) {
-            const path = join(dir, entry.name);
-            if (entry.isDirectory() && depth < 3) walk(path, depth + 1);
-            else if (entry.isFile() && entry.name.endsWith(".json") && dir.endsWith(`/${stack}`)) {
-                const lock = parseLock(path, readFileSync(path, "utf8"));
-                out.push(lock);
+            if (entry.isFile() && entry.name.endsWith(".json")) {
+                const path = join(dir, entry.name);
+                out.push(parseLock(path, readFileSync(path, "utf8")));
             }
         }
-    };
-    walk(root, 0);
+    }
     return out;
 }
 
@@ -101,19 +111,20 @@ export function parseLock(file: string, text: string): LockInfo {
 }
 
 function json(r: ReturnType<PulumiRunner>, what: string): unknown {
-    if (r.status !== 0) throw new RecoverError(`${what} failed: ${r.stderr.trim().split("\n").pop() ?? `exit ${r.status}`}`);
+    if (r.status !== 0)
+        throw new RecoverReadError(`cannot read the stack: ${what} failed: ${r.stderr.trim().split("\n").pop() ?? `exit ${r.status}`}`);
     try {
         return JSON.parse(r.stdout);
     } catch {
-        throw new RecoverError(`${what} printed no JSON`);
+        throw new RecoverReadError(`cannot read the stack: ${what} printed no JSON`);
     }
 }
 
-export function recover(stack: string, pulumi: PulumiRunner, host: Host): RecoverReport {
+export function recover(stack: string, pulumi: PulumiRunner, host: Host, project: string = PROJECT): RecoverReport {
     const report: RecoverReport = { stack, removedLocks: [], pending: [], ran: [], next: `pulumi up --stack ${stack}` };
     const whoami = json(pulumi(["whoami", "--json"]), "pulumi whoami") as { url?: string };
     const url = whoami.url ?? "";
-    const locks = locksOf(url, stack);
+    const locks = locksOf(url, stack, project);
     const live = locks.filter((l) => l.hostname !== host.hostname || host.pulumiRunning(l.pid));
     if (live.length > 0) {
         const l = live[0];

@@ -4,14 +4,18 @@
 
 import {
     DAY_MS,
+    Ledger,
     LedgerEntry,
     SecretSpec,
     StackSpec,
     StagePoint,
+    describeIssue,
     describePoint,
     dueDate,
+    emptyLedger,
     formatDuration,
     presenterKey,
+    removedSecrets,
     specView,
 } from "../../model";
 import { NextStep, legalNextSteps } from "./steps";
@@ -20,8 +24,8 @@ import { relative } from "./time";
 export interface StatusRow {
     secret: string;
     kind: string;
-    /** What the stack file declares. */
-    config: StagePoint;
+    /** What the stack file declares; null for a secret the file no longer declares (removed). */
+    config: StagePoint | null;
     /** What the last up applied; absent when the ledger has never seen the secret. */
     applied?: StagePoint & { at: string };
     /** The config differs from what was applied: the next up moves the secret. */
@@ -42,6 +46,10 @@ export interface StatusRow {
     /** Legal steps from the applied stage; empty while a change is pending. */
     next: NextStep[];
     notes: string[];
+    /** In the ledger, not in the stack file. */
+    removed?: boolean;
+    /** Why the next up would refuse this secret (the program's message). */
+    refused?: string;
 }
 
 export interface StatusReport {
@@ -53,6 +61,8 @@ export interface StatusReport {
     secrets: StatusRow[];
     overdue: string[];
     dueSoon: string[];
+    /** Secrets the next up would refuse (a secret removed from the file without removeSecrets, or mid-overlap). */
+    refused: string[];
 }
 
 export function statusRow(spec: SecretSpec, prev: LedgerEntry | undefined, now: Date, dueSoonDays: number): StatusRow {
@@ -110,13 +120,56 @@ export function statusRow(spec: SecretSpec, prev: LedgerEntry | undefined, now: 
     return row;
 }
 
+/**
+ * A secret the ledger has and the stack file no longer declares: shown, never
+ * left out, with the program's refusal when its removal is not allowed (not
+ * announced in removeSecrets, or mid-overlap with two keys live).
+ */
+export function removedRow(spec: StackSpec, name: string, prev: LedgerEntry): StatusRow {
+    const one = emptyLedger();
+    one[name] = prev;
+    const issues = removedSecrets(spec, one);
+    return {
+        secret: name,
+        kind: prev.kind,
+        config: null,
+        applied: { generation: prev.generation, stage: prev.stage, at: prev.stageAppliedAt },
+        pending: true,
+        firstSeen: false,
+        keyIds: { presenters: prev.presenterKeyId, verifiers: prev.verifierKeyIds },
+        presenterGeneration: presenterKey(prev)?.generation ?? prev.generation,
+        createdAt: undefined,
+        ageDays: undefined,
+        maxAgeDays: 0,
+        dueAt: undefined,
+        dueInDays: undefined,
+        overdue: false,
+        dueSoon: false,
+        incident: prev.incident,
+        next: [],
+        notes:
+            issues.length > 0
+                ? []
+                : ["removed from the stack file and announced in removeSecrets: the next up deletes its keys and rolls its consumers"],
+        removed: true,
+        refused: issues.length > 0 ? issues.map(describeIssue).join(" ") : undefined,
+    };
+}
+
 export function statusReport(
     spec: StackSpec,
-    ledger: Record<string, LedgerEntry>,
+    ledger: Ledger,
     now: Date,
     meta: { stack: string; file: string; ledgerSource: string; ledgerNote: string; dueSoonDays: number },
 ): StatusReport {
-    const secrets = [...spec.secrets.values()].map((s) => statusRow(s, ledger[s.name], now, meta.dueSoonDays));
+    const rowOf = (name: string) => (Object.hasOwn(ledger, name) ? ledger[name] : undefined);
+    const secrets = [
+        ...[...spec.secrets.values()].map((s) => statusRow(s, rowOf(s.name), now, meta.dueSoonDays)),
+        ...Object.keys(ledger)
+            .filter((name) => !spec.secrets.has(name))
+            .sort()
+            .map((name) => removedRow(spec, name, ledger[name])),
+    ];
     return {
         stack: meta.stack,
         file: meta.file,
@@ -126,6 +179,7 @@ export function statusReport(
         secrets,
         overdue: secrets.filter((r) => r.overdue).map((r) => r.secret),
         dueSoon: secrets.filter((r) => r.dueSoon).map((r) => r.secret),
+        refused: secrets.filter((r) => r.refused !== undefined).map((r) => r.secret),
     };
 }
 
@@ -144,9 +198,13 @@ export function formatStatus(r: StatusReport): string {
             ? `${describePoint(s.applied)}, applied ${s.applied.at} (${formatDuration(now.getTime() - Date.parse(s.applied.at))} ago)`
             : "never applied";
         out.push(`  stage:    ${applied}`);
-        if (s.pending) out.push(`  config:   ${describePoint(s.config)} (not applied yet)`);
+        if (s.config === null) out.push("  config:   (not in the stack file: removed)");
+        else if (s.pending) out.push(`  config:   ${describePoint(s.config)} (not applied yet)`);
+        if (s.refused) out.push(`  REFUSED:  ${s.refused}`);
         out.push(`  keys:     presenters ${s.keyIds.presenters}; verifiers ${s.keyIds.verifiers.join(", ")}`);
-        if (s.createdAt !== undefined && s.dueAt !== undefined) {
+        if (s.removed) {
+            // No due date: the stack file no longer declares its maxAgeDays.
+        } else if (s.createdAt !== undefined && s.dueAt !== undefined) {
             out.push(`  age:      ${s.ageDays}d (generation ${s.presenterGeneration} created ${s.createdAt}); maxAgeDays ${s.maxAgeDays}`);
             const due = new Date(s.dueAt);
             const state = s.overdue
@@ -169,6 +227,7 @@ export function formatStatus(r: StatusReport): string {
     out.push(
         r.overdue.length > 0 ? `Overdue: ${r.overdue.join(", ")}` : "Overdue: none",
         r.dueSoon.length > 0 ? `Due within ${r.dueSoonDays} days: ${r.dueSoon.join(", ")}` : `Due within ${r.dueSoonDays} days: none`,
+        ...(r.refused.length > 0 ? [`Refused at the next up: ${r.refused.join(", ")}`] : []),
     );
     return out.join("\n") + "\n";
 }

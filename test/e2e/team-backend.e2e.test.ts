@@ -82,18 +82,21 @@ describe("rotate and check-logs on the team's backend", { timeout: 300_000 }, ()
         expect(hmac.createdAt).toBe(T0.toISOString());
     });
 
-    it("without a pulumi on PATH it says so and treats every secret as first seen (never the repository's backend)", () => {
+    it("without a pulumi on PATH it says it cannot read the ledger and exits 4 (never first seen, never the repository's backend)", () => {
         const io = rotateIo();
         const saved = env;
         env = { ...env, PATH: "/nonexistent" };
         try {
-            expect(rotate(["status", "--stack", "prod", "--json"], { ...io, env }), io.text()).toBe(0);
+            expect(rotate(["status", "--stack", "prod", "--json"], { ...io, env }), io.text()).toBe(4);
         } finally {
             env = saved;
         }
-        const report = JSON.parse(io.text());
-        expect(report.ledger.source).toBe("none");
-        expect(report.ledger.note).toMatch(/no pulumi on PATH/);
+        // The JSON on stdout, then the same sentence on stderr (this io writes both to one text).
+        expect(io.text()).toContain('"cannotRead": true');
+        expect(io.text()).toMatch(
+            /\nrotate: cannot read the ledger of stack prod from the backend of PULUMI_BACKEND_URL .*: no pulumi on PATH/,
+        );
+        expect(io.text()).not.toContain('"firstSeen"');
     });
 
     it("check-logs --stack prod searches for the team's key values", async () => {
