@@ -18,7 +18,7 @@ import { Io, main } from "../cli/check-logs/cli";
 import { compileMatcher } from "../cli/check-logs/matcher";
 import { buildReport } from "../cli/check-logs/report";
 import { DEFAULT_LIMITS, FileStats, scanInput, Sink, streamInput } from "../cli/check-logs/scan";
-import { duplicateNames, SECRET_SIG, valuesFileSource } from "../cli/check-logs/sources";
+import { duplicateNames, keyStackOf, SECRET_SIG, valuesFileSource } from "../cli/check-logs/sources";
 import { Runner } from "../cli/common";
 
 const REPO = join(__dirname, "..");
@@ -388,6 +388,19 @@ describe("a fleet's workload stack", () => {
         expect(i.text()).toMatch(
             /stack eu is a workload stack \(titan-secrets:fleet\.role workloads\): its keys are those of its key stack keys, whose state holds none .* scan with --stack keys once it has keys/,
         );
+    });
+});
+
+describe("the fleet role in a stack's config", () => {
+    it("names the key stack of a workload stack only, and refuses what it cannot tell", () => {
+        const fleet = (v: unknown) => ({ "titan-secrets:fleet": { value: JSON.stringify(v), secret: false } });
+        expect(keyStackOf(fleet({ role: "workloads", keyRing: "keys" }), "eu")).toBe("keys");
+        expect(keyStackOf(fleet({ role: "keys", clusters: ["eu"] }), "keys")).toBeUndefined();
+        expect(keyStackOf({}, "dev")).toBeUndefined();
+        expect(() => keyStackOf(fleet({ role: "workloads" }), "eu")).toThrow(
+            /config titan-secrets:fleet\.keyRing of stack eu: found undefined; allowed: the name of its key stack/,
+        );
+        expect(() => keyStackOf(fleet("workloads"), "eu")).toThrow(/titan-secrets:fleet of stack eu is not an object/);
     });
 });
 

@@ -208,12 +208,15 @@ export function stackExportSource(backend: Backend, stack: string): ValueSource 
     };
 }
 
-export function secureConfigSource(backend: Backend, stack: string): ValueSource {
+/** `pulumi config --show-secrets --json` of a stack, read once however many sources ask. */
+function configReader(backend: Backend, stack: string): () => unknown {
+    let config: { doc: unknown } | undefined;
     const args = ["config", "--stack", stack, "--show-secrets", "--json"];
-    return {
-        description: `secret config of stack ${stack}`,
-        load: () => valuesFromConfig(pulumiJson(backend, args, `the config of stack ${stack}`)),
-    };
+    return () => (config ??= { doc: pulumiJson(backend, args, `the config of stack ${stack}`) }).doc;
+}
+
+export function secureConfigSource(backend: Backend, stack: string, configOf = configReader(backend, stack)): ValueSource {
+    return { description: `secret config of stack ${stack}`, load: () => valuesFromConfig(configOf()) };
 }
 
 /** The key stack a workload stack's config names (`titan-secrets:fleet`, role workloads), or undefined. */
@@ -264,13 +267,6 @@ export function keyStackSource(backend: Backend, stack: string, configOf: () => 
 /** The sources of `--stack S`: its resources, its secret config, and, for a workload stack, its key stack's keys. */
 export function stackSources(backend: Backend, stack: string): ValueSource[] {
     // One config read for the secret values and the fleet role.
-    let config: { doc: unknown } | undefined;
-    const configOf = () =>
-        (config ??= { doc: pulumiJson(backend, ["config", "--stack", stack, "--show-secrets", "--json"], `the config of stack ${stack}`) })
-            .doc;
-    return [
-        stackExportSource(backend, stack),
-        { description: `secret config of stack ${stack}`, load: () => valuesFromConfig(configOf()) },
-        keyStackSource(backend, stack, configOf),
-    ];
+    const configOf = configReader(backend, stack);
+    return [stackExportSource(backend, stack), secureConfigSource(backend, stack, configOf), keyStackSource(backend, stack, configOf)];
 }
