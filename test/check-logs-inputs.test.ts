@@ -251,6 +251,10 @@ describe("bounded memory, limits reported as unscanned", () => {
         const r = await scan([`x ${PASSWORD}\n`, "y".repeat(600), "y".repeat(600), `\nz ${HMAC}\n`], { maxLineChars: 1000 });
         expect(r.leaks).toEqual(["1:3 titan-redis-password-g1"]);
         expect(r.stats.unscanned).toBe("line 2 is longer than the limit of 1000 characters (--max-line-length): not scanned from there");
+        // The whole long line in one read, its end included.
+        const whole = await scan([`x ${PASSWORD}\n${"y".repeat(1001)}\nz ${HMAC}\n`], { maxLineChars: 1000 });
+        expect(whole.leaks).toEqual(["1:3 titan-redis-password-g1"]);
+        expect(whole.stats.unscanned).toMatch(/^line 2 is longer than the limit of 1000 characters/);
     });
 
     it("stops gzip past --max-decompressed-size: unscanned with the limit", async () => {
