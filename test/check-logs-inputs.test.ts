@@ -150,6 +150,21 @@ describe("values however the log splits, escapes or encodes them", () => {
         ["split over two lines", `key ${HMAC.slice(0, 30)}\n${HMAC.slice(30)} end`, "titan-hmac-g2 raw"],
         ["split by CRLF", `key ${HMAC.slice(0, 30)}\r\n${HMAC.slice(30)}`, "titan-hmac-g2 raw"],
         [
+            "split by the kubelet into CRI partial lines",
+            `key ${HMAC.slice(0, 30)}\n2026-11-25T10:00:00.123456789Z stdout F ${HMAC.slice(30)}`,
+            "titan-hmac-g2 raw",
+        ],
+        [
+            "split over two lines of kubectl logs --prefix",
+            `key ${HMAC.slice(0, 30)}\n[pod/titan-brain-6d4f9/brain] ${HMAC.slice(30)}`,
+            "titan-hmac-g2 raw",
+        ],
+        [
+            "split over two Docker json-file records",
+            `key ${HMAC.slice(0, 30)}","stream":"stdout","time":"2026-11-25T10:00:00.1Z"}\n{"log":"${HMAC.slice(30)}\\n","stream":"stdout","time":"2026-11-25T10:00:00.2Z"}`,
+            "titan-hmac-g2 raw",
+        ],
+        [
             "wrapped at a width, indented",
             `key ${PASSWORD.slice(0, 7)}\n    ${PASSWORD.slice(7, 19)}  \n    ${PASSWORD.slice(19)}`,
             "titan-redis-password-g1 raw",

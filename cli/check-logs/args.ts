@@ -63,9 +63,11 @@ is itself hex also as its bytes' base64 and base64url. The log text is
 searched as it is and decoded: JSON escapes (\\/, \\u002F), HTML references
 (&#x2F;, &#47;, &amp;), percent-escapes in either case and form encoding's +,
 hex bytes with separators (3f:9a, 3f 9a, 3F-9A, 0x3f,0x9a); with line breaks
-and the indentation around them (a value wrapped over lines, or JSON's \\n),
-ANSI escape sequences, control and zero-width characters and soft hyphens
-removed. A finding is reported where the value starts.
+and the indentation around them (a value wrapped over lines, or JSON's \\n;
+a container runtime's line prefix or record boundary: CRI partial lines,
+kubectl logs --prefix, Docker json-file), ANSI escape sequences, control
+and zero-width characters and soft hyphens removed. A finding is reported
+where the value starts.
 
 Options:
   --stack S          stack (default: dev)

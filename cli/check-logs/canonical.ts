@@ -6,7 +6,8 @@
 //
 //   plain          without what a reader does not see or what wrapping
 //                  adds: line breaks with the indentation around them (a
-//                  value wrapped at a width, or split by CRLF), control
+//                  value wrapped at a width, or split by CRLF; with a
+//                  container runtime's prefix or record boundary), control
 //                  characters (NUL padding; UTF-16 read as bytes), ANSI
 //                  escape sequences, zero-width characters, soft hyphens;
 //   decoded        plain, then JSON string escapes (`\/`, `\u002F`, `\n`),
@@ -35,8 +36,20 @@ export interface Transform {
 const INVISIBLE = "\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f\\u00ad\\u180e\\u200b-\\u200f\\u2028\\u2029\\u2060-\\u2064\\ufeff";
 const ANSI = "\\x1b(?:\\[[0-?]*[ -/]*[@-~]|\\][^\\x07\\x1b]*(?:\\x07|\\x1b\\\\)?|[@-_])";
 
-/** What `plain` removes: ANSI escape sequences, line breaks with their indentation, invisible characters. */
-export const STRIP: Transform = { re: new RegExp(`${ANSI}|[ \\t]*[\\n\\r][ \\t]*|[${INVISIBLE}]+`, "g") };
+/**
+ * What the container runtimes put between two pieces of one long line, so
+ * that the pieces join: the next line's CRI prefix (`<time> stdout P `, the
+ * kubelet's files for lines past 16 KiB), `kubectl logs --prefix`'s
+ * `[pod/<pod>/<container>] `, and Docker json-file's record boundary
+ * (`","stream":"stdout","time":"..."}` newline `{"log":"`).
+ */
+const CRI_PREFIX = "\\d{4}-\\d\\d-\\d\\dT\\S+ (?:stdout|stderr) [PF] ";
+const KUBECTL_PREFIX = "\\[pod/[^\\]\\s]+\\] ";
+const DOCKER_BOUNDARY = '",\\s*"stream":\\s*"(?:stdout|stderr)",\\s*"time":\\s*"[^"\\n]*"\\s*\\}[ \\t]*\\r?\\n[ \\t]*\\{\\s*"log":\\s*"';
+const LINE_BREAK = `[ \\t]*[\\n\\r]+(?:${CRI_PREFIX}|${KUBECTL_PREFIX})?[ \\t]*|${DOCKER_BOUNDARY}`;
+
+/** What `plain` removes: ANSI escape sequences, line breaks with their indentation (and a runtime's prefix), invisible characters. */
+export const STRIP: Transform = { re: new RegExp(`${ANSI}|${LINE_BREAK}|[${INVISIBLE}]+`, "g") };
 /** After decoding: only an ANSI sequence whose ESC was escaped is left to remove. */
 const STRIP_DECODED: Transform = { ...STRIP, when: /\x1b/ };
 
