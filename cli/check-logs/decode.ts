@@ -38,7 +38,10 @@ const HEAD = 16;
 const startsWith = (head: Buffer, magic: number[]) => head.length >= magic.length && magic.every((b, i) => head[i] === b);
 
 /** The first bytes of a stream, and the stream again from its start. */
-async function peek(source: AsyncIterable<Buffer>, n: number): Promise<{ head: Buffer; all: AsyncGenerator<Buffer> }> {
+async function peek(
+    source: AsyncIterable<Buffer>,
+    n: number,
+): Promise<{ head: Buffer; all: AsyncGenerator<Buffer>; close: () => Promise<unknown> }> {
     const it = source[Symbol.asyncIterator]();
     const chunks: Buffer[] = [];
     let size = 0;
@@ -63,7 +66,8 @@ async function peek(source: AsyncIterable<Buffer>, n: number): Promise<{ head: B
             await it.return?.();
         }
     }
-    return { head, all: all() };
+    // `all` closes the source when it ends; `close` also when it never started (a refused format).
+    return { head, all: all(), close: async () => it.return?.() };
 }
 
 /** A gzip stream's decompressed bytes, stopped past the cap. */
@@ -96,18 +100,19 @@ async function* gunzip(source: AsyncGenerator<Buffer>, limits: DecodeLimits): As
 
 /** The bytes of a log, gunzipped (by magic bytes, as often as it is gzip); other compressed formats refused. */
 export async function* plainBytes(source: AsyncIterable<Buffer>, limits: DecodeLimits, depth = 0): AsyncGenerator<Buffer> {
-    const { head, all } = await peek(source, HEAD);
-    if (startsWith(head, GZIP)) {
-        if (depth >= MAX_GZIP_DEPTH) throw new Unreadable(`gzip nested more than ${MAX_GZIP_DEPTH} deep`);
-        yield* plainBytes(gunzip(all, limits), limits, depth + 1);
-        return;
+    const { head, all, close } = await peek(source, HEAD);
+    try {
+        if (startsWith(head, GZIP)) {
+            if (depth >= MAX_GZIP_DEPTH) throw new Unreadable(`gzip nested more than ${MAX_GZIP_DEPTH} deep`);
+            yield* plainBytes(gunzip(all, limits), limits, depth + 1);
+            return;
+        }
+        const refused = REFUSED.find((r) => startsWith(head, r.magic));
+        if (refused) throw new Unreadable(`${depth > 0 ? "gzip data holding " : ""}${refused.what}`);
+        yield* all;
+    } finally {
+        await close();
     }
-    const refused = REFUSED.find((r) => startsWith(head, r.magic));
-    if (refused) {
-        await all.return(undefined);
-        throw new Unreadable(`${depth > 0 ? "gzip data holding " : ""}${refused.what}`);
-    }
-    yield* all;
 }
 
 /** The encoding of text by its first bytes: a byte order mark, or UTF-16's zero bytes without one. */
