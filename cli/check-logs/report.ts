@@ -92,7 +92,8 @@ export function buildReport(args: {
     };
     const notes: string[] = [];
     if (args.tooShort.length > 0) notes.push(`not searched for, ${TOO_SHORT_REASON}: ${args.tooShort.join(", ")}`);
-    if (summary.maskedMarkers === 0 && summary.secretFields === 0) {
+    // Only about what was read to its end: an input not scanned says nothing of what it logged.
+    if (summary.maskedMarkers === 0 && summary.secretFields === 0 && summary.unscanned === 0) {
         notes.push(`no ${MASKED} markers and no secret-looking fields: nothing was logged that would need masking`);
     }
     const found = summary.leaks > 0 || summary.unmaskedFields > 0;
