@@ -197,6 +197,13 @@ describe("values however the log splits, escapes or encodes them", () => {
         ],
         ["HTML decimal references", `key ${every(PASSWORD, (c) => `&#${c.charCodeAt(0)};`)}`, "titan-redis-password-g1 html"],
         ["HTML inside JSON", `key ${API_SECRET.replace(/\//g, "\\u0026#47;").replace(/"/g, '\\"')}"`, "exchange json+html+url"],
+        ["in decimal bytes (Rust's debug print)", `key [${[...Buffer.from(HMAC, "hex")].join(", ")}]`, "titan-hmac-g2 decimal-bytes", 5],
+        [
+            "in decimal bytes (Go's debug print)",
+            `key [${[...Buffer.from(PASSWORD)].join(" ")}]`,
+            "titan-redis-password-g1 decimal-bytes+hex",
+            5,
+        ],
         ["hex bytes with colons", `key ${hexBytes(HMAC, ":")}`, "titan-hmac-g2 hex-separated"],
         ["hex bytes with spaces", `key ${hexBytes(HMAC, " ")}`, "titan-hmac-g2 hex-separated"],
         ["hex bytes upper case with dashes", `key ${hexBytes(HMAC.toUpperCase(), "-")}`, "titan-hmac-g2 hex-separated"],
@@ -225,6 +232,7 @@ describe("values however the log splits, escapes or encodes them", () => {
     it("finds nothing in ordinary log text", () => {
         const text = [
             '2026-11-25T10:00:00.123+00:00 INFO {"msg":"order \\"accepted\\"","path":"\\/api\\/v1?x=1&amp;y=%2F"}',
+            "ids 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 at 10.0.0.1 10.0.0.2 10.0.0.3 10.0.0.4 10.0.0.5 10.0.0.6 10.0.0.7 10.0.0.8",
             "mac 00:1a:2b:3c:4d:5e uuid 3f9a1c0b-e47d-25a8-c6f0-1e9b7d4a2c58 \x1b[32mok\x1b[0m",
         ].join("\n");
         expect(found(text)).toEqual([]);

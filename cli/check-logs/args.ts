@@ -62,7 +62,8 @@ longer base64 string), and hex of its UTF-8 bytes (either case); a value that
 is itself hex also as its bytes' base64 and base64url. The log text is
 searched as it is and decoded: JSON escapes (\\/, \\u002F), HTML references
 (&#x2F;, &#47;, &amp;), percent-escapes in either case and form encoding's +,
-hex bytes with separators (3f:9a, 3f 9a, 3F-9A, 0x3f,0x9a); with line breaks
+hex bytes with separators (3f:9a, 3f 9a, 3F-9A, 0x3f,0x9a), bytes as decimal
+numbers ([63, 154, ...], Rust's and Go's debug print); with line breaks
 and the indentation around them (a value wrapped over lines, or JSON's \\n;
 a container runtime's line prefix or record boundary: CRI partial lines,
 kubectl logs --prefix, Docker json-file), ANSI escape sequences, control

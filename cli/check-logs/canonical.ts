@@ -17,7 +17,10 @@
 //                  break or invisible character is dropped, as in plain;
 //   hex-separated  plain without the separators and prefixes of hex bytes
 //                  (`3f:9a`, `3F-9A`, `3f 9a`, `0x3f,0x9a`, `\x3f`, `%3f`):
-//                  searched for the needles that are hex only.
+//                  searched for the needles that are hex only;
+//   decimal-bytes  plain with runs of decimal bytes (`[63, 154, 28, ...]`,
+//                  Rust's and Go's debug print of a byte array) as hex: the
+//                  same needles.
 // Form encoding's `+` for a space is a needle (encodings.ts): a `+` in a log
 // is far more often a plus.
 
@@ -150,13 +153,31 @@ export const HEX_JOIN: Transform = {
     when: /(?:[0-9a-fA-F]{2}(?:[:,; -]|0[xX]|\\x|%)+){3}[0-9a-fA-F]{2}/,
 };
 
-export type FormName = "plain" | "decoded" | "hex-separated";
+/** A decimal byte (0 to 255). */
+const BYTE = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
+
+/**
+ * Bytes printed as decimal numbers, eight or more in a row (Rust's and Go's
+ * debug print of a byte array: `[63, 154, 28, ...]`, `[63 154 28 ...]`): as hex.
+ */
+export const DECIMAL_BYTES: Transform = {
+    re: new RegExp(`(?<![0-9.])${BYTE}(?:, ?| )(?:${BYTE}(?:, ?| )){6,}${BYTE}(?![0-9.])`, "g"),
+    when: /[0-9](?:, ?| )[0-9]{1,3}(?:, ?| )[0-9]{1,3}(?:, ?| )[0-9]{1,3}(?:, ?| )[0-9]/,
+    decode: (m) =>
+        m
+            .split(/, ?| /)
+            .map((n) => Number(n).toString(16).padStart(2, "0"))
+            .join(""),
+};
+
+export type FormName = "plain" | "decoded" | "hex-separated" | "decimal-bytes";
 
 /** The forms, in the order a match found in two of them is attributed (plain first). */
 export const FORMS: ReadonlyArray<{ name: FormName; chain: readonly Transform[] }> = [
     { name: "plain", chain: [STRIP] },
     { name: "decoded", chain: [STRIP, JSON_UNESCAPE, HTML_UNESCAPE, URL_UNESCAPE, STRIP_DECODED] },
     { name: "hex-separated", chain: [STRIP, HEX_JOIN] },
+    { name: "decimal-bytes", chain: [STRIP, DECIMAL_BYTES] },
 ];
 
 /** A needle's text as canonical text holds it: what `plain` removes, removed. */

@@ -151,14 +151,15 @@ export function compileMatcher(secrets: readonly SecretValue[]): Matcher {
     function find(text: string): Found[] {
         const found = new Map<string, Found>();
         for (const form of canonicalForms(text)) {
-            const set = form.name === "hex-separated" ? hex : all;
+            const bytes = form.name === "hex-separated" || form.name === "decimal-bytes";
+            const set = bytes ? hex : all;
             if (set.any === undefined || !set.any.test(form.text)) continue;
             for (const n of set.needles) {
                 for (let i = form.text.indexOf(n.text); i >= 0; i = form.text.indexOf(n.text, i + 1)) {
                     const at = form.source(i, n.text.length);
                     const key = `${n.secret}\u0000${at.index}`;
                     if (found.has(key)) continue;
-                    const prefix = form.name === "hex-separated" ? form.name : at.decodings.join("+");
+                    const prefix = bytes ? form.name : at.decodings.join("+");
                     found.set(key, { index: at.index, secret: n.secret, encoding: label(prefix, n.encoding) });
                 }
             }
