@@ -172,10 +172,13 @@ export const DECIMAL_BYTES: Transform = {
 
 export type FormName = "plain" | "decoded" | "hex-separated" | "decimal-bytes";
 
+/** What `decoded` decodes, in order: an escape inside another is decoded from the outside in. */
+const DECODINGS: readonly Transform[] = [JSON_UNESCAPE, HTML_UNESCAPE, URL_UNESCAPE];
+
 /** The forms, in the order a match found in two of them is attributed (plain first). */
 export const FORMS: ReadonlyArray<{ name: FormName; chain: readonly Transform[] }> = [
     { name: "plain", chain: [STRIP] },
-    { name: "decoded", chain: [STRIP, JSON_UNESCAPE, HTML_UNESCAPE, URL_UNESCAPE, STRIP_DECODED] },
+    { name: "decoded", chain: [STRIP, ...DECODINGS, STRIP_DECODED] },
     { name: "hex-separated", chain: [STRIP, HEX_JOIN] },
     { name: "decimal-bytes", chain: [STRIP, DECIMAL_BYTES] },
 ];
@@ -192,7 +195,7 @@ export function canonicalNeedle(text: string): string {
  */
 export function decodedNeedle(text: string): string {
     let out = text;
-    for (const t of FORMS[1].chain.slice(1)) out = run(t, out)?.output ?? out;
+    for (const t of DECODINGS) out = run(t, out)?.output ?? out;
     return out;
 }
 
