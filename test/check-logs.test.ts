@@ -14,6 +14,7 @@ import { base64Core, isHexValue, MIN_VALUE_LENGTH, needlesFor } from "../cli/che
 import { isSecretFieldName, secretFields } from "../cli/check-logs/fields";
 import { compileMatcher } from "../cli/check-logs/matcher";
 import { parseArgs } from "../cli/check-logs/args";
+import { DEFAULT_LIMITS } from "../cli/check-logs/scan";
 import { Runner, UsageError } from "../cli/common";
 import { backendFor } from "../cli/backend";
 import { Io, main } from "../cli/check-logs/cli";
@@ -452,13 +453,22 @@ describe("value sources", () => {
 
 describe("arguments", () => {
     it("parses options and files", () => {
+        const limits = { maxLineChars: DEFAULT_LIMITS.maxLineChars, maxDecompressedBytes: DEFAULT_LIMITS.maxDecompressedBytes };
         expect(parseArgs(["--stack=prod", "--json", "a.log", "-", "--", "--odd-name.log"])).toEqual({
             stack: "prod",
+            ...limits,
             json: true,
             help: false,
             files: ["a.log", "-", "--odd-name.log"],
         });
-        expect(parseArgs([])).toEqual({ stack: "dev", json: false, help: false, files: [] });
+        expect(parseArgs([])).toEqual({ stack: "dev", ...limits, json: false, help: false, files: [] });
+        expect(parseArgs(["--max-line-length", "4096", "--max-decompressed-size=2M"])).toMatchObject({
+            maxLineChars: 4096,
+            maxDecompressedBytes: 2 * 1024 * 1024,
+        });
+        for (const bad of ["0", "-1", "1.5", "99999999999999999999", "2M"])
+            expect(() => parseArgs(["--max-line-length", bad])).toThrow(/--max-line-length: found .*; allowed: a whole number/);
+        expect(() => parseArgs(["--max-decompressed-size", "4T"])).toThrow(/which may end in K, M or G/);
         expect(() => parseArgs(["--values-from"])).toThrow(UsageError);
         expect(() => parseArgs(["--nope"])).toThrow(UsageError);
         expect(() => parseArgs(["-", "-"])).toThrow(/only once/);

@@ -1,17 +1,17 @@
 // `check-logs`: wires the arguments, the value sources, the log inputs and
 // the report. See args.ts for usage and exit codes.
 
-import { statSync } from "node:fs";
+import { accessSync, constants, statSync } from "node:fs";
 import { Readable } from "node:stream";
 import { backendFor } from "../backend";
 import { Runner, ToolIo, UsageError, processToolIo } from "../common";
 import { CheckLogsArgs, USAGE, parseArgs } from "./args";
 import { compileMatcher, SecretValue } from "./matcher";
-import { LeakRow, Report, UnmaskedRow, buildReport, formatSummary, leakLine, unmaskedLine } from "./report";
+import { EXIT, LeakRow, Report, UnmaskedRow, buildReport, formatSummary, leakLine, unmaskedLine } from "./report";
 import { FileStats, LogInput, STDIN_NAME, Sink, fileInput, scanInput, streamInput } from "./scan";
-import { SourceError, ValueSource, secureConfigSource, stackExportSource, valuesFileSource } from "./sources";
+import { SourceError, ValueSource, stackSources, valuesFileSource } from "./sources";
 
-export const EXIT = { clean: 0, found: 1, usage: 2 } as const;
+export { EXIT };
 
 export interface Io extends ToolIo {
     stdin: Readable;
@@ -27,7 +27,7 @@ class InputError extends Error {}
 export function sourcesFor(args: CheckLogsArgs, io: Io): ValueSource[] {
     if (args.valuesFrom !== undefined) return [valuesFileSource(args.valuesFrom)];
     const backend = backendFor(io.repo, args.stack, io.run, args.backend, io.env);
-    return [stackExportSource(backend, args.stack), secureConfigSource(backend, args.stack)];
+    return stackSources(backend, args.stack);
 }
 
 function inputsFor(args: CheckLogsArgs, io: Io): LogInput[] {
@@ -37,6 +37,7 @@ function inputsFor(args: CheckLogsArgs, io: Io): LogInput[] {
         if (f === "-") continue;
         try {
             if (!statSync(f).isFile()) problems.push(`${f} is not a file`);
+            else accessSync(f, constants.R_OK);
         } catch (e) {
             const code = (e as NodeJS.ErrnoException).code;
             problems.push(code === "ENOENT" ? `${f}: no such file` : `${f}: cannot read (${code ?? "error"})`);
@@ -46,11 +47,17 @@ function inputsFor(args: CheckLogsArgs, io: Io): LogInput[] {
     return names.map((f) => (f === "-" ? streamInput(STDIN_NAME, io.stdin) : fileInput(f)));
 }
 
+/** Where the values came from, for a person (a source that gave nothing may have no description). */
+const describe = (sources: ValueSource[]) =>
+    sources
+        .map((s) => s.description)
+        .filter(Boolean)
+        .join("; ");
+
 function loadValues(sources: ValueSource[]): SecretValue[] {
     const values = sources.flatMap((s) => s.load());
-    if (values.length === 0) {
-        throw new InputError(`no secret values to search for (${sources.map((s) => s.description).join("; ")})`);
-    }
+    // Scanning for nothing finds nothing: never a clean report.
+    if (values.length === 0) throw new InputError(`no secret values to search for (${describe(sources)})`);
     return values;
 }
 
@@ -61,6 +68,7 @@ async function check(args: CheckLogsArgs, io: Io): Promise<Report> {
     if (matcher.searched.length === 0) {
         throw new InputError(`no secret values to search for: every value is shorter than 8 characters (${matcher.tooShort.join(", ")})`);
     }
+    const limits = { maxLineChars: args.maxLineChars, maxDecompressedBytes: args.maxDecompressedBytes };
     const leaks: LeakRow[] = [];
     const unmaskedFields: UnmaskedRow[] = [];
     const leakedSecrets: Record<string, number> = {};
@@ -81,14 +89,11 @@ async function check(args: CheckLogsArgs, io: Io): Promise<Report> {
         io.err("check-logs: reading the log from standard input (end it with Ctrl-D)\n");
     const files: FileStats[] = [];
     for (const input of inputs) {
-        try {
-            files.push(await scanInput(input, matcher, sink));
-        } catch (e) {
-            throw new InputError(`cannot read ${input.name}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-        }
+        // An input that cannot be read (to its end) is in its stats, and in the report as unscanned.
+        files.push(await scanInput(input, matcher, sink, limits));
     }
     return buildReport({
-        source: sources.map((s) => s.description).join("; "),
+        source: describe(sources),
         searched: matcher.searched,
         tooShort: matcher.tooShort,
         files,

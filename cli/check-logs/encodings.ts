@@ -7,17 +7,27 @@
 // base64("titan:" + password)`). The core of alignment 0 is a prefix of the
 // value's own encoding, so padded and unpadded forms both match it, at the
 // column where the encoding starts.
+//
+// What the log text can be normalised into (split lines, JSON, HTML and
+// percent escapes, hex bytes with separators, invisible characters) is not
+// a needle: canonical.ts normalises each log window once, and the needles
+// here are what no normalisation can undo (base64, hex of the value's
+// bytes). Every needle is in canonical form (canonicalNeedle: no whitespace
+// or invisible characters), as the text it is searched in.
+
+import { canonicalNeedle, decodedNeedle } from "./canonical";
 
 /** Values shorter than this are not searched for: too many false positives. */
 export const MIN_VALUE_LENGTH = 8;
 
-export type Encoding = "raw" | "json" | "url" | "base64" | "base64url" | "hex" | "hex-bytes-base64" | "hex-bytes-base64url";
+export type Encoding = "raw" | "json" | "url" | "form" | "base64" | "base64url" | "hex" | "hex-bytes-base64" | "hex-bytes-base64url";
 
 /** Every encoding, in the order a match is attributed when two give the same string. */
 export const ENCODINGS: readonly Encoding[] = [
     "raw",
     "json",
     "url",
+    "form",
     "base64",
     "base64url",
     "hex",
@@ -79,8 +89,12 @@ export function needlesFor(value: string): Needle[] {
                   { text: value.toLowerCase(), encoding: "raw" as const },
               ]
             : []),
+        // A value holding escape-like text (`%3D`, `&amp;`) as the decoded log text holds it.
+        { text: decodedNeedle(value), encoding: "raw" },
         { text: JSON.stringify(value).slice(1, -1), encoding: "json" },
         { text: encodeURIComponent(value), encoding: "url" },
+        // Form encoding's `+` for a space (its percent-escapes are decoded in the log text).
+        ...(value.includes(" ") ? [{ text: decodedNeedle(value).replace(/ /g, "+"), encoding: "form" as const }] : []),
         ...base64Needles(bytes, "base64", "base64url"),
         { text: hex, encoding: "hex" },
         { text: hex.toUpperCase(), encoding: "hex" },
@@ -94,7 +108,8 @@ export function needlesFor(value: string): Needle[] {
     ];
     const seen = new Set<string>();
     const out: Needle[] = [];
-    for (const n of candidates) {
+    for (const candidate of candidates) {
+        const n = { text: canonicalNeedle(candidate.text), encoding: candidate.encoding };
         // A core can be short for a short hex value (4 bytes give 4 to 5
         // characters); such a needle would match noise.
         if (n.text.length < MIN_VALUE_LENGTH || seen.has(n.text)) continue;

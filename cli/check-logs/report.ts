@@ -20,9 +20,19 @@ export interface UnmaskedRow {
     field: string;
 }
 
+export interface UnscannedRow {
+    file: string;
+    /** Why it was not read to its end (the lines before were scanned). */
+    reason: string;
+}
+
+/** Exit codes (args.ts USAGE): a finding outranks an unscanned input; 2 (usage or input error) has no report. */
+export const EXIT = { clean: 0, found: 1, usage: 2, unscanned: 3 } as const;
+
 export interface Report {
+    /** Nothing found, every input read to its end, and at least one value searched for. */
     clean: boolean;
-    exitCode: 0 | 1;
+    exitCode: 0 | 1 | 3;
     /** Where the values came from. */
     source: string;
     /** Names of the secrets searched for. */
@@ -32,6 +42,8 @@ export interface Report {
     files: FileStats[];
     leaks: LeakRow[];
     unmaskedFields: UnmaskedRow[];
+    /** Inputs not read to their end: never clean. */
+    unscanned: UnscannedRow[];
     summary: {
         leaks: number;
         secrets: number;
@@ -41,6 +53,8 @@ export interface Report {
         maskedMarkers: number;
         secretFields: number;
         unmaskedFields: number;
+        /** Inputs not read to their end. */
+        unscanned: number;
     };
     notes: string[];
     summaryLine: string;
@@ -74,25 +88,33 @@ export function buildReport(args: {
         maskedMarkers: sum((s) => s.maskedLines),
         secretFields: sum((s) => s.secretFields),
         unmaskedFields: sum((s) => s.unmaskedFields),
+        unscanned: args.files.filter((f) => f.unscanned !== undefined).length,
     };
     const notes: string[] = [];
     if (args.tooShort.length > 0) notes.push(`not searched for, ${TOO_SHORT_REASON}: ${args.tooShort.join(", ")}`);
-    if (summary.maskedMarkers === 0 && summary.secretFields === 0) {
+    // Only about what was read to its end: an input not scanned says nothing of what it logged.
+    if (summary.maskedMarkers === 0 && summary.secretFields === 0 && summary.unscanned === 0) {
         notes.push(`no ${MASKED} markers and no secret-looking fields: nothing was logged that would need masking`);
     }
-    const clean = summary.leaks === 0 && summary.unmaskedFields === 0;
+    const found = summary.leaks > 0 || summary.unmaskedFields > 0;
+    // Zero values searched for finds nothing: that is no evidence of a clean log.
+    const clean = !found && summary.unscanned === 0 && args.searched.length > 0;
+    const unscanned = args.files.flatMap((f) => (f.unscanned === undefined ? [] : [{ file: f.file, reason: f.unscanned }]));
+    let summaryLine = `${summary.leaks} leaks of ${summary.secrets} secrets in ${summary.lines} lines`;
+    if (unscanned.length > 0) summaryLine += `; ${unscanned.length} of ${args.files.length} inputs not scanned (or only in part)`;
     return {
         clean,
-        exitCode: clean ? 0 : 1,
+        exitCode: found ? EXIT.found : clean ? EXIT.clean : EXIT.unscanned,
         source: args.source,
         searched: args.searched,
         notSearched: { reason: TOO_SHORT_REASON, secrets: args.tooShort },
         files: args.files,
         leaks: args.leaks,
         unmaskedFields: args.unmaskedFields,
+        unscanned,
         summary,
         notes,
-        summaryLine: `${summary.leaks} leaks of ${summary.secrets} secrets in ${summary.lines} lines`,
+        summaryLine,
     };
 }
 
@@ -107,6 +129,7 @@ export function formatSummary(r: Report): string {
     ];
     const leaked = Object.entries(s.leakedSecrets);
     if (leaked.length > 0) lines.push(`leaked: ${leaked.map(([name, n]) => `${name} (${n})`).join(", ")}`);
+    for (const u of r.unscanned) lines.push(`NOT SCANNED ${u.file}: ${u.reason}`);
     lines.push(r.summaryLine);
     return lines.join("\n") + "\n";
 }

@@ -10,12 +10,17 @@
 //     exchange API key resource);
 //   - secureConfigSource: every stack config value marked secret (`pulumi
 //     config --show-secrets --json`), e.g. exchange API keys set with
-//     `config set --secret`.
+//     `config set --secret`;
+//   - keyStackSource: a fleet's workload stack (`titan-secrets:fleet` role
+//     `workloads`) has no keys of its own: they are its key stack's
+//     (`fleet.keyRing`), read from that stack's export on the same backend.
+//     A key stack that holds none is an error, never zero values.
 // No error message here quotes the JSON that failed to parse: Node's parse
 // errors include a piece of the input, which may be a secret.
 
 import { Backend } from "../backend";
 import { readFileSync } from "node:fs";
+import { PROJECT, configKey } from "../../model/errors";
 import { SecretValue } from "./matcher";
 
 export interface ValueSource {
@@ -29,6 +34,9 @@ export class SourceError extends Error {}
 
 /** The marker key of a secret in a `--show-secrets` export (Pulumi's "secret signature"). */
 export const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+/** A key stack's output of its clusters' keys (components/fleet.ts keyRingOutputs). */
+export const KEY_MATERIAL = "keyMaterial";
 
 /** Resource outputs that hold a secret value, by resource type. */
 export const RESOURCE_SECRETS: ReadonlyArray<{ type: string; output: string }> = [
@@ -82,6 +90,13 @@ export function valuesFromExport(doc: unknown): SecretValue[] {
     const out: SecretValue[] = [];
     for (const r of resources) {
         if (!isObject(r) || typeof r.urn !== "string") continue;
+        // A key stack's keys for its clusters: { "<secret>": { "g<N>": key } }, named as their resources are.
+        if (r.type === "pulumi:pulumi:Stack" && isObject(r.outputs) && KEY_MATERIAL in r.outputs) {
+            for (const s of strings(revealed(r.outputs[KEY_MATERIAL], `the stack output ${KEY_MATERIAL}`))) {
+                const generation = /^\.([^.[\]]+)\.(g\d+)$/.exec(s.path);
+                out.push({ name: generation ? `${generation[1]}-${generation[2]}` : KEY_MATERIAL + s.path, value: s.value });
+            }
+        }
         for (const { type, output } of RESOURCE_SECRETS) {
             if (r.type !== type || !isObject(r.outputs) || !(output in r.outputs)) continue;
             const name = nameFromUrn(r.urn);
@@ -119,8 +134,16 @@ export function valuesFileSource(path: string): ValueSource {
             } catch (e) {
                 throw new SourceError(`--values-from: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? "error"})`);
             }
+            if (text.startsWith("\ufeff")) text = text.slice(1);
             const doc = parseJson(text, `--values-from ${path}`);
             if (!isObject(doc)) throw new SourceError(`--values-from ${path} must hold a JSON object { "name": "value", ... }`);
+            // JSON.parse keeps the last of two equal names without a word: the first value would not be searched for.
+            const twice = duplicateNames(text);
+            if (twice.length > 0) {
+                throw new SourceError(
+                    `--values-from ${path}: found the name${twice.length > 1 ? "s" : ""} ${twice.map((n) => JSON.stringify(n)).join(", ")} more than once; allowed: each name once (rename one, e.g. with its generation: titan-hmac-g2)`,
+                );
+            }
             const out: SecretValue[] = [];
             for (const [name, value] of Object.entries(doc)) {
                 if (typeof value !== "string")
@@ -130,6 +153,37 @@ export function valuesFileSource(path: string): ValueSource {
             return out;
         },
     };
+}
+
+/**
+ * The names given more than once in a JSON object's text (already parsed,
+ * so well-formed): its top-level member names, compared decoded (`"a"` and
+ * `"\u0061"` are one name).
+ */
+export function duplicateNames(text: string): string[] {
+    const seen = new Set<string>();
+    const twice = new Set<string>();
+    let depth = 0;
+    let expectName = false;
+    for (let i = 0; i < text.length; i++) {
+        const c = text[i];
+        if (c === '"') {
+            let j = i + 1;
+            while (text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
+            if (depth === 1 && expectName) {
+                const name = JSON.parse(text.slice(i, j + 1)) as string;
+                if (seen.has(name)) twice.add(name);
+                seen.add(name);
+                expectName = false;
+            }
+            i = j;
+        } else if (c === "{" || c === "[") {
+            depth++;
+            expectName = depth === 1 && c === "{";
+        } else if (c === "}" || c === "]") depth--;
+        else if (c === "," && depth === 1) expectName = true;
+    }
+    return [...twice];
 }
 
 function pulumiJson(backend: Backend, args: string[], what: string): unknown {
@@ -154,10 +208,65 @@ export function stackExportSource(backend: Backend, stack: string): ValueSource 
     };
 }
 
-export function secureConfigSource(backend: Backend, stack: string): ValueSource {
+/** `pulumi config --show-secrets --json` of a stack, read once however many sources ask. */
+function configReader(backend: Backend, stack: string): () => unknown {
+    let config: { doc: unknown } | undefined;
     const args = ["config", "--stack", stack, "--show-secrets", "--json"];
+    return () => (config ??= { doc: pulumiJson(backend, args, `the config of stack ${stack}`) }).doc;
+}
+
+export function secureConfigSource(backend: Backend, stack: string, configOf = configReader(backend, stack)): ValueSource {
+    return { description: `secret config of stack ${stack}`, load: () => valuesFromConfig(configOf()) };
+}
+
+/** The key stack a workload stack's config names (`titan-secrets:fleet`, role workloads), or undefined. */
+export function keyStackOf(configDoc: unknown, stack: string): string | undefined {
+    const entry = isObject(configDoc) ? configDoc[`${PROJECT}:fleet`] : undefined;
+    if (entry === undefined) return undefined;
+    let fleet: unknown = isObject(entry) ? ("objectValue" in entry ? entry.objectValue : entry.value) : undefined;
+    if (typeof fleet === "string") fleet = parseJson(fleet, `the config ${PROJECT}:fleet of stack ${stack}`);
+    if (!isObject(fleet))
+        throw new SourceError(`config ${configKey(["fleet"])} of stack ${stack} is not an object: cannot tell whose keys to search for`);
+    if (fleet.role !== "workloads") return undefined;
+    if (typeof fleet.keyRing !== "string" || !/^[A-Za-z0-9._/-]+$/.test(fleet.keyRing)) {
+        throw new SourceError(
+            `config ${configKey(["fleet", "keyRing"])} of stack ${stack}: found ${JSON.stringify(fleet.keyRing)}; allowed: the name of its key stack, whose keys are the ones to search for`,
+        );
+    }
+    return fleet.keyRing;
+}
+
+/**
+ * A workload stack's keys: its key stack's, read from that stack's export
+ * on the same backend (a StackReference reads it there). Nothing for a stack
+ * that is no workload stack. `configOf` reads the workload stack's config.
+ */
+export function keyStackSource(backend: Backend, stack: string, configOf: () => unknown): ValueSource {
+    let keyStack: string | undefined;
     return {
-        description: `secret config of stack ${stack}`,
-        load: () => valuesFromConfig(pulumiJson(backend, args, `the config of stack ${stack}`)),
+        get description() {
+            return keyStack === undefined ? "" : `keys of key stack ${keyStack} (fleet.keyRing of workload stack ${stack})`;
+        },
+        load() {
+            keyStack = keyStackOf(configOf(), stack);
+            if (keyStack === undefined) return [];
+            const args = ["stack", "export", "--stack", keyStack, "--show-secrets"];
+            const values = valuesFromExport(
+                pulumiJson(backend, args, `the state of key stack ${keyStack} (the keys of workload stack ${stack})`),
+            );
+            if (values.length === 0) {
+                throw new SourceError(
+                    `stack ${stack} is a workload stack (${configKey(["fleet", "role"])} workloads): its keys are those of its key stack ${keyStack}, whose state holds none (no ${KEY_MATERIAL} output, no key resource; has it run its first pulumi up?). Nothing to search for: scan with --stack ${keyStack} once it has keys, or pass the values with --values-from FILE`,
+                );
+            }
+            return values;
+        },
     };
+}
+
+/** The sources of `--stack S`: its resources, its secret config, and, for a workload stack, its key stack's keys. */
+export function stackSources(backend: Backend, stack: string): ValueSource[] {
+    // One config read for the secret values and the fleet role.
+    const configOf = configReader(backend, stack);
+    return [stackExportSource(backend, stack), secureConfigSource(backend, stack, configOf), keyStackSource(backend, stack, configOf)];
 }
