@@ -77,6 +77,8 @@ export interface Ledgers {
     next?: Ledger;
     /** The ledger of the last up (the StackReference's outputs); {} on a stack's first up. */
     previous?: Ledger;
+    /** Rows of `next` that do not parse (secret -> why): their ages cannot be checked, which is a finding, never a pass. */
+    unreadable?: Map<string, string>;
     stack?: string;
 }
 
@@ -85,7 +87,11 @@ export function ledgersOf(resources: StackResource[]): Ledgers {
     const stack = resources.find((r) => r.type === STACK_TYPE);
     if (stack) {
         out.stack = stackOfUrn(stack.urn);
-        if (stack.props.ledger !== undefined) out.next = readLedger(stack.props.ledger).ledger;
+        if (stack.props.ledger !== undefined) {
+            const read = readLedger(stack.props.ledger);
+            out.next = read.ledger;
+            if (read.unreadable.size > 0) out.unreadable = read.unreadable;
+        }
     }
     const refs = resources.filter((r) => r.type === STACK_REFERENCE_TYPE);
     const ref = refs.find((r) => r.name === LEDGER_REFERENCE_NAME) ?? refs.find((r) => get(r.props, "outputs", "ledger") !== undefined);
@@ -134,10 +140,25 @@ function ageOf(secret: string, entry: LedgerEntry, limits: AgeLimits): Age | und
  */
 export function overdueFindings(ledgers: Ledgers, limits: AgeLimits): Finding[] {
     const out: Finding[] = [];
+    // A row this pack cannot read (another version of the program wrote it) or whose presenters'
+    // key it cannot find has an age nobody checked: that is a finding, never a pass.
+    for (const [secret, why] of ledgers.unreadable ?? []) {
+        out.push({
+            message:
+                `cannot read the ledger row of ${secret} that this up exports (${why}), so its age cannot be checked. ` +
+                `Run the policy pack of the same version as the program (policy/ in the same commit).`,
+        });
+    }
     for (const [secret, entry] of Object.entries(ledgers.next ?? {})) {
         if (entry.stage !== "stable") continue;
         const age = ageOf(secret, entry, limits);
-        if (!age || age.due.getTime() > limits.now.getTime()) continue;
+        if (!age) {
+            out.push({
+                message: `the ledger row of ${secret} names the presenters' key ${entry.presenterKeyId}, which is not among its keys, so its age cannot be checked.`,
+            });
+            continue;
+        }
+        if (age.due.getTime() > limits.now.getTime()) continue;
         const stack = ledgers.stack ? ` --stack ${ledgers.stack}` : "";
         out.push({
             message:

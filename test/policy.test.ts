@@ -200,6 +200,22 @@ describe("secret-max-age and secret-due-soon", () => {
         expect(await runStackPolicy(policy("secret-due-soon"), stackOf(overdue.next, overdue.previous))).toEqual([]);
     });
 
+    it("fails, never passes, a row of the exported ledger it cannot read or whose presenters' key it cannot find", async () => {
+        const { next, previous } = aged(10);
+        const row = next.ledger["titan-hmac"];
+        const unknownField = { ...next, ledger: { "titan-hmac": { ...row, writtenBy: "a newer version" } } as unknown as Ledger };
+        const v = await runStackPolicy(policy("secret-max-age"), stackOf(unknownField, previous));
+        expect(v.map((x) => x.message)).toEqual([
+            expect.stringMatching(
+                /^cannot read the ledger row of titan-hmac that this up exports \(.*writtenBy.*\), so its age cannot be checked\./,
+            ),
+        ]);
+        const noKey = { ...next, ledger: { "titan-hmac": { ...row, presenterKeyId: "titan-hmac-g9" } } };
+        expect((await runStackPolicy(policy("secret-max-age"), stackOf(noKey, previous))).map((x) => x.message)).toEqual([
+            "the ledger row of titan-hmac names the presenters' key titan-hmac-g9, which is not among its keys, so its age cannot be checked.",
+        ]);
+    });
+
     it("gives service passwords 180 days by default", async () => {
         const { next, previous } = aged(100);
         const ledger = Object.fromEntries(
