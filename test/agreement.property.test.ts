@@ -10,8 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { recordingIo } from "./support/rotateIo";
 import { parse, parseDocument } from "yaml";
-import { EXIT, Io, main } from "../cli/rotate/cli";
+import { EXIT, main } from "../cli/rotate/cli";
 import { Ledger, STAGES, parseConfig, planRotation, rawConfigFrom } from "../model";
 import { REPO } from "../harness/stackFiles";
 import { runProgram } from "./support/mocks";
@@ -117,23 +118,9 @@ function ledgerOf(c: Case): Ledger {
 }
 
 function rotate(args: string[]): { code: number; out: string; err: string } {
-    let out = "";
-    let err = "";
-    const io: Io = {
-        out: (t) => void (out += t),
-        err: (t) => void (err += t),
-        repo: REPO,
-        run: () => {
-            throw new Error("rotate must not run pulumi here (--ledger is given)");
-        },
-        writeFile: (p, t) => writeFileSync(p, t),
-        now: () => T0,
-        hostname: "test",
-        pulumiRunning: () => false,
-        env: {},
-    };
-    const code = main(args, io);
-    return { code, out, err };
+    const r = recordingIo({ repo: REPO, now: () => T0, why: "--ledger is given" });
+    const code = main(args, r.io);
+    return { code, out: r.out(), err: r.err() };
 }
 
 async function programRefusal(text: string, ledger: Ledger): Promise<string | undefined> {

@@ -8,8 +8,9 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { recordingIo } from "./support/rotateIo";
 import { parse, stringify } from "yaml";
-import { EXIT, Io, main } from "../cli/rotate/cli";
+import { EXIT, main } from "../cli/rotate/cli";
 import { ConfigError, Ledger, StackSpec, parseConfig, planRotation, rawConfigFrom, readLedger } from "../model";
 import { REPO } from "../harness/stackFiles";
 
@@ -50,25 +51,11 @@ function overlapLedger(): Ledger {
 }
 
 function rotate(argv: string[], ledger: unknown, clock: Date = T0) {
-    let out = "";
-    let err = "";
     const path = join(dir, "ledger.json");
     writeFileSync(path, JSON.stringify(ledger));
-    const io: Io = {
-        out: (t) => void (out += t),
-        err: (t) => void (err += t),
-        repo: dir,
-        run: () => {
-            throw new Error("rotate must not run pulumi here (--ledger is given)");
-        },
-        writeFile: (p, t) => writeFileSync(p, t),
-        now: () => clock,
-        hostname: "test",
-        pulumiRunning: () => false,
-        env: {},
-    };
-    const code = main([...argv, "--dir", dir, "--ledger", path], io);
-    return { code, out, err };
+    const r = recordingIo({ repo: dir, now: () => clock, why: "--ledger is given" });
+    const code = main([...argv, "--dir", dir, "--ledger", path], r.io);
+    return { code, out: r.out(), err: r.err() };
 }
 
 describe("a clock earlier than the ledger", () => {

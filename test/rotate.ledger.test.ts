@@ -9,8 +9,9 @@ import { appendFileSync, chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFi
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { recordingIo } from "./support/rotateIo";
 import { parse } from "yaml";
-import { EXIT, Io, main } from "../cli/rotate/cli";
+import { EXIT, main } from "../cli/rotate/cli";
 import { Ledger, parseConfig, planRotation, rawConfigFrom } from "../model";
 import { PROD_EXCHANGE_KEYS_YAML, REPO } from "../harness/stackFiles";
 
@@ -38,25 +39,18 @@ type Answer = { status: number; stdout?: string; stderr?: string };
 
 /** rotate with `pulumi stack output ledger` answering `answer`; PATH holds a pulumi unless `noPulumi`. */
 function rotate(argv: string[], answer: Answer, opts: { noPulumi?: boolean; now?: Date } = {}) {
-    let out = "";
-    let err = "";
     const asked: string[][] = [];
-    const io: Io = {
-        out: (t) => void (out += t),
-        err: (t) => void (err += t),
+    const r = recordingIo({
         repo: dir,
+        now: () => opts.now ?? T0,
         run: (cmd, args) => {
             asked.push([cmd, ...args]);
             return { status: answer.status, stdout: answer.stdout ?? "", stderr: answer.stderr ?? "" };
         },
-        writeFile: (p, t) => writeFileSync(p, t),
-        now: () => opts.now ?? T0,
-        hostname: "test",
-        pulumiRunning: () => false,
         env: { PATH: opts.noPulumi ? join(dir, "nothing") : join(dir, "bin") },
-    };
-    const code = main([...argv, "--stack", "prod", "--dir", dir], io);
-    return { code, out, err, asked };
+    });
+    const code = main([...argv, "--stack", "prod", "--dir", dir], r.io);
+    return { code, out: r.out(), err: r.err(), asked };
 }
 
 const ok = (ledger: unknown): Answer => ({ status: 0, stdout: JSON.stringify(ledger) });

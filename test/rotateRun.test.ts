@@ -8,8 +8,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { recordingIo } from "./support/rotateIo";
 import { stringify } from "yaml";
-import { Io, mainAsync } from "../cli/rotate/cli";
+import { mainAsync } from "../cli/rotate/cli";
 import { FleetDriver, FleetIo, fleetStatus, runRotation } from "../cli/rotate/fleet";
 import { LedgerReadError } from "../cli/rotate/ledgerSource";
 import { UsageError } from "../cli/common";
@@ -505,24 +506,7 @@ describe("rotate status --stacks", () => {
 });
 
 describe("mainAsync: run and status --stacks with a given driver", () => {
-    function mainIo(clock: Clock) {
-        let out = "";
-        let err = "";
-        const io: Io = {
-            out: (t) => void (out += t),
-            err: (t) => void (err += t),
-            repo: dir,
-            run: () => {
-                throw new Error("rotate run must not run pulumi here (the driver is given)");
-            },
-            writeFile: (p, t) => writeFileSync(p, t),
-            now: () => clock.run,
-            hostname: "test",
-            pulumiRunning: () => false,
-            env: {},
-        };
-        return { io, out: () => out, err: () => err };
-    }
+    const mainIo = (clock: Clock) => recordingIo({ repo: dir, now: () => clock.run, why: "the driver is given" });
 
     async function twoClusters(clock: Clock) {
         const fleet = await stableFleet(clock, { clusters: { eu: configs.eu, us: configs.us } });

@@ -16,8 +16,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { recordingIo } from "./support/rotateIo";
 import { parse, parseDocument } from "yaml";
-import { EXIT, Io, main } from "../cli/rotate/cli";
+import { EXIT, main } from "../cli/rotate/cli";
 import { LayoutError, SecretEdit, StackFileError, applyEdits, parseStackFile } from "../cli/rotate/stackFile";
 import { REPO } from "../harness/stackFiles";
 
@@ -239,22 +240,8 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function rotate(args: string[]): { code: number; out: string; err: string } {
-    let out = "";
-    let err = "";
-    const io: Io = {
-        out: (t) => void (out += t),
-        err: (t) => void (err += t),
-        repo: REPO,
-        run: () => {
-            throw new Error("rotate must not run pulumi here (--no-ledger is given)");
-        },
-        writeFile: (p, t) => writeFileSync(p, t),
-        now: () => T0,
-        hostname: "test",
-        pulumiRunning: () => false,
-        env: {},
-    };
-    return { code: main(args, io), out, err };
+    const r = recordingIo({ repo: REPO, now: () => T0, why: "--no-ledger is given" });
+    return { code: main(args, r.io), out: r.out(), err: r.err() };
 }
 
 const commandArb = fc.record({
