@@ -466,7 +466,10 @@ up() {
   for comp in "${components[@]}"; do running_pid "$comp" >/dev/null || all=0; done
   if [ "$all" = 1 ] && [ -f "$dir/kubeconfig" ] && ready && node_ready; then
     namespace
-    [ "$real_node" = 1 ] && node_up
+    if [ "$real_node" = 1 ]; then
+      ports
+      node_up
+    fi
     say "already running; export KUBECONFIG=$dir/kubeconfig"
     return 0
   fi
