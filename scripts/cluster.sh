@@ -225,6 +225,23 @@ need_node() {
 
 ctr_() { ctr --address "$sock" -n k8s.io "$@"; }
 
+# The kernel settings the kubelet sets at start (protectKernelDefaults false:
+# kernel.panic 10, panic_on_oops 1, overcommit_memory 1, ...): saved before
+# it starts, put back when it stops, so the host is left as it was.
+node_sysctls=(vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops kernel.keys.root_maxkeys kernel.keys.root_maxbytes)
+save_sysctls() {
+  local k
+  [ -f "$nd/sysctl.saved" ] && return 0
+  for k in "${node_sysctls[@]}"; do echo "$k=$(sysctl -n "$k")"; done >"$nd/sysctl.saved.tmp"
+  mv "$nd/sysctl.saved.tmp" "$nd/sysctl.saved"
+}
+restore_sysctls() {
+  local kv
+  [ -f "$nd/sysctl.saved" ] || return 0
+  while read -r kv; do sysctl -q -w "$kv" || true; done <"$nd/sysctl.saved"
+  rm -f "$nd/sysctl.saved"
+}
+
 node_env() {
   if [ ! -f "$dir/node.env" ]; then
     local k
@@ -417,6 +434,7 @@ node_up() {
   start containerd containerd --config "$nd/containerd.toml"
   wait_for containerd 30 ctr --address "$sock" version
   ENGINE_DIR="$(dirname "$bin")" bash "$repo/scripts/build-images.sh" import "$sock" | sed "s/^/[cluster $name] /"
+  save_sysctls
   start kubelet "$bin/kubelet" --config "$nd/kubelet.yaml" --kubeconfig "$nd/kubeconfig" --root-dir "$dir/kubelet" \
     --cert-dir "$nd/pki" --hostname-override "$node_name" --node-ip "$ip" \
     --node-labels "type=real,$node_taint=true" --v=2
@@ -440,6 +458,7 @@ node_down() {
       say "real node: its pods did not all go through the kubelet; stopping what is left through containerd"
   fi
   stop kubelet
+  restore_sysctls
   if running_pid containerd >/dev/null; then
     for m in $(ctr_ tasks ls -q 2>/dev/null); do ctr_ tasks kill -s SIGKILL "$m" >/dev/null 2>&1 || true; done
     sleep 0.5

@@ -6,7 +6,7 @@
 // reads the file, says what it saw (the file's mode and group, its own ids,
 // a hash of the content: never the value), becomes Ready only after that,
 // and serves it over HTTP on its pod IP, which the host reaches. Then down
-// must leave nothing running.
+// must leave nothing running, and the kernel settings as they were.
 
 import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
@@ -36,6 +36,9 @@ const USER = 10001;
 const GROUP = 10002;
 const FS_GROUP = 10003;
 const MOUNT = "/run/secrets/titan";
+/** The kernel settings the kubelet changes at start, which down puts back. */
+const SYSCTLS = ["vm/overcommit_memory", "kernel/panic", "kernel/panic_on_oops", "kernel/keys/root_maxkeys"];
+const sysctls = () => SYSCTLS.map((k) => `${k}=${readFileSync(`/proc/sys/${k}`, "utf8").trim()}`);
 
 /** What the container runs: read the key as itself, report, then be Ready and serve. */
 const SCRIPT = [
@@ -114,10 +117,12 @@ describe("a real node beside kwok's: a container reads a mounted Secret as a non
     const secret = randomBytes(32).toString("hex");
     const digest = createHash("sha256").update(secret).digest("hex");
     const pids: number[] = [];
+    let hostSysctls: string[] = [];
 
     beforeAll(async () => {
         if (missing) throw new Error(missing);
         const started = Date.now();
+        hostSysctls = sysctls();
         cluster = await ensureCluster(NAME, { realNode: true });
         console.log(`[realnode] cluster with a real node up in ${((Date.now() - started) / 1000).toFixed(1)}s`);
         for (const c of ["containerd", "kubelet"]) pids.push(Number(readFileSync(join(cluster.dir, "pids", `${c}.pid`), "utf8")));
@@ -202,7 +207,7 @@ describe("a real node beside kwok's: a container reads a mounted Secret as a non
         expect(body.trim()).toBe(`uid=${USER} sha256=${digest}`);
     });
 
-    it("down stops the kubelet, containerd and every container, and leaves no mount, bridge or cgroup behind", async () => {
+    it("down stops the kubelet, containerd and every container, leaves no mount, bridge or cgroup behind, and puts back the kernel settings the kubelet changed", async () => {
         const env = readFileSync(join(cluster.dir, "node.env"), "utf8");
         const net = /POD_NET=(\d+)/.exec(env)![1];
         const sock = join(cluster.dir, "node", "containerd.sock");
@@ -213,6 +218,7 @@ describe("a real node beside kwok's: a container reads a mounted Secret as a non
         const mounts = readFileSync("/proc/self/mountinfo", "utf8");
         expect(mounts.split("\n").filter((l) => l.includes(cluster.dir + "/"))).toEqual([]);
         expect(existsSync(`/sys/class/net/titan${net}`), "the bridge").toBe(false);
+        expect(sysctls(), "the kernel settings the kubelet changed").toEqual(hostSysctls);
         expect(existsSync(`/sys/fs/cgroup/memory/titan-${NAME}`) || existsSync(`/sys/fs/cgroup/titan-${NAME}`), "the cgroup").toBe(false);
     });
 });
