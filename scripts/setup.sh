@@ -10,7 +10,7 @@ cd "$repo"
 # Real servers the tests log in to (test/servers.test.ts), openssl for
 # the local control plane's certificates (scripts/cluster.sh), and the real
 # node's runtime (cluster.sh --real-node): containerd with its CRI plugin,
-# runc, the CNI plugins, and busybox-static for the images built here.
+# runc, the CNI plugins, and busybox-static and gcc for the images built here.
 missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v nats-server >/dev/null || missing+=(nats-server)
@@ -22,6 +22,9 @@ if [ $real_node = 1 ]; then
   command -v runc >/dev/null || missing+=(runc)
   [ -x /usr/lib/cni/bridge ] || missing+=(containernetworking-plugins)
   dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || missing+=(busybox-static)
+  # gcc -static for the pause image (libc.a is in libc6-dev).
+  command -v gcc >/dev/null || missing+=(gcc)
+  dpkg-query -W -f='${Status}' libc6-dev 2>/dev/null | grep -q 'ok installed' || missing+=(libc6-dev)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
