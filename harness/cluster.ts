@@ -41,8 +41,33 @@ export function clusterMissing(): string | undefined {
     return undefined;
 }
 
-/** Starts the named cluster unless it runs already (cluster.sh up is safe to re-run and takes a lock). */
-export async function ensureCluster(name = process.env.TITAN_TEST_CLUSTER ?? "test"): Promise<Cluster> {
+/** The real node's name, label and taint (scripts/cluster.sh --real-node). */
+export const REAL_NODE = "real-node-0";
+export const REAL_NODE_SELECTOR = { type: "real" };
+export const REAL_NODE_TOLERATION = { key: "titan.local/real-node", operator: "Equal", value: "true", effect: "NoSchedule" };
+
+/** Why a real node (kubelet, containerd, runc, CNI plugins) cannot run here, if it cannot. */
+export function realNodeMissing(): string | undefined {
+    if (!existsSync(join(REPO, ".engine", "bin", "kubelet")))
+        return ".engine/bin/kubelet is missing: run bash scripts/build-cluster.sh (or bash scripts/setup.sh)";
+    if (process.getuid?.() !== 0) return "the real node needs root (containerd and the kubelet mount, make cgroups and network namespaces)";
+    const need = ["/usr/bin/containerd", "/usr/bin/ctr", "/usr/lib/cni/bridge", "/usr/lib/cni/host-local", "/bin/busybox"];
+    const absent = need.filter((f) => !existsSync(f));
+    if (!["/usr/sbin/runc", "/usr/bin/runc"].some((f) => existsSync(f))) absent.push("runc");
+    if (absent.length > 0)
+        return `missing ${absent.join(", ")}: apt-get install containerd runc containernetworking-plugins busybox-static (bash scripts/setup.sh)`;
+    return undefined;
+}
+
+/**
+ * Starts the named cluster unless it runs already (cluster.sh up is safe to
+ * re-run and takes a lock); with realNode, also its real node (up
+ * --real-node starts only what does not run yet).
+ */
+export async function ensureCluster(
+    name = process.env.TITAN_TEST_CLUSTER ?? "test",
+    options: { realNode?: boolean } = {},
+): Promise<Cluster> {
     const dir = clusterDir(name);
     const running = await run("bash", [CLUSTER_SCRIPT, "--name", name, "status"]).then(
         () => true,
@@ -51,7 +76,10 @@ export async function ensureCluster(name = process.env.TITAN_TEST_CLUSTER ?? "te
     if (!running) {
         mkdirSync(dir, { recursive: true });
         writeFileSync(join(dir, STARTED_BY_TESTS), `${process.ppid}\n`);
-        await run("bash", [CLUSTER_SCRIPT, "--name", name, "up"], { timeout: 300_000 });
+    }
+    if (!running || options.realNode) {
+        const flags = options.realNode ? ["--real-node"] : [];
+        await run("bash", [CLUSTER_SCRIPT, "--name", name, ...flags, "up"], { timeout: 600_000 });
     }
     return { name, dir, kubeconfig: join(dir, "kubeconfig"), context: `titan-${name}` };
 }

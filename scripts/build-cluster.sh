@@ -4,6 +4,8 @@
 #
 #   kube-apiserver, kube-controller-manager, kube-scheduler, kubectl
 #       k8s.io/kubernetes v1.34.4             (tools/cluster/kubernetes)
+#   kubelet  the real node (cluster.sh --real-node), same module and version,
+#       a module of its own                 (tools/cluster/kubelet)
 #   kwok  fake nodes and pod status           (tools/cluster/kwok)
 #       sigs.k8s.io/kwok v0.8.0
 #   etcd  go.etcd.io/etcd/server/v3 v3.6.16   (tools/cluster/etcd)
@@ -29,7 +31,7 @@ ETCD_VERSION="v3.6.16"
 for arg in "$@"; do
   case "$arg" in
     --force) FORCE=1 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "build-cluster: unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -51,6 +53,10 @@ build_kubernetes() {
     k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl)
 }
 
+build_kubelet() {
+  go_build "$TOOLS/kubelet" "$BIN/kubelet" k8s.io/kubernetes/cmd/kubelet "$(kube_version_flags)"
+}
+
 build_kwok() {
   go_build "$TOOLS/kwok" "$BIN/kwok" sigs.k8s.io/kwok/cmd/kwok
 }
@@ -63,6 +69,8 @@ go_version="$(go env GOVERSION)"
 total_start=$SECONDS
 OUTPUTS="kube-apiserver kube-controller-manager kube-scheduler kubectl" \
   stamped kubernetes "$KUBERNETES_VERSION $go_version $(inputs_hash "$TOOLS/kubernetes")" build_kubernetes
+# A group of its own: adding the kubelet leaves the control plane's stamp as it was.
+stamped kubelet "$KUBERNETES_VERSION $go_version $(inputs_hash "$TOOLS/kubelet")" build_kubelet
 stamped kwok "$KWOK_VERSION $go_version $(inputs_hash "$TOOLS/kwok")" build_kwok
 stamped etcd "$ETCD_VERSION $go_version $(inputs_hash "$TOOLS/etcd")" build_etcd
 log "done in $((SECONDS - total_start))s; binaries in $BIN"
