@@ -472,6 +472,8 @@ describe("arguments", () => {
         expect(() => parseArgs(["--values-from"])).toThrow(UsageError);
         expect(() => parseArgs(["--nope"])).toThrow(UsageError);
         expect(() => parseArgs(["-", "-"])).toThrow(/only once/);
+        expect(() => parseArgs(["--values-from", "a.json", "--values-from=b.json"])).toThrow("--values-from is given twice; give it once");
+        expect(() => parseArgs(["--stack", "prod", "--stack", "dev"])).toThrow("--stack is given twice");
     });
 });
 
