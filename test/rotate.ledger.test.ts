@@ -121,6 +121,24 @@ describe("rotate: a ledger that cannot be read is exit 4, never none or first se
         expect(rotate(["status", "--ledger", join(dir, "missing.json")], ok({})).code).toBe(EXIT.cannotRead);
     });
 
+    it("a --ledger file that gives a secret or a field twice is exit 4: JSON.parse would keep the last without a word", () => {
+        const old = JSON.stringify(prodLedger(new Date(T0.getTime() - 400 * DAY))["titan-hmac"]);
+        const fresh = JSON.stringify(prodLedger(T0)["titan-hmac"]);
+        const path = join(dir, "ledger.json");
+        // The overdue row first, a fresh one after it: read last-wins, the secret showed as not due.
+        writeFileSync(path, `{"titan-hmac": ${old}, "titan-hmac": ${fresh}}`);
+        const twice = rotate(["status", "--check", "--ledger", path], ok({}));
+        expect(twice.code).toBe(EXIT.cannotRead);
+        expect(twice.err).toContain(`the ledger file ${path} gives "titan-hmac" more than once`);
+        expect(twice.out).not.toContain("Overdue: none");
+        writeFileSync(path, `{"titan-hmac": ${old.slice(0, -1)}, "dueAt": "2099-01-01T00:00:00.000Z"}}`);
+        expect(rotate(["status", "--ledger", path], ok({})).err).toContain(`gives "titan-hmac.dueAt" more than once`);
+        writeFileSync(path, `{"titan-hmac": ${old}}`);
+        const once = rotate(["status", "--check", "--ledger", path], ok({}));
+        expect(once.code).toBe(EXIT.refused);
+        expect(once.out).toMatch(/Overdue: .*titan-hmac/);
+    });
+
     it("a row that does not parse: status stops (it cannot tell that secret's age); plan and advance stop unless the config acknowledges it", () => {
         const ledger = prodLedger(new Date(T0.getTime() - 100 * DAY)) as Record<string, unknown>;
         ledger["titan-hmac"] = { ...(ledger["titan-hmac"] as object), dueAt: "soon" };

@@ -19,6 +19,7 @@
 // errors include a piece of the input, which may be a secret.
 
 import { Backend } from "../backend";
+import { duplicateJsonNames } from "../common";
 import { readFileSync } from "node:fs";
 import { PROJECT, configKey } from "../../model/errors";
 import { SecretValue } from "./matcher";
@@ -155,35 +156,11 @@ export function valuesFileSource(path: string): ValueSource {
     };
 }
 
-/**
- * The names given more than once in a JSON object's text (already parsed,
- * so well-formed): its top-level member names, compared decoded (`"a"` and
- * `"\u0061"` are one name).
- */
+/** The top-level names given more than once in a JSON object's text (cli/common.ts duplicateJsonNames). */
 export function duplicateNames(text: string): string[] {
-    const seen = new Set<string>();
-    const twice = new Set<string>();
-    let depth = 0;
-    let expectName = false;
-    for (let i = 0; i < text.length; i++) {
-        const c = text[i];
-        if (c === '"') {
-            let j = i + 1;
-            while (text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
-            if (depth === 1 && expectName) {
-                const name = JSON.parse(text.slice(i, j + 1)) as string;
-                if (seen.has(name)) twice.add(name);
-                seen.add(name);
-                expectName = false;
-            }
-            i = j;
-        } else if (c === "{" || c === "[") {
-            depth++;
-            expectName = depth === 1 && c === "{";
-        } else if (c === "}" || c === "]") depth--;
-        else if (c === "," && depth === 1) expectName = true;
-    }
-    return [...twice];
+    return duplicateJsonNames(text)
+        .filter((d) => d.path.length === 0)
+        .map((d) => d.name);
 }
 
 function pulumiJson(backend: Backend, args: string[], what: string): unknown {
