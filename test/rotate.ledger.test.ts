@@ -121,6 +121,23 @@ describe("rotate: a ledger that cannot be read is exit 4, never none or first se
         expect(rotate(["status", "--ledger", join(dir, "missing.json")], ok({})).code).toBe(EXIT.cannotRead);
     });
 
+    it("--file names its stack (Pulumi.<S>.yaml) or needs --stack; a --stack other than the file's is refused: its ledger would be read against the wrong file", () => {
+        const direct = (...argv: string[]) => {
+            const r = recordingIo({ repo: dir, now: () => T0, run: () => ({ status: 99, stdout: "", stderr: "never asked" }), env: {} });
+            return { code: main(argv, r.io), err: r.err() };
+        };
+        const prod = join(dir, "Pulumi.prod.yaml");
+        const mismatch = direct("status", "--file", prod, "--stack", "dev", "--no-ledger");
+        expect(mismatch.code).toBe(EXIT.usage);
+        expect(mismatch.err).toContain(`--file ${prod} is the file of stack prod, not of --stack dev`);
+        copyFileSync(prod, join(dir, "prod-copy.yaml"));
+        const unnamed = direct("status", "--file", join(dir, "prod-copy.yaml"), "--no-ledger");
+        expect(unnamed.code).toBe(EXIT.usage);
+        expect(unnamed.err).toContain("its name does not say which stack it is (Pulumi.<stack>.yaml); give --stack S");
+        expect(direct("status", "--file", join(dir, "prod-copy.yaml"), "--stack", "prod", "--no-ledger").code).toBe(EXIT.ok);
+        expect(direct("status", "--file", prod, "--stack", "prod", "--no-ledger").code).toBe(EXIT.ok);
+    });
+
     it("a --ledger file that gives a secret or a field twice is exit 4: JSON.parse would keep the last without a word", () => {
         const old = JSON.stringify(prodLedger(new Date(T0.getTime() - 400 * DAY))["titan-hmac"]);
         const fresh = JSON.stringify(prodLedger(T0)["titan-hmac"]);

@@ -90,7 +90,8 @@ Commands:
 Options:
   --stack S        stack (default: dev); the file is Pulumi.<S>.yaml
   --dir DIR        folder holding the stack file (default: the repository root)
-  --file FILE      the stack file itself (instead of --dir)
+  --file FILE      the stack file itself (instead of --dir); its stack is the S
+                   of its name Pulumi.<S>.yaml, or --stack S for another name
   --ledger FILE    the last ledger as JSON (pulumi stack output ledger --json);
                    default: the stack's ledger output from its backend
   --backend B      where the stack's state is: repo (this repository's local

@@ -76,6 +76,14 @@ class Refusal extends Error {
 
 function context(args: ParsedArgs, io: Io): Context {
     const fromFile = args.values.file ? /^Pulumi\.(.+)\.ya?ml$/.exec(basename(args.values.file))?.[1] : undefined;
+    // The stack names the ledger read against the file: a file of one stack checked against another's ledger
+    // would report the wrong ages and stages without a word.
+    if (args.values.file && args.values.stack && fromFile !== undefined && fromFile !== args.values.stack)
+        throw new UsageError(`--file ${args.values.file} is the file of stack ${fromFile}, not of --stack ${args.values.stack}`);
+    if (args.values.file && !args.values.stack && fromFile === undefined)
+        throw new UsageError(
+            `--file ${args.values.file}: its name does not say which stack it is (Pulumi.<stack>.yaml); give --stack S, whose ledger is read with it`,
+        );
     const stack = args.values.stack ?? fromFile ?? "dev";
     if (!STACK_NAME.test(stack)) throw new UsageError(`--stack: ${JSON.stringify(stack)} is not a stack name`);
     const path = args.values.file ? resolve(args.values.file) : join(resolve(args.values.dir ?? io.repo), `Pulumi.${stack}.yaml`);
