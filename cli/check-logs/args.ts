@@ -45,7 +45,8 @@ Values:
                        pulumi stack export --stack S --show-secrets
                          (every RandomPassword result: HMAC keys, service passwords;
                           named by resource, e.g. titan-hmac-g2; and a key
-                          stack's keyMaterial output)
+                          stack's keyMaterial output; one without its value
+                          is an error)
                        pulumi config --stack S --show-secrets --json
                          (every config value marked secret, e.g. exchange API keys)
                      A fleet's workload stack (titan-secrets:fleet role workloads)

@@ -85,7 +85,10 @@ export function nameFromUrn(urn: string): string {
 
 /** The secret values in a `stack export --show-secrets` document. */
 export function valuesFromExport(doc: unknown): SecretValue[] {
-    const resources = isObject(doc) && isObject(doc.deployment) ? doc.deployment.resources : undefined;
+    // Every export has a deployment; a stack that was never deployed has no resources in it.
+    if (!isObject(doc) || !isObject(doc.deployment))
+        throw new SourceError("the stack export has no deployment: it is not the output of pulumi stack export");
+    const resources = doc.deployment.resources;
     if (resources === undefined) return []; // a stack that was never deployed
     if (!Array.isArray(resources)) throw new SourceError("the stack export has no resource list (deployment.resources)");
     const out: SecretValue[] = [];
@@ -99,9 +102,13 @@ export function valuesFromExport(doc: unknown): SecretValue[] {
             }
         }
         for (const { type, output } of RESOURCE_SECRETS) {
-            if (r.type !== type || !isObject(r.outputs) || !(output in r.outputs)) continue;
+            if (r.type !== type) continue;
             const name = nameFromUrn(r.urn);
-            for (const s of strings(revealed(r.outputs[output], `${name}.${output}`))) out.push({ name: name + s.path, value: s.value });
+            // A secret resource whose value is not there is a value not searched for: never left out.
+            const found = isObject(r.outputs) && output in r.outputs ? strings(revealed(r.outputs[output], `${name}.${output}`)) : [];
+            if (found.length === 0)
+                throw new SourceError(`the stack export's ${name} has no text in its output ${output}: its value cannot be searched for`);
+            for (const s of found) out.push({ name: name + s.path, value: s.value });
         }
     }
     return out;
