@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { recordingIo } from "./support/rotateIo";
 import { parse } from "yaml";
-import { EXIT, main } from "../cli/rotate/cli";
+import { EXIT, main, runCommand } from "../cli/rotate/cli";
 import { Ledger, parseConfig, planRotation, rawConfigFrom } from "../model";
 import { PROD_EXCHANGE_KEYS_YAML, REPO } from "../harness/stackFiles";
 
@@ -136,6 +136,20 @@ describe("rotate: a ledger that cannot be read is exit 4, never none or first se
         expect(unnamed.err).toContain("its name does not say which stack it is (Pulumi.<stack>.yaml); give --stack S");
         expect(direct("status", "--file", join(dir, "prod-copy.yaml"), "--stack", "prod", "--no-ledger").code).toBe(EXIT.ok);
         expect(direct("status", "--file", prod, "--stack", "prod", "--no-ledger").code).toBe(EXIT.ok);
+    });
+
+    it("an unexpected failure is exit 2 with its message ('internal error'), never a stack trace or exit 1 (a refusal, read as done)", async () => {
+        const r = recordingIo({
+            repo: dir,
+            now: () => T0,
+            run: () => {
+                throw new TypeError("boom");
+            },
+            env: { PATH: join(dir, "bin") },
+        });
+        expect(await runCommand(["plan", "--stack", "prod", "--dir", dir, "--backend", "login"], r.io)).toBe(EXIT.usage);
+        expect(r.err()).toBe("rotate: internal error: boom; nothing was done or checked past it\n");
+        expect(r.out()).toBe("");
     });
 
     it("a --ledger file that gives a secret or a field twice is exit 4: JSON.parse would keep the last without a word", () => {

@@ -269,6 +269,20 @@ function recoverStack(args: ParsedArgs, io: Io): number {
  * The fleet commands (`run`, `status --stacks`) run pulumi through the
  * Automation API, which is asynchronous; every other command is `main`.
  */
+/**
+ * The command as `npm run rotate` runs it: an unexpected failure is exit 2
+ * with its message (never a stack trace, which may hold config values, and
+ * never exit 1: a refusal, whose report says why, reads as done).
+ */
+export async function runCommand(argv: string[], io: Io): Promise<number> {
+    try {
+        return await mainAsync(argv, io);
+    } catch (e) {
+        io.err(`rotate: internal error: ${e instanceof Error ? e.message : String(e)}; nothing was done or checked past it\n`);
+        return EXIT.usage;
+    }
+}
+
 export async function mainAsync(
     argv: string[],
     io: Io,
