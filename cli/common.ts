@@ -34,3 +34,37 @@ export interface ToolIo {
 export function processToolIo(repo: string, run: Runner): ToolIo {
     return { out: (t) => void process.stdout.write(t), err: (t) => void process.stderr.write(t), repo, run, env: process.env };
 }
+
+/**
+ * The member names given more than once in a JSON text (already parsed, so
+ * well-formed), in every object at any depth, each with the names of the
+ * members it is inside (`["titan-hmac"]` for a field of that row). Names are
+ * compared decoded (`"a"` and `"\u0061"` are one name). JSON.parse keeps
+ * the last of two equal names without a word: what the first said is lost.
+ */
+export function duplicateJsonNames(text: string): Array<{ path: string[]; name: string }> {
+    const out: Array<{ path: string[]; name: string }> = [];
+    // One frame per open object or array; `name`: the object's member being read.
+    const frames: Array<{ object: boolean; seen: Set<string>; expectName: boolean; name?: string }> = [];
+    for (let i = 0; i < text.length; i++) {
+        const c = text[i];
+        const top = frames[frames.length - 1];
+        if (c === '"') {
+            let j = i + 1;
+            while (text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
+            if (top?.object && top.expectName) {
+                const name = JSON.parse(text.slice(i, j + 1)) as string;
+                const path = frames.slice(0, -1).flatMap((f) => (f.object && f.name !== undefined ? [f.name] : []));
+                if (top.seen.has(name) && !out.some((d) => d.name === name && d.path.join("\0") === path.join("\0")))
+                    out.push({ path, name });
+                top.seen.add(name);
+                top.name = name;
+                top.expectName = false;
+            }
+            i = j;
+        } else if (c === "{" || c === "[") frames.push({ object: c === "{", seen: new Set(), expectName: c === "{" });
+        else if (c === "}" || c === "]") frames.pop();
+        else if (c === "," && top?.object) top.expectName = true;
+    }
+    return out;
+}

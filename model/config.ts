@@ -95,7 +95,19 @@ export function rawConfigOf(get: (key: ConfigSection) => unknown): RawConfig {
 export function unknownConfigKeys(keys: Iterable<string>): ConfigIssue[] {
     const issues: ConfigIssue[] = [];
     for (const full of keys) {
-        if (!full.startsWith(`${PROJECT}:`)) continue;
+        if (!full.startsWith(`${PROJECT}:`)) {
+            // A namespace one typo from the project's (titan-secret:, Titan-Secrets:) hides the key from the program as surely.
+            const colon = full.indexOf(":");
+            const namespace = full.slice(0, colon);
+            if (colon > 0 && closest(namespace, [PROJECT]) !== undefined)
+                issues.push({
+                    key: full,
+                    found: `a key of the namespace ${JSON.stringify(namespace)}, which the program does not read (did you mean "${PROJECT}"?)`,
+                    allowed: `the program's keys in the namespace ${PROJECT} (other namespaces are providers', e.g. kubernetes:)`,
+                    fix: `rename it to ${PROJECT}:${full.slice(colon + 1)}`,
+                });
+            continue;
+        }
         const key = full.slice(PROJECT.length + 1);
         if ((CONFIG_KEYS as string[]).includes(key)) continue;
         const near = closest(key, CONFIG_KEYS);

@@ -206,6 +206,14 @@ const entrySchema = z
                 path: ["stageAppliedAt"],
                 message: `${row.stage} at generation ${row.generation} applied at ${row.stageAppliedAt}, before its key ${key.keyId} was created (${key.createdAt}): a stage is never applied before its key existed`,
             });
+        // The presenters' key dates the secret (its age, its due date): a row that does not hold it cannot say when
+        // the secret is due, and would read as never overdue (policy/rules.ts refuses the same row).
+        if (!row.keys.some((k) => k.keyId === row.presenterKeyId))
+            ctx.addIssue({
+                code: "custom",
+                path: ["presenterKeyId"],
+                message: `the presenters' key ${row.presenterKeyId} is not among the row's keys (${row.keys.map((k) => k.keyId).join(", ")}), so the secret's age and due date cannot be read`,
+            });
     });
 
 /** The ledger of the last up, and the rows it could not read (secret -> why). */

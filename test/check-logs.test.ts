@@ -328,6 +328,16 @@ describe("value sources", () => {
         expect(valuesFromExport({ version: 3, deployment: { manifest: {} } })).toEqual([]);
     });
 
+    it("refuses an export it cannot take every key from: no deployment, a key resource without its text", () => {
+        for (const doc of [{}, { version: 3 }, []])
+            expect(() => valuesFromExport(doc)).toThrow("the stack export has no deployment: it is not the output of pulumi stack export");
+        const key = exportDoc.deployment.resources[2];
+        for (const outputs of [{}, undefined, { result: 12345678901 }, { result: secret(12345678901) }])
+            expect(() => valuesFromExport({ deployment: { resources: [{ ...key, outputs }] } })).toThrow(
+                "the stack export's titan-redis-password-g1 has no text in its output result: its value cannot be searched for",
+            );
+    });
+
     it("refuses an export whose secrets are encrypted", () => {
         const encrypted = {
             deployment: {
@@ -472,6 +482,8 @@ describe("arguments", () => {
         expect(() => parseArgs(["--values-from"])).toThrow(UsageError);
         expect(() => parseArgs(["--nope"])).toThrow(UsageError);
         expect(() => parseArgs(["-", "-"])).toThrow(/only once/);
+        expect(() => parseArgs(["--values-from", "a.json", "--values-from=b.json"])).toThrow("--values-from is given twice; give it once");
+        expect(() => parseArgs(["--stack", "prod", "--stack", "dev"])).toThrow("--stack is given twice");
     });
 });
 

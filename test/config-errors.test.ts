@@ -216,6 +216,15 @@ describe("keys of the project's namespace", () => {
         );
     });
 
+    it.each(["titan-secret:secrets", "Titan-Secrets:secrets", "titan_secrets:secrets", "titan-secrets-:services"])(
+        "%s, a namespace one typo from the project's, is refused: the program would not read it",
+        (key) => {
+            expect(() => rawConfigFrom({ [key]: {}, "pulumi:disable-default-providers": ["kubernetes"] })).toThrow(
+                `${key}: found a key of the namespace ${JSON.stringify(key.split(":")[0])}, which the program does not read (did you mean "titan-secrets"?)`,
+            );
+        },
+    );
+
     it("keys of other namespaces are not the program's business", () => {
         expect(
             rawConfigFrom({ "pulumi:disable-default-providers": ["kubernetes"], "kubernetes:context": "x", "titan-secrets:secrets": {} }),

@@ -110,6 +110,18 @@ describe("a row that says a stage was applied before its key existed", () => {
         );
         expect(readLedger({ ...ledger, "titan-hmac": { ...row, stageAppliedAt: hours(1).toISOString() } }).unreadable.size).toBe(0);
     });
+
+    it("nor one whose presenters' key is not among its keys: its age and due date could not be read (it showed as never overdue)", () => {
+        const ledger = overlapLedger();
+        const row = { ...ledger["titan-hmac"], presenterKeyId: "titan-hmac-g9" };
+        expect(readLedger({ ...ledger, "titan-hmac": row }).unreadable.get("titan-hmac")).toBe(
+            "presenterKeyId: the presenters' key titan-hmac-g9 is not among the row's keys (titan-hmac-g2, titan-hmac-g1), so the secret's age and due date cannot be read",
+        );
+        const stale = { ...ledger["titan-redis-password"], presenterKeyId: "titan-redis-password-g9" };
+        const status = rotate(["status", "--check"], { ...ledger, "titan-redis-password": stale }, hours(24 * 400));
+        expect(status.code).toBe(EXIT.cannotRead);
+        expect(status.out).not.toContain("Overdue: none");
+    });
 });
 
 describe("ledger fields this version does not know", () => {

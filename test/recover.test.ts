@@ -93,6 +93,36 @@ describe("rotate recover", () => {
         expect(recover("prod", pulumi, host([])).removedLocks.map((l) => l.pid)).toEqual([1]);
     });
 
+    it("finds the locks of pulumi login --local (file://~, the home folder); a URL that is no folder here, or none, is 'cannot read'", () => {
+        lock(4242, "runner-1");
+        const at =
+            (url: unknown): PulumiRunner =>
+            (args) =>
+                args[0] === "whoami" ? { status: 0, stdout: JSON.stringify({ url }), stderr: "" } : pulumi(args);
+        const home = process.env.HOME;
+        process.env.HOME = backend;
+        try {
+            expect(recover("prod", at("file://~"), host([])).removedLocks.map((l) => l.pid)).toEqual([4242]);
+        } finally {
+            process.env.HOME = home;
+        }
+        expect(() => recover("prod", at("file://build-host/state"), host([]))).toThrow(
+            new RecoverReadError("cannot read the stack's locks: the backend URL file://build-host/state is not a folder of this host"),
+        );
+        for (const url of [undefined, "", 7])
+            expect(() => recover("prod", at(url), host([]))).toThrow(
+                new RecoverReadError("cannot read the stack: pulumi whoami --json names no backend URL, so its locks cannot be found"),
+            );
+    });
+
+    it("never says 'no stale lock' of a backend whose locks it does not look at", () => {
+        const cloud: PulumiRunner = (args) =>
+            args[0] === "whoami" ? { status: 0, stdout: JSON.stringify({ url: "https://api.pulumi.com" }), stderr: "" } : pulumi(args);
+        const text = formatRecover(recover("prod", cloud, host([])));
+        expect(text).toContain("The locks of stack prod are kept by its backend, not in files here: not checked.");
+        expect(text).not.toContain("holds no stale lock");
+    });
+
     it("refuses a stack name that could walk out of the locks folder", () => {
         expect(() => recover("../prod", pulumi, host([]))).toThrow(/is not a stack name/);
         expect(ran.some((a) => a[0] === "cancel")).toBe(false);

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { recordingIo } from "./support/rotateIo";
 import { parse } from "yaml";
-import { EXIT, main } from "../cli/rotate/cli";
+import { EXIT, main, runCommand } from "../cli/rotate/cli";
 import { Ledger, parseConfig, planRotation, rawConfigFrom } from "../model";
 import { PROD_EXCHANGE_KEYS_YAML, REPO } from "../harness/stackFiles";
 
@@ -119,6 +119,55 @@ describe("rotate: a ledger that cannot be read is exit 4, never none or first se
         expect(file.code).toBe(EXIT.cannotRead);
         expect(file.err).toContain("it is not JSON");
         expect(rotate(["status", "--ledger", join(dir, "missing.json")], ok({})).code).toBe(EXIT.cannotRead);
+    });
+
+    it("--file names its stack (Pulumi.<S>.yaml) or needs --stack; a --stack other than the file's is refused: its ledger would be read against the wrong file", () => {
+        const direct = (...argv: string[]) => {
+            const r = recordingIo({ repo: dir, now: () => T0, run: () => ({ status: 99, stdout: "", stderr: "never asked" }), env: {} });
+            return { code: main(argv, r.io), err: r.err() };
+        };
+        const prod = join(dir, "Pulumi.prod.yaml");
+        const mismatch = direct("status", "--file", prod, "--stack", "dev", "--no-ledger");
+        expect(mismatch.code).toBe(EXIT.usage);
+        expect(mismatch.err).toContain(`--file ${prod} is the file of stack prod, not of --stack dev`);
+        copyFileSync(prod, join(dir, "prod-copy.yaml"));
+        const unnamed = direct("status", "--file", join(dir, "prod-copy.yaml"), "--no-ledger");
+        expect(unnamed.code).toBe(EXIT.usage);
+        expect(unnamed.err).toContain("its name does not say which stack it is (Pulumi.<stack>.yaml); give --stack S");
+        expect(direct("status", "--file", join(dir, "prod-copy.yaml"), "--stack", "prod", "--no-ledger").code).toBe(EXIT.ok);
+        expect(direct("status", "--file", prod, "--stack", "prod", "--no-ledger").code).toBe(EXIT.ok);
+    });
+
+    it("an unexpected failure is exit 2 with its message ('internal error'), never a stack trace or exit 1 (a refusal, read as done)", async () => {
+        const r = recordingIo({
+            repo: dir,
+            now: () => T0,
+            run: () => {
+                throw new TypeError("boom");
+            },
+            env: { PATH: join(dir, "bin") },
+        });
+        expect(await runCommand(["plan", "--stack", "prod", "--dir", dir, "--backend", "login"], r.io)).toBe(EXIT.usage);
+        expect(r.err()).toBe("rotate: internal error: boom; nothing was done or checked past it\n");
+        expect(r.out()).toBe("");
+    });
+
+    it("a --ledger file that gives a secret or a field twice is exit 4: JSON.parse would keep the last without a word", () => {
+        const old = JSON.stringify(prodLedger(new Date(T0.getTime() - 400 * DAY))["titan-hmac"]);
+        const fresh = JSON.stringify(prodLedger(T0)["titan-hmac"]);
+        const path = join(dir, "ledger.json");
+        // The overdue row first, a fresh one after it: read last-wins, the secret showed as not due.
+        writeFileSync(path, `{"titan-hmac": ${old}, "titan-hmac": ${fresh}}`);
+        const twice = rotate(["status", "--check", "--ledger", path], ok({}));
+        expect(twice.code).toBe(EXIT.cannotRead);
+        expect(twice.err).toContain(`the ledger file ${path} gives "titan-hmac" more than once`);
+        expect(twice.out).not.toContain("Overdue: none");
+        writeFileSync(path, `{"titan-hmac": ${old.slice(0, -1)}, "dueAt": "2099-01-01T00:00:00.000Z"}}`);
+        expect(rotate(["status", "--ledger", path], ok({})).err).toContain(`gives "titan-hmac.dueAt" more than once`);
+        writeFileSync(path, `{"titan-hmac": ${old}}`);
+        const once = rotate(["status", "--check", "--ledger", path], ok({}));
+        expect(once.code).toBe(EXIT.refused);
+        expect(once.out).toMatch(/Overdue: .*titan-hmac/);
     });
 
     it("a row that does not parse: status stops (it cannot tell that secret's age); plan and advance stop unless the config acknowledges it", () => {

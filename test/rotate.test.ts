@@ -466,6 +466,9 @@ describe("stack file edits: shared nodes, merge keys, alias bombs, encodings", (
             ["config: [a, b]\n", "a list"],
             ["config: 5\n", "a number"],
             ["config:\n", "nothing"],
+            ["config: !!binary aGVsbG8=\n", "a tagged value (!!binary, !!set, !!omap, ...)"],
+            ["config: !!set {a, b}\n", "a tagged value (!!binary, !!set, !!omap, ...)"],
+            ["config: !!omap [a: 1]\n", "a tagged value (!!binary, !!set, !!omap, ...)"],
         ])
             expect(() => parseStackFile("x.yaml", config)).toThrow(
                 `x.yaml: "config" holds ${found}, not a map of config keys (titan-secrets:<key>: <value>)`,

@@ -496,6 +496,36 @@ describe("rotate status --stacks", () => {
         expect(fleet.ups).toEqual([]);
     });
 
+    it("a secret the key ring's ledger has and its file dropped is shown, refused (--check: exit 1); any row that does not parse stops it", async () => {
+        const clock = { program: T0, run: T0 };
+        const fleet = await stableFleet(clock);
+        const keys = (await fleet.ledger("keys")) as Ledger;
+        const withRow = (row: unknown): FleetDriver => ({
+            keyStackFile: fleet.keyStackFile,
+            ledger: async (stack) => (stack === "keys" ? { ...keys, "titan-old": row } : fleet.ledger(stack)),
+            up: (stack) => fleet.up(stack),
+            writeKeyStackFile: (text) => fleet.writeKeyStackFile(text),
+        });
+        const dropped = withRow(keys[FLEET_SECRET]);
+        const text = capture(clock);
+        expect(await fleetStatus(dropped, ALL, text.io, false, { check: true })).toBe(1);
+        expect(text.out()).toContain("titan-old: removed from Pulumi.keys.yaml; key ring keys at stable at generation 1");
+        expect(text.out()).toMatch(
+            / {2}REFUSED: {2}titan-secrets:secrets\.titan-old: found nothing, but the last up applied stable at generation 1/,
+        );
+        expect(text.out()).toContain("Refused at the next up: titan-old\n");
+        const json = capture(clock);
+        expect(await fleetStatus(dropped, ALL, json.io, true)).toBe(0); // shown; exit 1 only with --check
+        expect(JSON.parse(json.out())["titan-old"]).toMatchObject({
+            config: null,
+            removed: true,
+            refused: expect.stringContaining("titan-old"),
+        });
+        await expect(fleetStatus(withRow({ kind: "hmac" }), ALL, capture(clock).io, false, { check: true })).rejects.toThrow(
+            /^cannot read the ledger of stack keys: titan-old: /,
+        );
+    });
+
     // A workload stack parsed without its key ring has no secrets: status must not print "{}" and succeed.
     it("a first stack that is not a key stack is a usage error", async () => {
         const clock = { program: T0, run: T0 };

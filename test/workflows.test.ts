@@ -166,6 +166,16 @@ describe("rotation-due.yml: a ledger that cannot be read keeps the issue open", 
         expect(issues[0].body).toContain("| `prod` | (every secret) | | | | | :warning: cannot read | rotate status did not run |");
     });
 
+    it("STACKS listing no stack reads nothing: the open issue is left open and the run fails", async () => {
+        const none = { ...due, env: { ...due.env, STACKS: " " } };
+        const issues: Issue[] = [{ number: 1, title: "Secret rotation due (1)", body: "titan-hmac overdue", state: "open" }];
+        const rec = recordingIssues(issues);
+        const run = runGithubScript(none, "status", stepOf(none, "status", "open or update the issue"), ctx, rec.github, CONTEXT);
+        await expect(run).rejects.toThrow("STACKS lists no stack: no ledger was read");
+        expect(rec.calls).toEqual([]);
+        expect(issues[0].state).toBe("open");
+    });
+
     it("a readable ledger: an overdue secret opens the issue; nothing due closes it", async () => {
         expect(statusStep({ FAKE_LEDGER: prodLedger(100) }).status).toBe(0);
         const issues: Issue[] = [];

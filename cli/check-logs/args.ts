@@ -45,14 +45,15 @@ Values:
                        pulumi stack export --stack S --show-secrets
                          (every RandomPassword result: HMAC keys, service passwords;
                           named by resource, e.g. titan-hmac-g2; and a key
-                          stack's keyMaterial output)
+                          stack's keyMaterial output; one without its value
+                          is an error)
                        pulumi config --stack S --show-secrets --json
                          (every config value marked secret, e.g. exchange API keys)
                      A fleet's workload stack (titan-secrets:fleet role workloads)
                      has no keys of its own: its keys are those of its key stack
                      (fleet.keyRing), read the same way from the same backend.
   --values-from FILE a JSON object { "name": "value", ... } instead (tests, CI);
-                     a name given twice is refused
+                     a name given twice is refused (so is the option: one FILE)
   Values shorter than ${MIN_VALUE_LENGTH} characters are not searched for (too many false
   positives); the report names them. No value to search for is an error, never clean.
 
@@ -110,6 +111,7 @@ export function parseArgs(argv: readonly string[]): CheckLogsArgs {
         files: [],
     };
     let optionsDone = false;
+    const given = new Set<string>();
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
         if (optionsDone || arg === "-" || !arg.startsWith("-")) {
@@ -136,6 +138,9 @@ export function parseArgs(argv: readonly string[]): CheckLogsArgs {
         if (eq >= 0) value = arg.slice(eq + 1);
         else if (i + 1 < argv.length) value = argv[++i];
         if (value === undefined || value === "") throw new UsageError(`${name} needs a value`);
+        // Last-wins would drop one of two values a person typed: a second --values-from's names never searched for.
+        if (given.has(name)) throw new UsageError(`${name} is given twice; give it once`);
+        given.add(name);
         if (name === "--stack") {
             if (!/^[A-Za-z0-9._/-]+$/.test(value)) throw new UsageError(`--stack: ${JSON.stringify(value)} is not a stack name`);
             args.stack = value;

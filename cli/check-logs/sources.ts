@@ -19,6 +19,7 @@
 // errors include a piece of the input, which may be a secret.
 
 import { Backend } from "../backend";
+import { duplicateJsonNames } from "../common";
 import { readFileSync } from "node:fs";
 import { PROJECT, configKey } from "../../model/errors";
 import { SecretValue } from "./matcher";
@@ -84,7 +85,10 @@ export function nameFromUrn(urn: string): string {
 
 /** The secret values in a `stack export --show-secrets` document. */
 export function valuesFromExport(doc: unknown): SecretValue[] {
-    const resources = isObject(doc) && isObject(doc.deployment) ? doc.deployment.resources : undefined;
+    // Every export has a deployment; a stack that was never deployed has no resources in it.
+    if (!isObject(doc) || !isObject(doc.deployment))
+        throw new SourceError("the stack export has no deployment: it is not the output of pulumi stack export");
+    const resources = doc.deployment.resources;
     if (resources === undefined) return []; // a stack that was never deployed
     if (!Array.isArray(resources)) throw new SourceError("the stack export has no resource list (deployment.resources)");
     const out: SecretValue[] = [];
@@ -98,9 +102,13 @@ export function valuesFromExport(doc: unknown): SecretValue[] {
             }
         }
         for (const { type, output } of RESOURCE_SECRETS) {
-            if (r.type !== type || !isObject(r.outputs) || !(output in r.outputs)) continue;
+            if (r.type !== type) continue;
             const name = nameFromUrn(r.urn);
-            for (const s of strings(revealed(r.outputs[output], `${name}.${output}`))) out.push({ name: name + s.path, value: s.value });
+            // A secret resource whose value is not there is a value not searched for: never left out.
+            const found = isObject(r.outputs) && output in r.outputs ? strings(revealed(r.outputs[output], `${name}.${output}`)) : [];
+            if (found.length === 0)
+                throw new SourceError(`the stack export's ${name} has no text in its output ${output}: its value cannot be searched for`);
+            for (const s of found) out.push({ name: name + s.path, value: s.value });
         }
     }
     return out;
@@ -155,35 +163,11 @@ export function valuesFileSource(path: string): ValueSource {
     };
 }
 
-/**
- * The names given more than once in a JSON object's text (already parsed,
- * so well-formed): its top-level member names, compared decoded (`"a"` and
- * `"\u0061"` are one name).
- */
+/** The top-level names given more than once in a JSON object's text (cli/common.ts duplicateJsonNames). */
 export function duplicateNames(text: string): string[] {
-    const seen = new Set<string>();
-    const twice = new Set<string>();
-    let depth = 0;
-    let expectName = false;
-    for (let i = 0; i < text.length; i++) {
-        const c = text[i];
-        if (c === '"') {
-            let j = i + 1;
-            while (text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
-            if (depth === 1 && expectName) {
-                const name = JSON.parse(text.slice(i, j + 1)) as string;
-                if (seen.has(name)) twice.add(name);
-                seen.add(name);
-                expectName = false;
-            }
-            i = j;
-        } else if (c === "{" || c === "[") {
-            depth++;
-            expectName = depth === 1 && c === "{";
-        } else if (c === "}" || c === "]") depth--;
-        else if (c === "," && depth === 1) expectName = true;
-    }
-    return [...twice];
+    return duplicateJsonNames(text)
+        .filter((d) => d.path.length === 0)
+        .map((d) => d.name);
 }
 
 function pulumiJson(backend: Backend, args: string[], what: string): unknown {

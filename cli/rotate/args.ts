@@ -90,7 +90,8 @@ Commands:
 Options:
   --stack S        stack (default: dev); the file is Pulumi.<S>.yaml
   --dir DIR        folder holding the stack file (default: the repository root)
-  --file FILE      the stack file itself (instead of --dir)
+  --file FILE      the stack file itself (instead of --dir); its stack is the S
+                   of its name Pulumi.<S>.yaml, or --stack S for another name
   --ledger FILE    the last ledger as JSON (pulumi stack output ledger --json);
                    default: the stack's ledger output from its backend
   --backend B      where the stack's state is: repo (this repository's local
@@ -111,7 +112,7 @@ an option it would ignore, or one given twice, is a usage error.
 Exit codes: 0 ok; 1 refused (the model refuses the step or the config, plan
 refused, a clock earlier than the ledger, status --check found an overdue
 or refused secret); 2 usage error (bad arguments, unknown secret, unreadable
-stack file); 3 the stack file cannot be edited without changing something
+stack file; also an internal error, "rotate: internal error: ..."); 3 the stack file cannot be edited without changing something
 else (a value shared through a YAML anchor or merge key, an unusual layout):
 nothing written; 4 the ledger cannot be read (the backend refused, no
 pulumi, a ledger file or row that does not parse; recover: the stack's

@@ -76,6 +76,14 @@ class Refusal extends Error {
 
 function context(args: ParsedArgs, io: Io): Context {
     const fromFile = args.values.file ? /^Pulumi\.(.+)\.ya?ml$/.exec(basename(args.values.file))?.[1] : undefined;
+    // The stack names the ledger read against the file: a file of one stack checked against another's ledger
+    // would report the wrong ages and stages without a word.
+    if (args.values.file && args.values.stack && fromFile !== undefined && fromFile !== args.values.stack)
+        throw new UsageError(`--file ${args.values.file} is the file of stack ${fromFile}, not of --stack ${args.values.stack}`);
+    if (args.values.file && !args.values.stack && fromFile === undefined)
+        throw new UsageError(
+            `--file ${args.values.file}: its name does not say which stack it is (Pulumi.<stack>.yaml); give --stack S, whose ledger is read with it`,
+        );
     const stack = args.values.stack ?? fromFile ?? "dev";
     if (!STACK_NAME.test(stack)) throw new UsageError(`--stack: ${JSON.stringify(stack)} is not a stack name`);
     const path = args.values.file ? resolve(args.values.file) : join(resolve(args.values.dir ?? io.repo), `Pulumi.${stack}.yaml`);
@@ -261,6 +269,20 @@ function recoverStack(args: ParsedArgs, io: Io): number {
  * The fleet commands (`run`, `status --stacks`) run pulumi through the
  * Automation API, which is asynchronous; every other command is `main`.
  */
+/**
+ * The command as `npm run rotate` runs it: an unexpected failure is exit 2
+ * with its message (never a stack trace, which may hold config values, and
+ * never exit 1: a refusal, whose report says why, reads as done).
+ */
+export async function runCommand(argv: string[], io: Io): Promise<number> {
+    try {
+        return await mainAsync(argv, io);
+    } catch (e) {
+        io.err(`rotate: internal error: ${e instanceof Error ? e.message : String(e)}; nothing was done or checked past it\n`);
+        return EXIT.usage;
+    }
+}
+
 export async function mainAsync(
     argv: string[],
     io: Io,

@@ -35,7 +35,7 @@ import { UsageError } from "../common";
 import { applyEdits, exchangeKeysOf, parseStackFile, rawConfigOf, readStackFile, secretValue } from "./stackFile";
 import { editsFor } from "./steps";
 import { LedgerReadError } from "./ledgerSource";
-import { statusRow } from "./status";
+import { removedRow, statusRow } from "./status";
 
 /** The stacks of a fleet as `run` drives them (the Automation API in the CLI; the same calls in the tests). */
 export interface FleetDriver {
@@ -72,6 +72,20 @@ interface FleetState {
 
 const same = (a: number[] | undefined, b: number[]) => a !== undefined && a.join(",") === b.join(",");
 
+/**
+ * A stack's last ledger as read. A stack whose ledger cannot be read stops the
+ * run and the status (exit 4): read as empty, it would look like a cluster
+ * that has not run yet.
+ */
+async function ledgerRead(d: FleetDriver, stack: string): Promise<ReturnType<typeof readLedger>> {
+    try {
+        return readLedger(await d.ledger(stack));
+    } catch (e) {
+        const why = (e instanceof Error ? e.message : String(e)).trim().split("\n").filter(Boolean).pop() ?? "no message";
+        throw new LedgerReadError(`cannot read the ledger of stack ${stack}: ${why}`);
+    }
+}
+
 async function readState(d: FleetDriver, keyStack: string, clusters: string[], secret: string): Promise<FleetState> {
     const file = readStackFile(d.keyStackFile);
     const spec = parseConfig(rawConfigOf(file), keyStack);
@@ -88,17 +102,8 @@ async function readState(d: FleetDriver, keyStack: string, clusters: string[], s
         throw new UsageError(
             `--stacks leaves out ${missing.join(", ")}, which the key ring lists under fleet.clusters: a rotation moves every cluster`,
         );
-    // A stack whose ledger cannot be read stops the run and the status (exit 4):
-    // read as empty, it would look like a cluster that has not run yet.
     const ledgerOf = async (stack: string): Promise<Ledger> => {
-        let raw: unknown;
-        try {
-            raw = await d.ledger(stack);
-        } catch (e) {
-            const why = (e instanceof Error ? e.message : String(e)).trim().split("\n").filter(Boolean).pop() ?? "no message";
-            throw new LedgerReadError(`cannot read the ledger of stack ${stack}: ${why}`);
-        }
-        const { ledger, unreadable } = readLedger(raw);
+        const { ledger, unreadable } = await ledgerRead(d, stack);
         const why = unreadable.get(secret) ?? unreadable.get("(the whole ledger)");
         if (why) throw new LedgerReadError(`cannot read the ledger of stack ${stack} for ${secret}: ${why}`);
         return ledger;
@@ -163,7 +168,7 @@ function formatStanding(c: Cluster): string {
 }
 
 export interface FleetStatusOptions {
-    /** Exit 1 when a secret of the key ring is overdue (status --check). */
+    /** Exit 1 when a secret of the key ring is overdue or refused (status --check). */
     check?: boolean;
     /** Days ahead that count as due soon (status --due-within). */
     dueSoonDays?: number;
@@ -171,9 +176,10 @@ export interface FleetStatusOptions {
 
 /**
  * `rotate status --stacks`: the key ring and every cluster at once, for each
- * secret of the ring, with its due date from the key ring's ledger. Exit 1
- * with --check when one is overdue; a stack whose ledger cannot be read stops
- * it (LedgerReadError, exit 4).
+ * secret of the ring, with its due date from the key ring's ledger, and each
+ * secret that ledger has and the file dropped. Exit 1 with --check when one
+ * is overdue or refused; a stack whose ledger cannot be read, or a row of the
+ * key ring's that does not parse, stops it (LedgerReadError, exit 4).
  */
 export async function fleetStatus(
     d: FleetDriver,
@@ -195,6 +201,17 @@ export async function fleetStatus(
     const lines: string[] = [];
     const overdue: string[] = [];
     const dueSoon: string[] = [];
+    // The key ring's whole ledger, as `rotate status` reads one stack's: any row that does not parse stops it,
+    // and a secret the ledger has and the file dropped is shown (refused unless its removal is allowed), never left out.
+    const keyRead = await ledgerRead(d, keyStack);
+    if (keyRead.unreadable.size > 0)
+        throw new LedgerReadError(
+            `cannot read the ledger of stack ${keyStack}: ${[...keyRead.unreadable].map(([name, why]) => `${name}: ${why}`).join("; ")}`,
+        );
+    const dropped = Object.keys(keyRead.ledger)
+        .filter((name) => !spec.secrets.has(name))
+        .map((name) => removedRow(spec, name, keyRead.ledger[name]));
+    const refused = dropped.filter((r) => r.refused !== undefined).map((r) => r.secret);
     for (const secret of spec.secrets.keys()) {
         const st = await readState(d, keyStack, clusters, secret);
         const s = st.spec.secrets.get(secret)!;
@@ -226,12 +243,20 @@ export async function fleetStatus(
             ...st.clusters.map((c) => `  ${formatStanding(c)}`),
         );
     }
+    for (const r of dropped) {
+        report[r.secret] = { config: null, keyRing: r.applied, removed: true, refused: r.refused ?? null };
+        lines.push(
+            `${r.secret}: removed from ${basename(d.keyStackFile)}; key ring ${keyStack} at ${describePoint(r.applied!)} (since ${r.applied!.at})`,
+            `  ${r.refused ? `REFUSED:  ${r.refused}` : r.notes.join(" ")}`,
+        );
+    }
     lines.push(
         overdue.length > 0 ? `Overdue: ${overdue.join(", ")}` : "Overdue: none",
         dueSoon.length > 0 ? `Due within ${dueSoonDays} days: ${dueSoon.join(", ")}` : `Due within ${dueSoonDays} days: none`,
+        ...(refused.length > 0 ? [`Refused at the next up: ${refused.join(", ")}`] : []),
     );
     io.out(json ? JSON.stringify(report, null, 2) + "\n" : lines.join("\n") + "\n");
-    return o.check && overdue.length > 0 ? 1 : 0;
+    return o.check && (overdue.length > 0 || refused.length > 0) ? 1 : 0;
 }
 
 export interface RunOptions {

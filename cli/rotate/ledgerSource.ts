@@ -10,6 +10,7 @@
 
 import { Backend } from "../backend";
 import { readFileSync } from "node:fs";
+import { duplicateJsonNames } from "../common";
 import { Ledger, emptyLedger, readLedger } from "../../model";
 
 export interface LedgerSource {
@@ -44,8 +45,10 @@ export function ledgerFromJson(value: unknown): unknown {
 
 export function ledgerFromFile(path: string): LedgerSource {
     let parsed: unknown;
+    let text: string;
     try {
-        parsed = JSON.parse(readFileSync(path, "utf8"));
+        text = readFileSync(path, "utf8");
+        parsed = JSON.parse(text);
     } catch (e) {
         // Never the parser's message: it quotes the file, which may hold anything.
         const why = e instanceof SyntaxError ? "it is not JSON" : `${(e as NodeJS.ErrnoException).code ?? "it cannot be opened"}`;
@@ -54,6 +57,12 @@ export function ledgerFromFile(path: string): LedgerSource {
     if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
         throw new LedgerFileError(`the ledger file ${path} does not hold a JSON object (the output of: pulumi stack output ledger --json)`);
     }
+    // JSON.parse keeps the last of two rows (or fields) of one name: the other, perhaps the one overdue, is gone unseen.
+    const twice = duplicateJsonNames(text);
+    if (twice.length > 0)
+        throw new LedgerFileError(
+            `the ledger file ${path} gives ${twice.map((d) => JSON.stringify([...d.path, d.name].join("."))).join(", ")} more than once; allowed: each secret and field once (pulumi stack output ledger --json writes it so): take the ledger from the stack again`,
+        );
     const { ledger, unreadable } = readLedger(ledgerFromJson(parsed));
     return { ledger, source: "file", note: `ledger from ${path}`, unreadable };
 }

@@ -9,7 +9,7 @@
 // ledger has not recorded, so presenters move only after the verifiers.
 
 import { existsSync, readFileSync, readdirSync } from "node:fs";
-import { hostname } from "node:os";
+import { homedir, hostname } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PROJECT } from "../../model";
@@ -54,6 +54,8 @@ export interface RecoverReport {
     pending: { type: string; urn: string }[];
     /** Commands run, in order. */
     ran: string[];
+    /** Whether its locks were looked at: a file backend's are files here; any other backend keeps its own. */
+    locksChecked: boolean;
     /** Set when nothing was done because a person must decide. */
     refused?: string;
     next: string;
@@ -75,7 +77,7 @@ export class RecoverReadError extends RecoverError {}
 export function locksOf(backendUrl: string, stack: string, project: string = PROJECT): LockInfo[] {
     if (!backendUrl.startsWith("file://")) return [];
     if (!STACK_NAME.test(stack)) throw new RecoverError(`${JSON.stringify(stack)} is not a stack name`);
-    const root = join(fileURLToPath(backendUrl.split("?")[0]), ".pulumi", "locks");
+    const root = join(backendFolder(backendUrl), ".pulumi", "locks");
     const out: LockInfo[] = [];
     for (const dir of [join(root, "organization", project, stack), join(root, stack)]) {
         if (!existsSync(dir)) continue;
@@ -87,6 +89,17 @@ export function locksOf(backendUrl: string, stack: string, project: string = PRO
         }
     }
     return out;
+}
+
+/** The folder of a file:// backend; `file://~` (what `pulumi login --local` records) is the home folder, as Pulumi reads it. */
+function backendFolder(backendUrl: string): string {
+    const url = backendUrl.split("?")[0];
+    if (url === "file://~" || url.startsWith("file://~/")) return join(homedir(), url.slice("file://~".length));
+    try {
+        return fileURLToPath(url);
+    } catch {
+        throw new RecoverReadError(`cannot read the stack's locks: the backend URL ${url} is not a folder of this host`);
+    }
 }
 
 /** A lock file's content; one that cannot be read is refused, never taken as stale. */
@@ -121,9 +134,19 @@ function json(r: ReturnType<PulumiRunner>, what: string): unknown {
 }
 
 export function recover(stack: string, pulumi: PulumiRunner, host: Host, project: string = PROJECT): RecoverReport {
-    const report: RecoverReport = { stack, removedLocks: [], pending: [], ran: [], next: `pulumi up --stack ${stack}` };
-    const whoami = json(pulumi(["whoami", "--json"]), "pulumi whoami") as { url?: string };
-    const url = whoami.url ?? "";
+    const whoami = json(pulumi(["whoami", "--json"]), "pulumi whoami") as { url?: unknown };
+    // Without the backend's URL, where its locks are is unknown: never "no stale lock".
+    if (typeof whoami.url !== "string" || whoami.url === "")
+        throw new RecoverReadError("cannot read the stack: pulumi whoami --json names no backend URL, so its locks cannot be found");
+    const url = whoami.url;
+    const report: RecoverReport = {
+        stack,
+        removedLocks: [],
+        pending: [],
+        ran: [],
+        locksChecked: url.startsWith("file://"),
+        next: `pulumi up --stack ${stack}`,
+    };
     const locks = locksOf(url, stack, project);
     const live = locks.filter((l) => l.hostname !== host.hostname || host.pulumiRunning(l.pid));
     if (live.length > 0) {
@@ -162,7 +185,9 @@ export function formatRecover(r: RecoverReport): string {
     const lines = [
         r.removedLocks.length > 0
             ? `Removed ${r.removedLocks.length} stale lock(s) of stack ${r.stack}: ${r.removedLocks.map((l) => `pid ${l.pid} on ${l.hostname} since ${l.timestamp ?? "?"}`).join("; ")} (the process is gone).`
-            : `Stack ${r.stack} holds no stale lock.`,
+            : r.locksChecked
+              ? `Stack ${r.stack} holds no stale lock.`
+              : `The locks of stack ${r.stack} are kept by its backend, not in files here: not checked.`,
         r.pending.length > 0
             ? `Pending operations of the interrupted up: ${r.pending.map((p) => `${p.type} ${p.urn.split("::").pop()}`).join(", ")}.`
             : "No pending operations.",

@@ -71,7 +71,10 @@ function dataOf(path: string, doc: Document): Record<string, unknown> {
 function kindOfValue(v: unknown): string {
     if (v === null || v === undefined) return "nothing";
     if (Array.isArray(v)) return "a list";
-    return typeof v === "object" ? "a map" : `a ${typeof v}`;
+    if (typeof v !== "object") return `a ${typeof v}`;
+    // A tag (!!binary, !!set, !!omap) reads as an object that is no map of keys.
+    const proto: unknown = Object.getPrototypeOf(v);
+    return proto === Object.prototype || proto === null ? "a map" : "a tagged value (!!binary, !!set, !!omap, ...)";
 }
 
 export function parseStackFile(path: string, text: string): StackFile {
