@@ -3,7 +3,8 @@
 // objects (under mocks) at each stage of a rotation; presenters sign with
 // it, verifiers verify with it, and auth_failures counts what is refused.
 
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -326,5 +327,19 @@ describe("loadSecretsFromFiles", () => {
         }
         expect(message).toMatch(/readable by every user/);
         expect(message).not.toContain("a-password");
+    });
+
+    it("refuses a FIFO or a directory at once (a FIFO with no writer would block the read forever); a symlink to a file is read, as the kubelet lays them out", () => {
+        const fifo = join(dir, "fifo");
+        execFileSync("mkfifo", ["-m", "600", fifo]);
+        expect(() => loadSecretsFromFiles({ DB_PASSWORD_FILE: fifo })).toThrow(
+            new SecretFileError(`DB_PASSWORD_FILE: ${fifo} is not a regular file; the program delivers each secret as a file`),
+        );
+        const sub = join(dir, "a-directory");
+        mkdirSync(sub, { mode: 0o700 });
+        expect(() => loadSecretsFromFiles({ DB_PASSWORD_FILE: sub })).toThrow(/^DB_PASSWORD_FILE: .* is not a regular file/);
+        const link = join(dir, "db_password_link");
+        symlinkSync(file("..data_db_password", "pw-behind-a-link"), link);
+        expect(loadSecretsFromFiles({ DB_PASSWORD_FILE: link })).toEqual({ DB_PASSWORD: "pw-behind-a-link" });
     });
 });
