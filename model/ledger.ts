@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { SecretView } from "./stages";
 import { defaultKeyId } from "./config";
+import { nameMap } from "./schema";
 import { dueDate, isoTime } from "./time";
 import { KINDS, Ledger, LedgerEntry, LedgerKey, STAGES, SecretSpec } from "./types";
 
@@ -184,17 +185,16 @@ const entrySchema = z
         retiredKeyIds: z.array(z.string()).optional(),
         forced: z.strictObject({ at: isoTime, guards: z.array(z.string()) }).optional(),
         presentersHeldAt: generationNumber.optional(),
-        clusters: z
-            .record(
-                z.string(),
-                z.strictObject({
-                    verifiers: z.array(generationNumber),
-                    presenters: z.array(generationNumber),
-                    stage: z.enum(STAGES),
-                    generation: generationNumber,
-                }),
-            )
-            .optional(),
+        // A nameMap: a plain record drops a `__proto__` cluster without a word (zod skips that key).
+        clusters: nameMap(
+            z.string(),
+            z.strictObject({
+                verifiers: z.array(generationNumber),
+                presenters: z.array(generationNumber),
+                stage: z.enum(STAGES),
+                generation: generationNumber,
+            }),
+        ).optional(),
     })
     .superRefine((row, ctx) => {
         // The program records a stage at or after the creation of its generation's key

@@ -128,6 +128,11 @@ describe("ledger fields this version does not know", () => {
         );
         const guard = { ...(row.guard as object), minimumSoakHours: 48 };
         expect(readLedger({ "titan-hmac": { ...row, guard } }).unreadable.get("titan-hmac")).toMatch(/^guard: field "minimumSoakHours"/);
+        // A cluster of a fleet's row named __proto__ (a JSON key, as the state holds it) is refused, not dropped by the record.
+        const clusters = JSON.parse('{"__proto__": {"verifiers": [1], "presenters": [1], "stage": "stable", "generation": 1}}') as unknown;
+        expect(readLedger({ "titan-hmac": { ...row, clusters } }).unreadable.get("titan-hmac")).toMatch(
+            /^clusters\.__proto__: any name but __proto__, constructor, prototype/,
+        );
         // The program then moves nothing until a person looks (or acknowledges with force).
         expect(() => planRotation(specOf(withHmac({ generation: 2, stage: "stable" })), read.ledger, hours(30), read.unreadable)).toThrow(
             /a row of the last up's ledger that cannot be read \(the row: field "holdUntil"/,
