@@ -5,7 +5,7 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { Ledger } from "../model";
+import { Ledger, presenceInStackFile } from "../model";
 import { ProgramRun, RunOptions, T, byType, isWireSecret, one, reveal, runProgram } from "./support/mocks";
 
 const T0 = new Date("2026-11-01T00:00:00Z");
@@ -213,6 +213,17 @@ describe("bad API key config", () => {
         expect(r.error?.message).toContain(
             "titan-secrets:exchangeKeys: found API keys stored in plain text in the stack file; allowed: secure values only",
         );
+    });
+
+    it("in a stack file, one plain-text leaf beside secure ones is plain text (Pulumi calls the whole key secret)", () => {
+        const secure = { secure: "v1:AAAA:BBBB" };
+        const mixed = { "bybit-main": { g1: { apiKey: secure, apiSecret: "pasted-without-secret" } } };
+        expect(presenceInStackFile(mixed)).toEqual({
+            present: new Set(["bybit-main/g1/apiKey", "bybit-main/g1/apiSecret"]),
+            storedAsSecret: false,
+        });
+        expect(presenceInStackFile({ "bybit-main": { g1: { apiKey: secure, apiSecret: secure } } }).storedAsSecret).toBe(true);
+        expect(presenceInStackFile({ "bybit-main": { g1: { apiKey: secure, apiSecret: "" } } }).storedAsSecret).toBe(true); // set to nothing: missing, not plain
     });
 
     it("without the SDK's isConfigSecret (it is internal) the program refuses instead of trusting the keys", async () => {
