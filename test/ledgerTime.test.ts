@@ -142,6 +142,28 @@ describe("ledger fields this version does not know", () => {
     });
 });
 
+describe("a new key's key ID against the ledger", () => {
+    it("never takes one a key of another secret had, retired or live (compared ignoring case); its own recorded keys are checkTransition's", () => {
+        const ledger = overlapLedger();
+        ledger["titan-hmac"] = { ...ledger["titan-hmac"], retiredKeyIds: ["hmac-2025"] };
+        const withExtra = (keyId: string) => {
+            const c = devConfig();
+            secretsOf(c)["extra-hmac"] = { ...secretsOf(c)["titan-hmac"], generation: 1, stage: "stable", envPrefix: "EXTRA", keyId };
+            Object.assign(secretsOf(c)["titan-hmac"], { generation: 2, stage: "overlap" });
+            return c;
+        };
+        expect(refusal(withExtra("HMAC-2025"), ledger, hours(2))).toBe(
+            'Invalid stack config. titan-secrets:secrets.extra-hmac.keyId: found "HMAC-2025" for the new key of generation 1, the key ID of a key of secret "titan-hmac" (retired: "hmac-2025", compared ignoring case); allowed: a key ID that no key of another secret ever had (verifiers and logs name a key by it). Fix: pulumi config set --path \'secrets.extra-hmac.keyId\' extra-hmac-g1',
+        );
+        ledger["titan-hmac"].keys[0] = { ...ledger["titan-hmac"].keys[0], keyId: "hmac-live" };
+        ledger["titan-hmac"].presenterKeyId = "hmac-live";
+        expect(refusal(withExtra("hmac-live"), ledger, hours(2))).toMatch(
+            /extra-hmac\.keyId: found "hmac-live" .* \(live at the last up: "hmac-live"/,
+        );
+        expect(refusal(withExtra("hmac-2026"), { ...ledger, "titan-hmac": overlapLedger()["titan-hmac"] }, hours(2))).toBeUndefined();
+    });
+});
+
 describe("rotate status: a secret the stack file dropped", () => {
     function fileWithout(secret: string, removeSecrets?: string[]): void {
         const c = devConfig();
