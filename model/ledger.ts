@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { SecretView } from "./stages";
 import { defaultKeyId } from "./config";
+import { KEY_ID, KEY_ID_RULE } from "./keyId";
 import { nameMap } from "./schema";
 import { dueDate, isoTime } from "./time";
 import { KINDS, Ledger, LedgerEntry, LedgerKey, STAGES, SecretSpec } from "./types";
@@ -150,6 +151,8 @@ export function isOverdue(entry: LedgerEntry, now: Date): boolean {
 }
 
 const generationNumber = z.number().int().min(1).max(1_000_000);
+/** A key ID as the program writes it (from config, model/keyId.ts): a hand-edited one with a line break would forge a line of rotate's and the policy pack's output. */
+const keyId = z.string().regex(KEY_ID, KEY_ID_RULE);
 
 // Strict at every level: a field this version does not know (written by a
 // newer version, or by hand) refuses the row instead of being dropped. Dropped,
@@ -163,13 +166,13 @@ const entrySchema = z
         generation: generationNumber,
         stage: z.enum(STAGES),
         stageAppliedAt: isoTime,
-        presenterKeyId: z.string().min(1),
-        verifierKeyIds: z.array(z.string().min(1)).min(1),
-        keys: z.array(z.strictObject({ generation: generationNumber, keyId: z.string().min(1), createdAt: isoTime })).min(1),
+        presenterKeyId: keyId,
+        verifierKeyIds: z.array(keyId).min(1),
+        keys: z.array(z.strictObject({ generation: generationNumber, keyId, createdAt: isoTime })).min(1),
         dueAt: isoTime,
         incident: z.string().optional(),
         verified: z.strictObject({ generation: generationNumber, at: isoTime }).optional(),
-        pendingRevocations: z.array(z.strictObject({ generation: generationNumber, keyId: z.string() })).optional(),
+        pendingRevocations: z.array(z.strictObject({ generation: generationNumber, keyId })).optional(),
         verifiers: z.array(z.string()).optional(),
         presenters: z.array(z.string()).optional(),
         guard: z
@@ -182,7 +185,7 @@ const entrySchema = z
                 verification: z.boolean(),
             })
             .optional(),
-        retiredKeyIds: z.array(z.string()).optional(),
+        retiredKeyIds: z.array(keyId).optional(),
         forced: z.strictObject({ at: isoTime, guards: z.array(z.string()) }).optional(),
         presentersHeldAt: generationNumber.optional(),
         // A nameMap: a plain record drops a `__proto__` cluster without a word (zod skips that key).

@@ -133,6 +133,11 @@ describe("ledger fields this version does not know", () => {
         expect(readLedger({ "titan-hmac": { ...row, clusters } }).unreadable.get("titan-hmac")).toMatch(
             /^clusters\.__proto__: any name but __proto__, constructor, prototype/,
         );
+        // A hand-edited key ID outside the program's charset (a line break would forge a line of rotate's output).
+        const forged = { ...row, presenterKeyId: "titan-hmac-g2\nwarning: none overdue" };
+        expect(readLedger({ "titan-hmac": forged }).unreadable.get("titan-hmac")).toMatch(
+            /^presenterKeyId: a key ID of 1 to 63 ASCII letters/,
+        );
         // The program then moves nothing until a person looks (or acknowledges with force).
         expect(() => planRotation(specOf(withHmac({ generation: 2, stage: "stable" })), read.ledger, hours(30), read.unreadable)).toThrow(
             /a row of the last up's ledger that cannot be read \(the row: field "holdUntil"/,
