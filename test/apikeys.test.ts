@@ -255,6 +255,17 @@ describe("bad API key config", () => {
         );
     });
 
+    it("revoked names a generation that was made and dropped, once: not one past generation + 1 (it would hide that key's reminder)", async () => {
+        const r = await run({ "bybit-main": apiKey("bybit", 2, "stable", { revoked: [1, 3, 1, 4] }) }, { "bybit-main": [2] });
+        expect(r.error?.message).toContain(
+            "titan-secrets:secrets.bybit-main.revoked[3]: found generation 4, which does not exist yet (generation is 2); allowed: generations that were made and dropped: at most 3 (the one a revert drops)",
+        );
+        expect(r.error?.message).toContain(
+            "titan-secrets:secrets.bybit-main.revoked[2]: found generation 1 twice; allowed: each generation at most once.",
+        );
+        expect(r.error?.message).toMatch(/\(2 problems\)/); // 3, dropped by a revert from overlap 3, is accepted
+    });
+
     it("an API key without an exchange, with verifiers, or revoking a live key", async () => {
         const noExchange = await run({ "bybit-main": { ...apiKey("bybit", 2, "overlap"), exchange: undefined } }, { "bybit-main": [1, 2] });
         expect(noExchange.error?.message).toContain(
