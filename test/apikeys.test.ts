@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { Ledger, presenceInStackFile } from "../model";
+import { EngineText } from "../harness/mockConfig";
 import { ProgramRun, RunOptions, T, byType, isWireSecret, one, reveal, runProgram } from "./support/mocks";
 
 const T0 = new Date("2026-11-01T00:00:00Z");
@@ -224,6 +225,25 @@ describe("bad API key config", () => {
         });
         expect(presenceInStackFile({ "bybit-main": { g1: { apiKey: secure, apiSecret: secure } } }).storedAsSecret).toBe(true);
         expect(presenceInStackFile({ "bybit-main": { g1: { apiKey: secure, apiSecret: "" } } }).storedAsSecret).toBe(true); // set to nothing: missing, not plain
+    });
+
+    it("exchangeKeys set as one value, not JSON (without --path), is refused naming the key, never printing the value (the SDK's own error does)", async () => {
+        const value = "sk-live-0123456789abcdef";
+        for (const [key, raw] of [
+            ["exchangeKeys", { exchangeKeys: new EngineText(value) }],
+            ["kubernetes", { kubernetes: new EngineText(`token: ${value}`) }],
+        ] as const) {
+            const r = await runProgram(
+                { ...config({ "bybit-main": apiKey("bybit", 1, "stable") }, { "bybit-main": [1] }), ...raw },
+                {},
+                T0,
+            );
+            expect(r.error?.message).toContain(
+                `titan-secrets:${key}: found a value that is not JSON (a single value where the program reads a map or a list)`,
+            );
+            expect(JSON.stringify([r.error?.message, r.error?.stack, r.logs])).not.toContain(value);
+            expect(r.resources.filter((x) => x.type !== "pulumi:pulumi:StackReference")).toEqual([]);
+        }
     });
 
     it("without the SDK's isConfigSecret (it is internal) the program refuses instead of trusting the keys", async () => {
