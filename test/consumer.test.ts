@@ -136,6 +136,9 @@ describe("HMAC signing and verifying with what the program delivers", () => {
         }
         expect(message).toBe("TITAN_HMAC_SECRET_PRIMARY is not 64 hex characters");
         expect(() => hmacKeysFromEnv({ ...env, TITAN_HMAC_KEY_ID_SECONDARY: env.TITAN_HMAC_KEY_ID })).toThrow(/a key ID names one key/);
+        expect(() => hmacKeysFromEnv({ ...env, TITAN_HMAC_SECRET_SECONDARY: env.TITAN_HMAC_SECRET_PRIMARY })).toThrow(
+            new HmacConfigError("TITAN_HMAC_SECRET_SECONDARY equals TITAN_HMAC_SECRET_PRIMARY: each generation has a key of its own"),
+        );
     });
 });
 
