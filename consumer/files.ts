@@ -74,6 +74,10 @@ export function loadSecretsFromFiles(env: NodeJS.ProcessEnv = process.env, optio
                 if ((st.mode & 0o004) !== 0) {
                     throw new SecretFileError(`${variable}: ${path} is readable by every user; secret files are delivered at 0400 or 0440`);
                 }
+                // Writable by every user: any process of the pod could put its own credential there.
+                if ((st.mode & 0o002) !== 0) {
+                    throw new SecretFileError(`${variable}: ${path} is writable by every user; secret files are delivered at 0400 or 0440`);
+                }
                 content = readFileSync(fd, "utf8");
             } finally {
                 closeSync(fd);

@@ -330,6 +330,9 @@ describe("loadSecretsFromFiles", () => {
         }
         expect(message).toMatch(/readable by every user/);
         expect(message).not.toContain("a-password");
+        expect(() => loadSecretsFromFiles({ DB_PASSWORD_FILE: file("writable", "pw", 0o602) })).toThrow(
+            /^DB_PASSWORD_FILE: .*writable is writable by every user; secret files are delivered at 0400 or 0440$/,
+        );
     });
 
     it("refuses a FIFO or a directory at once (a FIFO with no writer would block the read forever); a symlink to a file is read, as the kubelet lays them out", () => {
