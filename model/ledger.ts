@@ -209,6 +209,21 @@ const entrySchema = z
                 path: ["stageAppliedAt"],
                 message: `${row.stage} at generation ${row.generation} applied at ${row.stageAppliedAt}, before its key ${key.keyId} was created (${key.createdAt}): a stage is never applied before its key existed`,
             });
+        // The row's keys are what its other fields name: the program writes one key per live
+        // generation, its own among them, and names the presenters' and verifiers' keys from
+        // those. Read otherwise, the next row would not find the key by its generation and
+        // record it as created now: its age, and whether it is overdue, would start again.
+        if (!key)
+            ctx.addIssue({ code: "custom", path: ["keys"], message: `no key of generation ${row.generation}, the row's own generation` });
+        row.keys.forEach((k, i) => {
+            if (row.keys.findIndex((o) => o.generation === k.generation) !== i)
+                ctx.addIssue({ code: "custom", path: ["keys", i], message: `a second key of generation ${k.generation}` });
+        });
+        const ids = new Set(row.keys.map((k) => k.keyId));
+        for (const [field, id] of [["presenterKeyId", row.presenterKeyId], ...row.verifierKeyIds.map((v) => ["verifierKeyIds", v])]) {
+            if (!ids.has(id))
+                ctx.addIssue({ code: "custom", path: [field], message: `${id}, which is not the key ID of any of the row's keys` });
+        }
     });
 
 /** The ledger of the last up, and the rows it could not read (secret -> why). */

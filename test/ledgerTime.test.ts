@@ -138,6 +138,21 @@ describe("ledger fields this version does not know", () => {
         expect(readLedger({ "titan-hmac": forged }).unreadable.get("titan-hmac")).toMatch(
             /^presenterKeyId: a key ID of 1 to 63 ASCII letters/,
         );
+        // A row whose keys are not what its fields name: read, the next row would find no key of its
+        // generation and record one as created now (its age, and whether it is overdue, restarting).
+        const keysOf = row.keys as Record<string, unknown>[];
+        const inconsistent: [Record<string, unknown>, RegExp][] = [
+            [
+                { ...row, keys: keysOf.map((k) => (k.generation === 2 ? { ...k, generation: 7 } : k)) },
+                /^keys: no key of generation 2, the row's own generation/,
+            ],
+            [{ ...row, keys: [...keysOf, { ...keysOf[0], keyId: "titan-hmac-g2-2" }] }, /^keys\.2: a second key of generation \d/],
+            [
+                { ...row, verifierKeyIds: ["titan-hmac-g2", "titan-hmac-g0"] },
+                /^verifierKeyIds: titan-hmac-g0, which is not the key ID of any of the row's keys$/,
+            ],
+        ];
+        for (const [bad, why] of inconsistent) expect(readLedger({ "titan-hmac": bad }).unreadable.get("titan-hmac")).toMatch(why);
         // The program then moves nothing until a person looks (or acknowledges with force).
         expect(() => planRotation(specOf(withHmac({ generation: 2, stage: "stable" })), read.ledger, hours(30), read.unreadable)).toThrow(
             /a row of the last up's ledger that cannot be read \(the row: field "holdUntil"/,
