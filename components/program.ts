@@ -14,6 +14,7 @@ import {
     StackSpec,
     ExchangeKeyPresence,
     admitRotation,
+    configKey,
     parseConfig,
     presenceOf,
     rawConfigOf,
@@ -53,6 +54,27 @@ export interface ProgramResult {
     plan: Plan;
 }
 
+/**
+ * A config key's value parsed as JSON. The SDK's own error for a value that is
+ * not JSON prints the value (ConfigTypeError: "value '<v>' is not a valid JSON
+ * object"): for exchangeKeys an API secret (set without --path), for
+ * kubernetes possibly a kubeconfig's token. This one names the key only.
+ */
+function configObject<T>(key: string, read: (key: string) => T): T {
+    try {
+        return read(key);
+    } catch {
+        throw new ConfigError([
+            {
+                key: configKey([key]),
+                found: "a value that is not JSON (a single value where the program reads a map or a list)",
+                allowed: `the map or list documented for ${key} (docs/config-reference.md), its fields set with --path`,
+                fix: `pulumi config rm ${key}, then set each field: pulumi config set${key === "exchangeKeys" ? " --secret" : ""} --path '${key}.<field>' <value>`,
+            },
+        ]);
+    }
+}
+
 /** Config errors end the program with their message, without a stack trace. */
 function refuse<T>(f: () => T): T {
     try {
@@ -74,7 +96,7 @@ export function readStackSpec(config = new pulumi.Config(), keyRing?: KeyRingSec
         const unknown = unknownConfigKeys(Object.keys(pulumi.runtime.allConfig()));
         if (unknown.length > 0) throw new ConfigError(unknown);
         return parseConfig(
-            rawConfigOf((k) => (k === "exchangeKeys" ? undefined : config.getObject(k))),
+            rawConfigOf((k) => (k === "exchangeKeys" ? undefined : configObject(k, (c) => config.getObject(c)))),
             pulumi.getStack(),
             keyRing,
         );
@@ -107,7 +129,8 @@ async function readExchangeKeys(
     config: pulumi.Config,
 ): Promise<{ presence: ExchangeKeyPresence; keyOf: (secret: string, generation: number) => ExchangeKey }> {
     type Keys = Record<string, Record<string, Record<string, string>>>;
-    const keys: pulumi.Output<Keys> = config.getSecretObject<Keys>("exchangeKeys") ?? pulumi.secret({} as Keys);
+    const keys: pulumi.Output<Keys> =
+        refuse(() => configObject("exchangeKeys", (c) => config.getSecretObject<Keys>(c))) ?? pulumi.secret({} as Keys);
     const present = await promiseOf(keys.apply((k) => [...presenceOf(k)]));
     // `isConfigSecret` is the SDK's own check (marked internal). Without it the
     // program cannot tell a secure value from a plain one: it refuses rather

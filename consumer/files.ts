@@ -6,7 +6,7 @@
 // (SSL_CERT_FILE, KUBECONFIG_FILE, ...) that are none of ours and are left
 // alone. Errors name the variable and the path, never the content.
 
-import { readFileSync, statSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readFileSync } from "node:fs";
 
 export class SecretFileError extends Error {
     constructor(message: string) {
@@ -62,10 +62,26 @@ export function loadSecretsFromFiles(env: NodeJS.ProcessEnv = process.env, optio
         if (path === "") throw new SecretFileError(`${variable} is set to nothing; the program sets it to a file under /run/secrets`);
         let content: string;
         try {
-            if ((statSync(path).mode & 0o004) !== 0) {
-                throw new SecretFileError(`${variable}: ${path} is readable by every user; secret files are delivered at 0400 or 0440`);
+            // Opened without blocking and checked on the open file: a FIFO or a
+            // device (a tty) would block the read forever, and what is read is
+            // what was checked (no swap between a stat and the read).
+            const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+            try {
+                const st = fstatSync(fd);
+                if (!st.isFile()) {
+                    throw new SecretFileError(`${variable}: ${path} is not a regular file; the program delivers each secret as a file`);
+                }
+                if ((st.mode & 0o004) !== 0) {
+                    throw new SecretFileError(`${variable}: ${path} is readable by every user; secret files are delivered at 0400 or 0440`);
+                }
+                // Writable by every user: any process of the pod could put its own credential there.
+                if ((st.mode & 0o002) !== 0) {
+                    throw new SecretFileError(`${variable}: ${path} is writable by every user; secret files are delivered at 0400 or 0440`);
+                }
+                content = readFileSync(fd, "utf8");
+            } finally {
+                closeSync(fd);
             }
-            content = readFileSync(path, "utf8");
         } catch (e) {
             if (e instanceof SecretFileError) throw e;
             throw new SecretFileError(`${variable}: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? "error"})`);

@@ -69,6 +69,9 @@ export function hmacKeysFromEnv(env: NodeJS.ProcessEnv = process.env, prefix = "
     // Compared as the program's config compares key IDs: case-insensitively.
     if (secondary?.keyId.toLowerCase() === primary.keyId.toLowerCase())
         throw new HmacConfigError(`${prefix}_KEY_ID_SECONDARY equals ${prefix}_KEY_ID: a key ID names one key`);
+    // Two key IDs for one key: each generation has its own random key, so this is a copied variable.
+    if (secondary?.secret === primary.secret)
+        throw new HmacConfigError(`${prefix}_SECRET_SECONDARY equals ${prefix}_SECRET_PRIMARY: each generation has a key of its own`);
     return secondary ? { primary, secondary } : { primary };
 }
 

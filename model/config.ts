@@ -631,6 +631,22 @@ function checkApiKey(s: SecretSpec): ConfigIssue[] {
             allowed: "the services that trade with this key, e.g. titan-execution-rs and titan-ai-quant",
         });
     }
+    s.revoked.forEach((g, i) => {
+        // Past generation + 1 (the one a revert drops), never made yet: when it is, its revocation reminder would never show.
+        if (g > s.generation + 1) {
+            issues.push({
+                key: configKey(["secrets", s.name, "revoked", i]),
+                found: `generation ${g}, which does not exist yet (generation is ${s.generation})`,
+                allowed: `generations that were made and dropped: at most ${s.generation + 1} (the one a revert drops), each revoked at the exchange after the stage that drops it was applied`,
+            });
+        } else if (s.revoked.indexOf(g) !== i) {
+            issues.push({
+                key: configKey(["secrets", s.name, "revoked", i]),
+                found: `generation ${g} twice`,
+                allowed: "each generation at most once",
+            });
+        }
+    });
     for (const g of s.revoked) {
         const live = hasSecondary(s.stage) ? [s.generation, s.generation - 1] : [s.generation];
         if (live.includes(g)) {

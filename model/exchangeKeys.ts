@@ -82,20 +82,24 @@ export const NO_EXCHANGE_KEYS: ExchangeKeyPresence = { present: new Set(), store
  * The same facts from a stack file's `titan-secrets:exchangeKeys` value, read
  * without decrypting: a leaf `{ secure: <ciphertext> }` is present and secure,
  * a plain string is present in plain text. The key counts as stored as a
- * secret when any leaf is secure, as Pulumi's own `isConfigSecret` answers
- * for the program.
+ * secret when its leaves are secure and none is plain text (Pulumi's own
+ * `isConfigSecret`, all the program can ask, says secret when any leaf is).
  */
 export function presenceInStackFile(value: unknown): ExchangeKeyPresence {
-    let storedAsSecret = false;
+    let anySecure = false;
     const strip = (v: unknown): unknown => {
         if (!v || typeof v !== "object") return v;
         const o = v as Record<string, unknown>;
         if (Object.keys(o).length === 1 && typeof o.secure === "string") {
-            storedAsSecret = true;
+            anySecure = true;
             return o.secure.length > 0 ? "(secure)" : "";
         }
         return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, strip(x)]));
     };
     const present = presenceOf(strip(value));
-    return { present, storedAsSecret };
+    // Pulumi calls the whole key secret when one leaf is; the file is what is committed, so one
+    // plain-text leaf beside secure ones (an apiSecret set without --secret) is plain text all the
+    // same. Read unstripped, presenceOf finds exactly the plain ones (a { secure } leaf is no string).
+    const plain = presenceOf(value).size > 0;
+    return { present, storedAsSecret: anySecure && !plain };
 }

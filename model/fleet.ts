@@ -24,7 +24,8 @@ export interface KeyRingExport {
 
 const keyRingSchema = z.object({
     clusters: z.array(z.string().min(1)).min(1),
-    secrets: nameMap(z.string(), z.record(z.string(), z.unknown())),
+    // Both levels nameMaps: a plain record drops a `__proto__` field of a secret's declaration without a word.
+    secrets: nameMap(z.string(), nameMap(z.string(), z.unknown())),
 });
 
 /**

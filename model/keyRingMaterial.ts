@@ -137,5 +137,22 @@ export function readKeyMaterial(
         }
         keys.set(s.name, mine);
     }
+    // One key under two names (two generations, or two secrets) is no rotation: the key ring made
+    // each from its own random bytes, so a repeat is a copied or edited output. Named, never shown.
+    const seen = new Map<string, string>();
+    for (const [secret, mine] of keys) {
+        for (const [g, v] of mine) {
+            const where = `${secret} generation ${g}`;
+            const first = seen.get(v);
+            if (first === undefined) seen.set(v, where);
+            else
+                issues.push(
+                    issue(
+                        `whose keyMaterial output for ${where} is the same key as for ${first}`,
+                        "a key of its own for each live generation of each secret (the key ring makes each from fresh random bytes)",
+                    ),
+                );
+        }
+    }
     return issues.length > 0 ? { issues } : { keys };
 }

@@ -19,6 +19,13 @@ export const DNS_SUBDOMAIN_MAX = 253;
  */
 export const STATEFULSET_NAME_MAX = DNS_LABEL_MAX - 1 - 10;
 
+/**
+ * A key of a Secret's data (IsConfigMapKey): at most 253 characters. The HMAC
+ * key ring's keys are the delivered variables, `<envPrefix>_SECRET_SECONDARY`
+ * the longest (17 characters after the prefix).
+ */
+export const DATA_KEY_MAX = DNS_SUBDOMAIN_MAX;
+
 const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
 export const LABEL_KEY_RULE =

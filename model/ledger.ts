@@ -5,6 +5,8 @@
 import { z } from "zod";
 import { SecretView } from "./stages";
 import { defaultKeyId } from "./config";
+import { KEY_ID, KEY_ID_RULE } from "./keyId";
+import { nameMap } from "./schema";
 import { dueDate, isoTime } from "./time";
 import { KINDS, Ledger, LedgerEntry, LedgerKey, STAGES, SecretSpec } from "./types";
 
@@ -149,6 +151,8 @@ export function isOverdue(entry: LedgerEntry, now: Date): boolean {
 }
 
 const generationNumber = z.number().int().min(1).max(1_000_000);
+/** A key ID as the program writes it (from config, model/keyId.ts): a hand-edited one with a line break would forge a line of rotate's and the policy pack's output. */
+const keyId = z.string().regex(KEY_ID, KEY_ID_RULE);
 
 // Strict at every level: a field this version does not know (written by a
 // newer version, or by hand) refuses the row instead of being dropped. Dropped,
@@ -162,13 +166,13 @@ const entrySchema = z
         generation: generationNumber,
         stage: z.enum(STAGES),
         stageAppliedAt: isoTime,
-        presenterKeyId: z.string().min(1),
-        verifierKeyIds: z.array(z.string().min(1)).min(1),
-        keys: z.array(z.strictObject({ generation: generationNumber, keyId: z.string().min(1), createdAt: isoTime })).min(1),
+        presenterKeyId: keyId,
+        verifierKeyIds: z.array(keyId).min(1),
+        keys: z.array(z.strictObject({ generation: generationNumber, keyId, createdAt: isoTime })).min(1),
         dueAt: isoTime,
         incident: z.string().optional(),
         verified: z.strictObject({ generation: generationNumber, at: isoTime }).optional(),
-        pendingRevocations: z.array(z.strictObject({ generation: generationNumber, keyId: z.string() })).optional(),
+        pendingRevocations: z.array(z.strictObject({ generation: generationNumber, keyId })).optional(),
         verifiers: z.array(z.string()).optional(),
         presenters: z.array(z.string()).optional(),
         guard: z
@@ -181,20 +185,19 @@ const entrySchema = z
                 verification: z.boolean(),
             })
             .optional(),
-        retiredKeyIds: z.array(z.string()).optional(),
+        retiredKeyIds: z.array(keyId).optional(),
         forced: z.strictObject({ at: isoTime, guards: z.array(z.string()) }).optional(),
         presentersHeldAt: generationNumber.optional(),
-        clusters: z
-            .record(
-                z.string(),
-                z.strictObject({
-                    verifiers: z.array(generationNumber),
-                    presenters: z.array(generationNumber),
-                    stage: z.enum(STAGES),
-                    generation: generationNumber,
-                }),
-            )
-            .optional(),
+        // A nameMap: a plain record drops a `__proto__` cluster without a word (zod skips that key).
+        clusters: nameMap(
+            z.string(),
+            z.strictObject({
+                verifiers: z.array(generationNumber),
+                presenters: z.array(generationNumber),
+                stage: z.enum(STAGES),
+                generation: generationNumber,
+            }),
+        ).optional(),
     })
     .superRefine((row, ctx) => {
         // The program records a stage at or after the creation of its generation's key
@@ -206,14 +209,29 @@ const entrySchema = z
                 path: ["stageAppliedAt"],
                 message: `${row.stage} at generation ${row.generation} applied at ${row.stageAppliedAt}, before its key ${key.keyId} was created (${key.createdAt}): a stage is never applied before its key existed`,
             });
-        // The presenters' key dates the secret (its age, its due date): a row that does not hold it cannot say when
-        // the secret is due, and would read as never overdue (policy/rules.ts refuses the same row).
-        if (!row.keys.some((k) => k.keyId === row.presenterKeyId))
-            ctx.addIssue({
-                code: "custom",
-                path: ["presenterKeyId"],
-                message: `the presenters' key ${row.presenterKeyId} is not among the row's keys (${row.keys.map((k) => k.keyId).join(", ")}), so the secret's age and due date cannot be read`,
-            });
+        // The row's keys are what its other fields name: the program writes one key per live
+        // generation, its own among them, and names the presenters' and verifiers' keys from
+        // those. Read otherwise, the next row would not find the key by its generation and
+        // record it as created now: its age, and whether it is overdue, would start again.
+        if (!key)
+            ctx.addIssue({ code: "custom", path: ["keys"], message: `no key of generation ${row.generation}, the row's own generation` });
+        row.keys.forEach((k, i) => {
+            if (row.keys.findIndex((o) => o.generation === k.generation) !== i)
+                ctx.addIssue({ code: "custom", path: ["keys", i], message: `a second key of generation ${k.generation}` });
+        });
+        const ids = new Set(row.keys.map((k) => k.keyId));
+        for (const [field, id] of [["presenterKeyId", row.presenterKeyId], ...row.verifierKeyIds.map((v) => ["verifierKeyIds", v])]) {
+            if (!ids.has(id))
+                ctx.addIssue({
+                    code: "custom",
+                    path: [field],
+                    // The presenters' key dates the secret: without it the row would read as never overdue.
+                    message:
+                        field === "presenterKeyId"
+                            ? `the presenters' key ${id} is not among the row's keys (${[...ids].join(", ")}), so the secret's age and due date cannot be read`
+                            : `${id}, which is not the key ID of any of the row's keys`,
+                });
+        }
     });
 
 /** The ledger of the last up, and the rows it could not read (secret -> why). */

@@ -3,7 +3,7 @@
 
 import { formatConsumes, formatStages } from "./annotations";
 import { ConfigError, ConfigIssue, configKey, configPath } from "./errors";
-import { clockBehind, emptyLedger, isOverdue, lastRecord, ledgerEntry } from "./ledger";
+import { clockBehind, emptyLedger, freshKeyId, isOverdue, lastRecord, ledgerEntry } from "./ledger";
 import { ExchangeKeyPresence, checkExchangeKeys } from "./exchangeKeys";
 import { Following, followedView } from "./fleet";
 import {
@@ -89,6 +89,7 @@ export function planRotation(
         ...(follow?.issues ?? []),
     ];
     const transitions: SecretTransition[] = [];
+    if (!follow) issues.push(...keyIdsOfOtherSecrets(spec, previous));
     for (const s of spec.secrets.values()) {
         const prev = rowOf(previous, s.name);
         // A workload stack follows its key ring, which checked the step and
@@ -186,6 +187,40 @@ function rowOf(ledger: Ledger, name: string): LedgerEntry | undefined {
 /** Where a stack declares its secrets: a workload stack names only its consumers of the key ring's (`consumers`). */
 function secretsRoot(spec: StackSpec): "secrets" | "consumers" {
     return spec.fleet.role === "workloads" ? "consumers" : "secrets";
+}
+
+/**
+ * A new key never takes a key ID that a key of another secret had, live at
+ * the last up or retired since (the ledger's keys and retiredKeyIds, compared
+ * ignoring case): verifiers and logs name a key by it. The config check
+ * (configNames.ts checkKeyIds) sees only the key IDs declared now, and
+ * checkTransition only this secret's own retired ones.
+ */
+function keyIdsOfOtherSecrets(spec: StackSpec, previous: Ledger): ConfigIssue[] {
+    const had = new Map<string, { secret: string; keyId: string; retired: boolean }>();
+    for (const [secret, row] of Object.entries(previous)) {
+        for (const k of row.keys) had.set(k.keyId.toLowerCase(), { secret, keyId: k.keyId, retired: false });
+        for (const r of row.retiredKeyIds ?? [])
+            if (!had.has(r.toLowerCase())) had.set(r.toLowerCase(), { secret, keyId: r, retired: true });
+    }
+    const issues: ConfigIssue[] = [];
+    for (const s of spec.secrets.values()) {
+        const prev = rowOf(previous, s.name);
+        for (const g of specView(s).live) {
+            if (prev?.keys.some((k) => k.generation === g)) continue; // not a new key: checkTransition holds its key ID
+            const field = g === s.generation ? "keyId" : "previousKeyId";
+            const keyId = g === s.generation ? s.keyId : s.previousKeyId;
+            const other = had.get(keyId.toLowerCase());
+            if (other === undefined || other.secret === s.name) continue;
+            issues.push({
+                key: configKey(["secrets", s.name, field]),
+                found: `${JSON.stringify(keyId)} for the new key of generation ${g}, the key ID of a key of secret ${JSON.stringify(other.secret)} (${other.retired ? "retired" : "live at the last up"}: ${JSON.stringify(other.keyId)}, compared ignoring case)`,
+                allowed: "a key ID that no key of another secret ever had (verifiers and logs name a key by it)",
+                fix: `pulumi config set --path '${configPath(["secrets", s.name, field])}' ${freshKeyId(s.name, g, prev?.retiredKeyIds)}`,
+            });
+        }
+    }
+    return issues;
 }
 
 /** The last ledger's rows that did not parse: refused unless `force` (or the removal) acknowledges them. */

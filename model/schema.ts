@@ -11,7 +11,7 @@
 
 import { z } from "zod";
 import { KEY_ID, KEY_ID_RULE } from "./keyId";
-import { DNS_LABEL_MAX, LABEL_KEY_RULE, LABEL_VALUE_RULE, isLabelKey, isLabelValue } from "./kubernetesNames";
+import { DATA_KEY_MAX, DNS_LABEL_MAX, LABEL_KEY_RULE, LABEL_VALUE_RULE, isLabelKey, isLabelValue } from "./kubernetesNames";
 
 export const STAGES = ["stable", "overlap", "revert", "compromised"] as const;
 export const KINDS = ["hmac", "password", "apiKey"] as const;
@@ -202,9 +202,11 @@ export const hmacSecretSchema = z.strictObject({
     envPrefix: z
         .string()
         .regex(ENV_NAME)
+        // The variables are also the keys of the Secret object's data: the API server refuses one past 253 mid-up.
+        .max(DATA_KEY_MAX - "_SECRET_SECONDARY".length)
         .default("TITAN_HMAC")
         .describe(
-            "Prefix of the delivered variables (`<prefix>_SECRET_PRIMARY`, ...); two secrets delivered to one service need different prefixes.",
+            "Prefix of the delivered variables (`<prefix>_SECRET_PRIMARY`, ...); two secrets delivered to one service need different prefixes. At most 236 characters: each variable is also a key of the Secret object (at most 253).",
         ),
 });
 

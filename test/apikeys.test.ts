@@ -5,7 +5,8 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { Ledger } from "../model";
+import { Ledger, presenceInStackFile } from "../model";
+import { EngineText } from "../harness/mockConfig";
 import { ProgramRun, RunOptions, T, byType, isWireSecret, one, reveal, runProgram } from "./support/mocks";
 
 const T0 = new Date("2026-11-01T00:00:00Z");
@@ -215,6 +216,36 @@ describe("bad API key config", () => {
         );
     });
 
+    it("in a stack file, one plain-text leaf beside secure ones is plain text (Pulumi calls the whole key secret)", () => {
+        const secure = { secure: "v1:AAAA:BBBB" };
+        const mixed = { "bybit-main": { g1: { apiKey: secure, apiSecret: "pasted-without-secret" } } };
+        expect(presenceInStackFile(mixed)).toEqual({
+            present: new Set(["bybit-main/g1/apiKey", "bybit-main/g1/apiSecret"]),
+            storedAsSecret: false,
+        });
+        expect(presenceInStackFile({ "bybit-main": { g1: { apiKey: secure, apiSecret: secure } } }).storedAsSecret).toBe(true);
+        expect(presenceInStackFile({ "bybit-main": { g1: { apiKey: secure, apiSecret: "" } } }).storedAsSecret).toBe(true); // set to nothing: missing, not plain
+    });
+
+    it("exchangeKeys set as one value, not JSON (without --path), is refused naming the key, never printing the value (the SDK's own error does)", async () => {
+        const value = "sk-live-0123456789abcdef";
+        for (const [key, raw] of [
+            ["exchangeKeys", { exchangeKeys: new EngineText(value) }],
+            ["kubernetes", { kubernetes: new EngineText(`token: ${value}`) }],
+        ] as const) {
+            const r = await runProgram(
+                { ...config({ "bybit-main": apiKey("bybit", 1, "stable") }, { "bybit-main": [1] }), ...raw },
+                {},
+                T0,
+            );
+            expect(r.error?.message).toContain(
+                `titan-secrets:${key}: found a value that is not JSON (a single value where the program reads a map or a list)`,
+            );
+            expect(JSON.stringify([r.error?.message, r.error?.stack, r.logs])).not.toContain(value);
+            expect(r.resources.filter((x) => x.type !== "pulumi:pulumi:StackReference")).toEqual([]);
+        }
+    });
+
     it("without the SDK's isConfigSecret (it is internal) the program refuses instead of trusting the keys", async () => {
         const runtime = pulumi.runtime as unknown as { isConfigSecret?: unknown };
         const original = runtime.isConfigSecret;
@@ -242,6 +273,17 @@ describe("bad API key config", () => {
         expect(r.error?.message).toContain(
             "titan-secrets:secrets.bybit-main.verification.image: found nothing; allowed: image of the Job that proves a new key works.",
         );
+    });
+
+    it("revoked names a generation that was made and dropped, once: not one past generation + 1 (it would hide that key's reminder)", async () => {
+        const r = await run({ "bybit-main": apiKey("bybit", 2, "stable", { revoked: [1, 3, 1, 4] }) }, { "bybit-main": [2] });
+        expect(r.error?.message).toContain(
+            "titan-secrets:secrets.bybit-main.revoked[3]: found generation 4, which does not exist yet (generation is 2); allowed: generations that were made and dropped: at most 3 (the one a revert drops)",
+        );
+        expect(r.error?.message).toContain(
+            "titan-secrets:secrets.bybit-main.revoked[2]: found generation 1 twice; allowed: each generation at most once.",
+        );
+        expect(r.error?.message).toMatch(/\(2 problems\)/); // 3, dropped by a revert from overlap 3, is accepted
     });
 
     it("an API key without an exchange, with verifiers, or revoking a live key", async () => {

@@ -3,7 +3,8 @@
 // objects (under mocks) at each stage of a rotation; presenters sign with
 // it, verifiers verify with it, and auth_failures counts what is refused.
 
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -135,6 +136,9 @@ describe("HMAC signing and verifying with what the program delivers", () => {
         }
         expect(message).toBe("TITAN_HMAC_SECRET_PRIMARY is not 64 hex characters");
         expect(() => hmacKeysFromEnv({ ...env, TITAN_HMAC_KEY_ID_SECONDARY: env.TITAN_HMAC_KEY_ID })).toThrow(/a key ID names one key/);
+        expect(() => hmacKeysFromEnv({ ...env, TITAN_HMAC_SECRET_SECONDARY: env.TITAN_HMAC_SECRET_PRIMARY })).toThrow(
+            new HmacConfigError("TITAN_HMAC_SECRET_SECONDARY equals TITAN_HMAC_SECRET_PRIMARY: each generation has a key of its own"),
+        );
     });
 });
 
@@ -326,5 +330,22 @@ describe("loadSecretsFromFiles", () => {
         }
         expect(message).toMatch(/readable by every user/);
         expect(message).not.toContain("a-password");
+        expect(() => loadSecretsFromFiles({ DB_PASSWORD_FILE: file("writable", "pw", 0o602) })).toThrow(
+            /^DB_PASSWORD_FILE: .*writable is writable by every user; secret files are delivered at 0400 or 0440$/,
+        );
+    });
+
+    it("refuses a FIFO or a directory at once (a FIFO with no writer would block the read forever); a symlink to a file is read, as the kubelet lays them out", () => {
+        const fifo = join(dir, "fifo");
+        execFileSync("mkfifo", ["-m", "600", fifo]);
+        expect(() => loadSecretsFromFiles({ DB_PASSWORD_FILE: fifo })).toThrow(
+            new SecretFileError(`DB_PASSWORD_FILE: ${fifo} is not a regular file; the program delivers each secret as a file`),
+        );
+        const sub = join(dir, "a-directory");
+        mkdirSync(sub, { mode: 0o700 });
+        expect(() => loadSecretsFromFiles({ DB_PASSWORD_FILE: sub })).toThrow(/^DB_PASSWORD_FILE: .* is not a regular file/);
+        const link = join(dir, "db_password_link");
+        symlinkSync(file("..data_db_password", "pw-behind-a-link"), link);
+        expect(loadSecretsFromFiles({ DB_PASSWORD_FILE: link })).toEqual({ DB_PASSWORD: "pw-behind-a-link" });
     });
 });

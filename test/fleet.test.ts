@@ -524,7 +524,15 @@ describe("readKeyRing", () => {
     it("an unreadable keyRing output is refused, never read as 'no secrets'", () => {
         // JSON.parse keeps an own "__proto__" key: a secret of that name would vanish from a plain record.
         const reserved = JSON.parse('{"clusters":["eu"],"secrets":{"__proto__":{"kind":"hmac"}}}') as unknown;
-        for (const raw of [{ clusters: [], secrets: {} }, { clusters: ["eu"] }, { clusters: "eu", secrets: {} }, "keys", reserved]) {
+        const reservedField = JSON.parse('{"clusters":["eu"],"secrets":{"k":{"kind":"hmac","__proto__":{"stage":"overlap"}}}}') as unknown;
+        for (const raw of [
+            { clusters: [], secrets: {} },
+            { clusters: ["eu"] },
+            { clusters: "eu", secrets: {} },
+            "keys",
+            reserved,
+            reservedField,
+        ]) {
             const issue = readKeyRing(raw, "keys") as ConfigIssue;
             expect(issue.key, JSON.stringify(raw)).toBe("titan-secrets:fleet.keyRing");
             expect(issue.found).toMatch(/^"keys", whose keyRing output cannot be read \(/);

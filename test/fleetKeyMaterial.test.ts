@@ -96,6 +96,14 @@ describe("readKeyMaterial: a key for every live generation of every consumed sec
         }
     });
 
+    it("one key under two generations is refused (no rotation), naming both, never the key", () => {
+        const issues = refused({ "titan-hmac": { g2: K1, g1: K1 } });
+        expect(issues.map((i) => i.found)).toEqual([
+            '"keys", whose keyMaterial output for titan-hmac generation 1 is the same key as for titan-hmac generation 2',
+        ]);
+        expect(messageOf(issues)).not.toContain(K1);
+    });
+
     it("an output that is not a map of secrets is refused by its shape", () => {
         expect(refused([K1, K2])[0].found).toBe('"keys", whose keyMaterial output is a list, not a map of secrets');
         const issues = refused(K2);

@@ -140,12 +140,59 @@ describe("ledger fields this version does not know", () => {
         );
         const guard = { ...(row.guard as object), minimumSoakHours: 48 };
         expect(readLedger({ "titan-hmac": { ...row, guard } }).unreadable.get("titan-hmac")).toMatch(/^guard: field "minimumSoakHours"/);
+        // A cluster of a fleet's row named __proto__ (a JSON key, as the state holds it) is refused, not dropped by the record.
+        const clusters = JSON.parse('{"__proto__": {"verifiers": [1], "presenters": [1], "stage": "stable", "generation": 1}}') as unknown;
+        expect(readLedger({ "titan-hmac": { ...row, clusters } }).unreadable.get("titan-hmac")).toMatch(
+            /^clusters\.__proto__: any name but __proto__, constructor, prototype/,
+        );
+        // A hand-edited key ID outside the program's charset (a line break would forge a line of rotate's output).
+        const forged = { ...row, presenterKeyId: "titan-hmac-g2\nwarning: none overdue" };
+        expect(readLedger({ "titan-hmac": forged }).unreadable.get("titan-hmac")).toMatch(
+            /^presenterKeyId: a key ID of 1 to 63 ASCII letters/,
+        );
+        // A row whose keys are not what its fields name: read, the next row would find no key of its
+        // generation and record one as created now (its age, and whether it is overdue, restarting).
+        const keysOf = row.keys as Record<string, unknown>[];
+        const inconsistent: [Record<string, unknown>, RegExp][] = [
+            [
+                { ...row, keys: keysOf.map((k) => (k.generation === 2 ? { ...k, generation: 7 } : k)) },
+                /^keys: no key of generation 2, the row's own generation/,
+            ],
+            [{ ...row, keys: [...keysOf, { ...keysOf[0], keyId: "titan-hmac-g2-2" }] }, /^keys\.2: a second key of generation \d/],
+            [
+                { ...row, verifierKeyIds: ["titan-hmac-g2", "titan-hmac-g0"] },
+                /^verifierKeyIds: titan-hmac-g0, which is not the key ID of any of the row's keys$/,
+            ],
+        ];
+        for (const [bad, why] of inconsistent) expect(readLedger({ "titan-hmac": bad }).unreadable.get("titan-hmac")).toMatch(why);
         // The program then moves nothing until a person looks (or acknowledges with force).
         expect(() => planRotation(specOf(withHmac({ generation: 2, stage: "stable" })), read.ledger, hours(30), read.unreadable)).toThrow(
             /a row of the last up's ledger that cannot be read \(the row: field "holdUntil"/,
         );
         // What this version writes, it reads back whole.
         expect(readLedger(JSON.parse(JSON.stringify(ledger))).unreadable.size).toBe(0);
+    });
+});
+
+describe("a new key's key ID against the ledger", () => {
+    it("never takes one a key of another secret had, retired or live (compared ignoring case); its own recorded keys are checkTransition's", () => {
+        const ledger = overlapLedger();
+        ledger["titan-hmac"] = { ...ledger["titan-hmac"], retiredKeyIds: ["hmac-2025"] };
+        const withExtra = (keyId: string) => {
+            const c = devConfig();
+            secretsOf(c)["extra-hmac"] = { ...secretsOf(c)["titan-hmac"], generation: 1, stage: "stable", envPrefix: "EXTRA", keyId };
+            Object.assign(secretsOf(c)["titan-hmac"], { generation: 2, stage: "overlap" });
+            return c;
+        };
+        expect(refusal(withExtra("HMAC-2025"), ledger, hours(2))).toBe(
+            'Invalid stack config. titan-secrets:secrets.extra-hmac.keyId: found "HMAC-2025" for the new key of generation 1, the key ID of a key of secret "titan-hmac" (retired: "hmac-2025", compared ignoring case); allowed: a key ID that no key of another secret ever had (verifiers and logs name a key by it). Fix: pulumi config set --path \'secrets.extra-hmac.keyId\' extra-hmac-g1',
+        );
+        ledger["titan-hmac"].keys[0] = { ...ledger["titan-hmac"].keys[0], keyId: "hmac-live" };
+        ledger["titan-hmac"].presenterKeyId = "hmac-live";
+        expect(refusal(withExtra("hmac-live"), ledger, hours(2))).toMatch(
+            /extra-hmac\.keyId: found "hmac-live" .* \(live at the last up: "hmac-live"/,
+        );
+        expect(refusal(withExtra("hmac-2026"), { ...ledger, "titan-hmac": overlapLedger()["titan-hmac"] }, hours(2))).toBeUndefined();
     });
 });
 

@@ -299,6 +299,14 @@ describe("4. Kubernetes names and labels, checked at config time", () => {
         accepted({ ...titanConfig(k()), kubernetes: { namespace: "n".repeat(63) } });
     });
 
+    it("an HMAC envPrefix whose variables, the keys of its Secret object's data, would pass 253 characters", () => {
+        const prefix = (n: number) => titanConfig({ k: hmac(2, "overlap", { envPrefix: "P".repeat(n) }) });
+        expect(refused(prefix(237))).toContain(
+            "titan-secrets:secrets.k.envPrefix: found a 237-character string; allowed: at most 236 characters",
+        );
+        accepted(prefix(236)); // P..._SECRET_SECONDARY and P..._KEY_ID_SECONDARY are 253
+    });
+
     it("a StatefulSet whose controller-revision-hash label (<name>-<hash>) would pass 63 characters", () => {
         const long = "s".repeat(53);
         const services = (name: string) => ({ ...TITAN_SERVICES, [name]: { image: "redis:7", workload: "StatefulSet" } });
