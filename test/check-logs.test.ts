@@ -484,6 +484,12 @@ describe("arguments", () => {
         expect(() => parseArgs(["-", "-"])).toThrow(/only once/);
         expect(() => parseArgs(["--values-from", "a.json", "--values-from=b.json"])).toThrow("--values-from is given twice; give it once");
         expect(() => parseArgs(["--stack", "prod", "--stack", "dev"])).toThrow("--stack is given twice");
+        expect(() => parseArgs(["--stack", "prod", "--values-from", "v.json"])).toThrow(
+            "--stack cannot go with --values-from: the values come from the file, not from a stack",
+        );
+        expect(() => parseArgs(["--values-from", "v.json", "--backend=login", "--stack=prod"])).toThrow(
+            /^--stack and --backend cannot go with/,
+        );
     });
 });
 

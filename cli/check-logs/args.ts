@@ -76,7 +76,7 @@ Options:
   --backend B        repo (this repository's local backend) or login (the pulumi
                      on PATH, PULUMI_BACKEND_URL); default: repo for dev and
                      local, login for every other stack
-  --values-from FILE values from FILE instead of the stack
+  --values-from FILE values from FILE instead of a stack (not with --stack or --backend)
   --max-line-length N        characters in one line (default ${DEFAULT_LIMITS.maxLineChars})
   --max-decompressed-size N  bytes gzip data may decompress to (default
                      ${DEFAULT_LIMITS.maxDecompressedBytes / 2 ** 30}G); N may end in K, M or G (1024-based)
@@ -155,6 +155,11 @@ export function parseArgs(argv: readonly string[]): CheckLogsArgs {
         }
     }
     if (args.files.filter((f) => f === "-").length > 1) throw new UsageError(`standard input ("-") can be read only once`);
+    // The values come from the file then, not from a stack: a --stack or --backend beside it would be ignored, and the
+    // report would seem to say something about that stack.
+    const ignored = ["--stack", "--backend"].filter((f) => given.has(f));
+    if (args.valuesFrom !== undefined && ignored.length > 0)
+        throw new UsageError(`${ignored.join(" and ")} cannot go with --values-from: the values come from the file, not from a stack`);
     return args;
 }
 
